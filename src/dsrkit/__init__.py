@@ -1,0 +1,19 @@
+"""dsrkit: dynamical systems reconstruction.
+
+Simulate ground-truth systems, train generative models (piecewise-linear RNNs and baselines) whose free-running
+behaviour reproduces measured time series, judge them with the field's metrics, and analyse them.
+
+JAX runs with 64-bit types enabled: integration, metrics and tests use float64, while models and training ask for
+float32 explicitly.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from . import analysis, baselines, metrics, models, systems  # noqa: E402
+from .data import Dataset  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["Dataset", "analysis", "baselines", "metrics", "models", "systems", "__version__"]
