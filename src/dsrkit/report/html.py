@@ -1,0 +1,77 @@
+"""A self-contained HTML report: sections of text, tables and figures embedded as base64 PNG."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+h1 { border-bottom: 2px solid #444; } h2 { margin-top: 1.6em; border-bottom: 1px solid #bbb; }
+table { border-collapse: collapse; margin: 0.6em 0; } td, th { border: 1px solid #ccc; padding: 3px 9px; text-align: right; }
+th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 0.8em 0; } figcaption { color: #555; font-size: 0.9em; } img { max-width: 100%; }
+.note { color: #555; font-size: 0.92em; } code { background: #f4f4f4; padding: 0 3px; }
+"""
+
+
+def figure_to_data_uri(fig, dpi: int = 110) -> str:
+    """PNG of a matplotlib figure as a data: URI; the figure is closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return html.escape(str(v))
+
+
+@dataclass
+class HtmlReport:
+    """Collects sections and writes one HTML file with everything inline (no external files or scripts)."""
+
+    title: str
+    parts: list[str] = field(default_factory=list)
+
+    def heading(self, text: str) -> None:
+        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+
+    def paragraph(self, text: str, css: str = "") -> None:
+        cls = f' class="{css}"' if css else ""
+        self.parts.append(f"<p{cls}>{html.escape(text)}</p>")
+
+    def table(self, rows: list[dict], columns: list[str] | None = None) -> None:
+        if not rows:
+            return
+        columns = columns or list(rows[0])
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows)
+        self.parts.append(f"<table><tr>{head}</tr>{body}</table>")
+
+    def figure(self, fig, caption: str = "") -> None:
+        uri = figure_to_data_uri(fig)
+        cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+        self.parts.append(f'<figure><img src="{uri}" alt="{html.escape(caption)}">{cap}</figure>')
+
+    def render(self) -> str:
+        return (
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
+            f"<style>{_STYLE}</style></head><body><h1>{html.escape(self.title)}</h1>{''.join(self.parts)}</body></html>"
+        )
+
+    def write(self, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.render(), encoding="utf-8")
+        return path
