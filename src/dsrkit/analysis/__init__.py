@@ -1,0 +1,22 @@
+"""Taking a trained piecewise-linear RNN apart: symbolic dynamics, fixed points and cycles (SCYFI), summaries.
+
+Public functions: `subregions`, `symbolic_graph`, `entropy_rate`, `frequent_words`, `infer_latent`,
+`fixed_points`, `cycles`, `attractor_summary`, `analyze`. Algorithms work on a `PiecewiseAffine` (batched
+callables code / affine / step), built from any model with `region_code` / `region_affine` or by hand with
+`plrnn_pieces`, `alrnn_pieces`, `shplrnn_pieces`.
+"""
+
+from .cycles import Cycle, classify_eigenvalues, cycles, fixed_points
+from .pieces import PiecewiseAffine, alrnn_pieces, as_piecewise_affine, plrnn_pieces, shplrnn_pieces
+
+__all__ = [
+    "Cycle",
+    "PiecewiseAffine",
+    "alrnn_pieces",
+    "as_piecewise_affine",
+    "classify_eigenvalues",
+    "cycles",
+    "fixed_points",
+    "plrnn_pieces",
+    "shplrnn_pieces",
+]
