@@ -1,0 +1,329 @@
+"""The `Reconstructor` protocol: every baseline is fitted, free-run and saved the same way.
+
+Scikit-learn conventions: hyperparameters are keyword arguments of `__init__`, stored as given (no logic there);
+everything learned by `fit` ends in an underscore. Shapes are time first: a trajectory is (T, N).
+
+- `fit(dataset, seed=0, dt=None)` -> self. `dataset` is a `dsrkit.Dataset`, one (T, N) array, a (B, T, N) array or
+  a list of (T_i, N) arrays (`dt` then gives the sampling step, default 1.0).
+- `generate(x0_or_context, n_steps)` -> (n_steps, N) free run. Row 0 is the given initial observation (the last row
+  of a context), rows 1.. are the model's continuation; this matches `dsrkit.training.generate`.
+- `forecast(context, n_steps)` -> (n_steps, N): the n_steps that follow a (T_ctx, N) context.
+- `status_` is "ok", "diverged" (the last free run left the finite region around the training data: non-finite or
+  farther than `divergence_factor` half-ranges from the centre of the training data in some variable; the rows
+  from that point on are NaN) or "failed" (fitting did not produce a usable model; generation then returns NaN).
+  `reason_` says why. Divergence is a result, never an exception.
+- `get_params()` / `set_params(**params)`; `save(path)` / `Reconstructor.load(path)` (a single `.npz` file with a
+  JSON header: no pickle).
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..data import Dataset
+
+STATUSES = ("ok", "diverged", "failed")
+FORMAT_VERSION = 1
+INSTALL_HINT = "pip install 'dsrkit[baselines]'"
+
+
+def require(module: str, method: str):
+    """Import an optional dependency or raise an ImportError with the install hint."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(f"the {method!r} baseline needs the optional package {module!r}: {INSTALL_HINT}") from err
+
+
+def _is_json_scalar(v) -> bool:
+    try:
+        json.dumps(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+class Reconstructor(abc.ABC):
+    """Abstract base of all baselines (see the module docstring for the protocol).
+
+    Subclasses implement `_fit(trajectories, dt, seed)` (a list of float64 (T_i, N) arrays, all finite and long
+    enough) and `_predict(context, n_steps)` -> (n_steps, N), the continuation of a (T_ctx, N) context padded at the
+    front to `_context_steps()` rows by repeating its first row. Learned JAX/Equinox modules are saved leaf by leaf;
+    a subclass that stores one rebuilds its skeleton in `_skeleton(attr)`.
+    """
+
+    name: ClassVar[str] = ""
+    divergence_factor: ClassVar[float] = 10.0
+
+    # ---- parameters ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters as a JSON-serialisable dict (tuples become lists)."""
+        return {k: json.loads(json.dumps(getattr(self, k))) for k in self.param_names()}
+
+    def set_params(self, **params) -> "Reconstructor":
+        valid = self.param_names()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no parameter(s) {unknown}; valid parameters: {valid}")
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.param_names())
+        return f"{type(self).__name__}({args})"
+
+    # ---- fitting ------------------------------------------------------------------------------------------------
+
+    def _min_length(self) -> int:
+        """Minimum number of time steps per training trajectory."""
+        return 2
+
+    def _context_steps(self) -> int:
+        """How many trailing context rows `_predict` uses (shorter contexts are padded at the front)."""
+        return 1
+
+    @abc.abstractmethod
+    def _fit(self, trajectories: list[np.ndarray], dt: float, seed: int) -> None: ...
+
+    @abc.abstractmethod
+    def _predict(self, context: np.ndarray, n_steps: int) -> np.ndarray: ...
+
+    def fit(self, dataset, seed: int = 0, *, dt: float | None = None) -> "Reconstructor":
+        """Fit to one or several trajectories; returns self. See the module docstring for accepted inputs."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int, got {seed!r}")
+        if isinstance(dataset, Dataset):
+            if dt is not None and float(dt) != dataset.dt:
+                raise ValueError(f"dt={dt} given together with a Dataset whose dt is {dataset.dt}; pass only one")
+            ds = dataset
+        else:
+            ds = Dataset(dataset, dt=1.0 if dt is None else dt)
+        ds.require_length(self._min_length(), purpose=f"baseline {self.name!r} with {self.get_params()}")
+        trajs = ds.trajectories
+        allx = np.concatenate(trajs, axis=0)
+        self.dim_ = int(ds.dim)
+        self.dt_ = float(ds.dt)
+        self.data_min_ = allx.min(axis=0)
+        self.data_max_ = allx.max(axis=0)
+        self.status_, self.reason_ = "ok", ""
+        start = time.perf_counter()
+        with np.errstate(all="ignore"):
+            self._fit(trajs, ds.dt, int(seed))
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def _fail(self, reason: str) -> None:
+        """Mark the fit as failed (for use inside `_fit`)."""
+        self.status_, self.reason_ = "failed", reason
+
+    # ---- generation ---------------------------------------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "dim_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit(data) first")
+
+    def _validate_context(self, x, what: str) -> np.ndarray:
+        arr = np.asarray(x)
+        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+            raise TypeError(f"{what} must be a real numeric array, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != self.dim_ or arr.shape[0] == 0:
+            raise ValueError(
+                f"{what} must be one observation ({self.dim_},) or a context (T_ctx, {self.dim_}); got shape {np.shape(x)}"
+            )
+        if not np.all(np.isfinite(arr)):
+            rows = np.unique(np.nonzero(~np.isfinite(arr))[0])[:5].tolist()
+            raise ValueError(f"{what} contains NaN/inf (rows {rows}); give finite observations")
+        need = self._context_steps()
+        if arr.shape[0] < need:
+            arr = np.concatenate([np.repeat(arr[:1], need - arr.shape[0], axis=0), arr], axis=0)
+        return arr
+
+    @staticmethod
+    def _validate_steps(n_steps, minimum: int) -> int:
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < minimum:
+            raise ValueError(f"n_steps must be an integer >= {minimum}, got {n_steps!r}")
+        return int(n_steps)
+
+    def _guard(self, Y: np.ndarray) -> np.ndarray:
+        """NaN out everything from the first non-finite or far-out row on; set status accordingly."""
+        Y = np.array(Y, dtype=np.float64)
+        centre = 0.5 * (self.data_max_ + self.data_min_)
+        half = np.maximum(0.5 * (self.data_max_ - self.data_min_), 1e-12)
+        with np.errstate(all="ignore"):
+            bad = ~np.all(np.isfinite(Y), axis=1) | np.any(np.abs(Y - centre) > self.divergence_factor * half, axis=1)
+        if bad.any():
+            k = int(np.argmax(bad))
+            Y[k:] = np.nan
+            self.status_ = "diverged"
+            self.reason_ = (
+                f"free run left the region of {self.divergence_factor:g} half-ranges around the training data "
+                f"(or became non-finite) at step {k}"
+            )
+        else:
+            self.status_, self.reason_ = "ok", ""
+        return Y
+
+    def _run(self, context: np.ndarray, n_steps: int) -> np.ndarray:
+        if self.status_ == "failed":
+            return np.full((n_steps, self.dim_), np.nan)
+        if n_steps == 0:
+            return np.zeros((0, self.dim_))
+        with np.errstate(all="ignore"):
+            try:
+                Y = np.asarray(self._predict(context, n_steps), dtype=np.float64)
+            except (FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
+                self.status_, self.reason_ = "diverged", f"numerical failure during the free run: {err}"
+                return np.full((n_steps, self.dim_), np.nan)
+        if Y.shape != (n_steps, self.dim_):
+            raise AssertionError(f"{type(self).__name__}._predict returned shape {Y.shape}, expected {(n_steps, self.dim_)}")
+        return Y
+
+    def generate(self, x0_or_context, n_steps: int) -> np.ndarray:
+        """Free run: (N,) observation or (T_ctx, N) context -> (n_steps, N); row 0 is the (last) given observation."""
+        self._check_fitted()
+        n = self._validate_steps(n_steps, 1)
+        ctx = self._validate_context(x0_or_context, "x0_or_context")
+        Y = np.concatenate([ctx[-1:], self._run(ctx, n - 1)], axis=0)
+        return Y if self.status_ == "failed" else self._guard(Y)
+
+    def forecast(self, context, n_steps: int) -> np.ndarray:
+        """The n_steps observations following a (T_ctx, N) context (or one (N,) observation): (n_steps, N)."""
+        self._check_fitted()
+        n = self._validate_steps(n_steps, 1)
+        ctx = self._validate_context(context, "context")
+        Y = self._run(ctx, n)
+        return Y if self.status_ == "failed" else self._guard(Y)
+
+    # ---- persistence --------------------------------------------------------------------------------------------
+
+    def _skeleton(self, attr: str):
+        """A module with the right structure for learned attribute `attr` (values are overwritten on load)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot rebuild learned attribute {attr!r}")
+
+    def _after_load(self) -> None:
+        """Hook: recompute caches after the learned attributes have been restored."""
+
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write hyperparameters and learned attributes to one `.npz` file (no pickle). Returns the path."""
+        import equinox as eqx
+        import jax
+
+        self._check_fitted()
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        arrays: dict[str, np.ndarray] = {}
+        attrs: dict[str, Any] = {}
+        modules: dict[str, int] = {}
+        for k, v in vars(self).items():
+            if not k.endswith("_") or k.startswith("_"):
+                continue
+            if isinstance(v, eqx.Module):
+                leaves = jax.tree_util.tree_leaves(eqx.filter(v, eqx.is_array))
+                modules[k] = len(leaves)
+                for i, leaf in enumerate(leaves):
+                    arrays[f"module:{k}:{i}"] = np.asarray(leaf)
+            elif isinstance(v, (np.ndarray, jax.Array)):
+                arrays[f"array:{k}"] = np.asarray(v)
+            elif isinstance(v, (np.floating, np.integer, np.bool_)):
+                attrs[k] = v.item()
+            elif _is_json_scalar(v):
+                attrs[k] = v
+            else:
+                raise TypeError(f"cannot save learned attribute {k!r} of type {type(v).__name__}")
+        meta = {
+            "format": "dsrkit.baselines",
+            "version": FORMAT_VERSION,
+            "method": self.name,
+            "params": self.get_params(),
+            "attrs": attrs,
+            "modules": modules,
+        }
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Reconstructor":
+        """Read a file written by `save`. On the base class, the stored method decides the class."""
+        import equinox as eqx
+        import jax
+        import jax.numpy as jnp
+
+        from . import _registry_class
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such baseline file: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                data = {k: npz[k] for k in npz.files}
+            meta = json.loads(str(data.pop("__meta__")))
+            if meta.get("format") != "dsrkit.baselines":
+                raise ValueError("missing dsrkit.baselines header")
+        except Exception as err:
+            raise ValueError(f"{path} is not a readable dsrkit baseline file ({type(err).__name__}: {err})") from err
+        if meta["version"] > FORMAT_VERSION:
+            raise ValueError(f"{path} was written by a newer format version {meta['version']} (> {FORMAT_VERSION})")
+        target = _registry_class(meta["method"])
+        if not issubclass(target, cls):
+            raise ValueError(f"{path} holds a {meta['method']!r} baseline, not a {cls.__name__}")
+        obj = target(**meta["params"])
+        for k, v in meta["attrs"].items():
+            setattr(obj, k, v)
+        for key, arr in data.items():
+            if key.startswith("array:"):
+                setattr(obj, key[len("array:"):], arr)
+        for k, n in meta["modules"].items():
+            skel = obj._skeleton(k)
+            params, static = eqx.partition(skel, eqx.is_array)
+            leaves, treedef = jax.tree_util.tree_flatten(params)
+            if len(leaves) != n:
+                raise ValueError(f"{path}: module {k!r} has {n} stored arrays, the model structure needs {len(leaves)}")
+            stored = [jnp.asarray(data[f"module:{k}:{i}"], dtype=leaf.dtype) for i, leaf in enumerate(leaves)]
+            for i, (a, b) in enumerate(zip(stored, leaves)):
+                if a.shape != b.shape:
+                    raise ValueError(f"{path}: module {k!r} array {i} has shape {a.shape}, expected {b.shape}")
+            setattr(obj, k, eqx.combine(jax.tree_util.tree_unflatten(treedef, stored), static))
+        obj._after_load()
+        return obj
+
+
+class Standardised:
+    """Mixin: fit on z-scored data, answer in data units. Learned: `mean_`, `scale_` (N,)."""
+
+    def _set_scaler(self, trajectories: list[np.ndarray]) -> list[np.ndarray]:
+        allx = np.concatenate(trajectories, axis=0)
+        self.mean_ = allx.mean(axis=0)
+        std = allx.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        return [self._to_z(x) for x in trajectories]
+
+    def _to_z(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.mean_) / self.scale_
+
+    def _from_z(self, z: np.ndarray) -> np.ndarray:
+        return np.asarray(z, dtype=np.float64) * self.scale_ + self.mean_
