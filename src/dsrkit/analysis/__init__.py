@@ -8,6 +8,19 @@ callables code / affine / step), built from any model with `region_code` / `regi
 
 from .cycles import Cycle, classify_eigenvalues, cycles, fixed_points
 from .pieces import PiecewiseAffine, alrnn_pieces, as_piecewise_affine, plrnn_pieces, shplrnn_pieces
+from .symbolic import (
+    SymbolicSequence,
+    entropy_rate,
+    frequent_words,
+    infer_latent,
+    markov_entropy_rate,
+    subregions,
+    symbolic_graph,
+    symbolic_sequence,
+    transition_counts,
+    transition_graph,
+    transition_matrix,
+)
 
 __all__ = [
     "Cycle",
@@ -19,4 +32,15 @@ __all__ = [
     "fixed_points",
     "plrnn_pieces",
     "shplrnn_pieces",
+    "SymbolicSequence",
+    "entropy_rate",
+    "frequent_words",
+    "infer_latent",
+    "markov_entropy_rate",
+    "subregions",
+    "symbolic_graph",
+    "symbolic_sequence",
+    "transition_counts",
+    "transition_graph",
+    "transition_matrix",
 ]

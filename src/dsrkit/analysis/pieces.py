@@ -168,6 +168,46 @@ def _model_to_float64(model: Any) -> Any:
 _MODEL_CACHE: dict[int, tuple[Any, PiecewiseAffine]] = {}
 
 
+def _jitted():
+    """Batched, compiled model functions taking the model as an argument (compilations shared by models of
+    the same structure)."""
+    global _JITTED
+    if _JITTED is None:
+        import equinox as eqx
+        import jax
+
+        _JITTED = (
+            eqx.filter_jit(lambda m, D: jax.vmap(m.region_affine)(D)),
+            eqx.filter_jit(lambda m, Z: jax.vmap(m.region_code)(Z)),
+            eqx.filter_jit(lambda m, Z: jax.vmap(m)(Z)),
+        )
+    return _JITTED
+
+
+_JITTED = None
+
+
+def _padded(fn, model, X, width, dtype, chunk=4096):
+    """Evaluate fn(model, X) on padded chunks of power-of-two size (few distinct compilations)."""
+    import jax
+    import jax.numpy as jnp
+
+    X = np.asarray(X).reshape(-1, width)
+    K = X.shape[0]
+    size = min(chunk, 1 << max(0, int(np.ceil(np.log2(max(K, 1))))))
+    outs = []
+    for s in range(0, K, size):
+        part = X[s : s + size]
+        pad = size - part.shape[0]
+        if pad:
+            part = np.concatenate([part, np.repeat(part[-1:], pad, axis=0)], axis=0)
+        res = fn(model, jnp.asarray(part, dtype=dtype))
+        outs.append(jax.tree_util.tree_map(lambda r: np.asarray(r)[: size - pad], res))
+    if len(outs) == 1:
+        return outs[0]
+    return jax.tree_util.tree_map(lambda *rs: np.concatenate(rs, axis=0), *outs)
+
+
 def as_piecewise_affine(obj: Any) -> PiecewiseAffine:
     """Return `obj` as a `PiecewiseAffine`.
 
@@ -188,47 +228,24 @@ def as_piecewise_affine(obj: Any) -> PiecewiseAffine:
     if cached is not None and cached[0] is obj:
         return cached[1]
 
-    import jax
     import jax.numpy as jnp
 
     m64 = _model_to_float64(obj)
     M, n = int(obj.latent_dim), int(obj.n_switch)
-
-    @jax.jit
-    def _affine(D):
-        return jax.vmap(m64.region_affine)(D)
-
-    _code = jax.jit(jax.vmap(m64.region_code))
-    _step = jax.jit(jax.vmap(m64))
-
-    def _padded(fn, X, width, dtype, chunk=4096):
-        """Evaluate fn on fixed-size padded chunks (one compilation per chunk size)."""
-        X = np.asarray(X).reshape(-1, width)
-        K = X.shape[0]
-        size = min(chunk, 1 << max(0, int(np.ceil(np.log2(max(K, 1))))))
-        outs = []
-        for s in range(0, K, size):
-            part = X[s : s + size]
-            pad = size - part.shape[0]
-            if pad:
-                part = np.concatenate([part, np.repeat(part[-1:], pad, axis=0)], axis=0)
-            res = fn(jnp.asarray(part, dtype=dtype))
-            outs.append(jax.tree_util.tree_map(lambda r: np.asarray(r)[: size - pad], res))
-        if len(outs) == 1:
-            return outs[0]
-        return jax.tree_util.tree_map(lambda *rs: np.concatenate(rs, axis=0), *outs)
+    f_affine, f_code, f_step = _jitted()
+    affine_chunk = max(16, min(4096, (1 << 22) // max(M * M, 1)))
 
     def affine(D):
-        J, c = _padded(_affine, D, n, jnp.int8, chunk=max(16, min(4096, (1 << 22) // max(M * M, 1))))
+        J, c = _padded(f_affine, m64, D, n, jnp.int8, chunk=affine_chunk)
         return J.astype(np.float64), c.astype(np.float64)
 
     def code(Z):
-        return _padded(_code, Z, M, jnp.float64).astype(np.int8)
+        return _padded(f_code, m64, Z, M, jnp.float64).astype(np.int8)
 
     def step(Z):
-        return _padded(_step, Z, M, jnp.float64).astype(np.float64)
+        return _padded(f_step, m64, Z, M, jnp.float64).astype(np.float64)
 
-    probe = np.asarray(_step(jnp.zeros((1, M), dtype=jnp.float64)))
+    probe = np.asarray(f_step(m64, jnp.zeros((1, M), dtype=jnp.float64)))
     eps = float(np.finfo(probe.dtype).eps) if np.issubdtype(probe.dtype, np.floating) else 2.2e-16
     pieces = PiecewiseAffine(latent_dim=M, n_switch=n, affine=affine, code=code, step=step, step_eps=eps)
     _MODEL_CACHE.clear()
