@@ -120,6 +120,7 @@ class Reconstructor(abc.ABC):
         allx = np.concatenate(trajs, axis=0)
         self.dim_ = int(ds.dim)
         self.dt_ = float(ds.dt)
+        self.names_ = list(ds.names)
         self.data_min_ = allx.min(axis=0)
         self.data_max_ = allx.max(axis=0)
         self.status_, self.reason_ = "ok", ""

@@ -1,0 +1,216 @@
+"""Reservoir computing: an echo state network (ESN) and next-generation reservoir computing (NG-RC / NVAR).
+
+Both work on internally z-scored data, learn a linear read-out by ridge regression (float64 normal equations,
+`ridge` is added to the diagonal of FᵀF, i.e. it is absolute, as in reservoirpy and Gauthier et al.), predict the
+increment x_{t+1} − x_t, and free-run in closed loop inside a jit-compiled `lax.scan`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import Reconstructor, Standardised
+from ._features import delay_vectors, monomial_indices, monomials, ridge
+
+
+def _check_positive(obj, **vals):
+    for k, v in vals.items():
+        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0):
+            raise ValueError(f"{type(obj).__name__}: {k} must be a positive number, got {v!r}")
+
+
+class ESN(Standardised, Reconstructor):
+    """Leaky echo state network with a ridge read-out (Jaeger 2001; Lukoševičius 2012, "A practical guide to
+    applying echo state networks"; Pathak et al. 2017 for closed-loop forecasting of chaotic flows).
+
+    r_{t+1} = (1 − a) r_t + a tanh(W r_t + W_in [b; u_t]),   u_{t+1} = u_t + W_out [1; u_t; r_{t+1}].
+
+    Args:
+        units: reservoir size M (default 500).
+        spectral_radius: largest |eigenvalue| of the sparse random W (default 1.0).
+        leak: leak rate a in (0, 1] (default 0.5).
+        input_scaling: W_in entries uniform in ±input_scaling (default 0.5).
+        bias_scaling: bias column of W_in uniform in ±bias_scaling (default 0.5).
+        connectivity: fraction of non-zero entries of W (default 0.02).
+        ridge: Tikhonov regulariser of the read-out (default 1e-6).
+        warmup: steps discarded at the start of every training trajectory (default 100).
+
+    The reservoir runs in float32, the read-out is solved in float64. Free runs first drive the reservoir with the
+    context (open loop), then feed predictions back (closed loop). With a single observation as context, the
+    reservoir starts at zero and is driven once by it.
+    """
+
+    name = "esn"
+
+    def __init__(self, units: int = 500, spectral_radius: float = 1.0, leak: float = 0.5, input_scaling: float = 0.5,
+                 bias_scaling: float = 0.5, connectivity: float = 0.02, ridge: float = 1e-6, warmup: int = 100):
+        self.units = units
+        self.spectral_radius = spectral_radius
+        self.leak = leak
+        self.input_scaling = input_scaling
+        self.bias_scaling = bias_scaling
+        self.connectivity = connectivity
+        self.ridge = ridge
+        self.warmup = warmup
+
+    def _min_length(self):
+        if not isinstance(self.units, int) or self.units < 1:
+            raise ValueError(f"ESN: units must be a positive int, got {self.units!r}")
+        if not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError(f"ESN: warmup must be a non-negative int, got {self.warmup!r}")
+        _check_positive(self, spectral_radius=self.spectral_radius, leak=self.leak, input_scaling=self.input_scaling,
+                        connectivity=self.connectivity, ridge=self.ridge)
+        if self.leak > 1 or self.connectivity > 1:
+            raise ValueError(f"ESN: leak and connectivity must lie in (0, 1], got {self.leak}, {self.connectivity}")
+        return self.warmup + 3
+
+    def _fit(self, trajectories, dt, seed):
+        import jax.numpy as jnp
+
+        rng = np.random.default_rng(seed)
+        M, N = self.units, self.dim_
+        W = rng.normal(size=(M, M)) * (rng.random((M, M)) < self.connectivity)
+        rho = np.max(np.abs(np.linalg.eigvals(W))) if M > 1 else abs(W[0, 0])
+        W = W * (self.spectral_radius / rho) if rho > 0 else W
+        W_in = rng.uniform(-1, 1, size=(M, N + 1))
+        W_in[:, 0] *= self.bias_scaling
+        W_in[:, 1:] *= self.input_scaling
+        self.W_ = W.astype(np.float32)
+        self.W_in_ = W_in.astype(np.float32)
+        feats, targets = [], []
+        for z in self._set_scaler(trajectories):
+            states = np.asarray(_drive(jnp.asarray(self.W_), jnp.asarray(self.W_in_), np.float32(self.leak),
+                                       jnp.zeros(M, jnp.float32), jnp.asarray(z[:-1], jnp.float32))[1])
+            sl = slice(self.warmup, None)
+            feats.append(np.hstack([np.ones((len(z) - 1, 1)), z[:-1], states.astype(np.float64)])[sl])
+            targets.append((z[1:] - z[:-1])[sl])
+        W_out = ridge(np.concatenate(feats), np.concatenate(targets), self.ridge)
+        if not np.all(np.isfinite(W_out)):
+            return self._fail("ridge read-out is not finite")
+        self.W_out_ = W_out.astype(np.float32)
+
+    def _predict(self, context, n_steps):
+        import jax.numpy as jnp
+
+        z = jnp.asarray(self._to_z(context), jnp.float32)
+        W, W_in, W_out = (jnp.asarray(a) for a in (self.W_, self.W_in_, self.W_out_))
+        leak = np.float32(self.leak)
+        r = _drive(W, W_in, leak, jnp.zeros(self.units, jnp.float32), z[:-1])[0]
+        return self._from_z(_closed_loop(W, W_in, W_out, leak, r, z[-1], n_steps))
+
+
+def _esn_update(W, W_in, leak, r, u):
+    import jax.numpy as jnp
+
+    pre = W @ r + W_in[:, 0] + W_in[:, 1:] @ u
+    return (1 - leak) * r + leak * jnp.tanh(pre)
+
+
+def _drive_impl(W, W_in, leak, r0, U):
+    import jax
+
+    def step(r, u):
+        r = _esn_update(W, W_in, leak, r, u)
+        return r, r
+
+    return jax.lax.scan(step, r0, U)
+
+
+def _closed_loop_impl(W, W_in, W_out, leak, r, u, n_steps):
+    import jax
+    import jax.numpy as jnp
+
+    def step(carry, _):
+        r, u = carry
+        r = _esn_update(W, W_in, leak, r, u)
+        u = u + jnp.concatenate([jnp.ones(1, u.dtype), u, r]) @ W_out
+        return (r, u), u
+
+    return jax.lax.scan(step, (r, u), None, length=n_steps)[1]
+
+
+def _jit(fn, **kw):
+    import jax
+
+    cache = {}
+
+    def wrapped(*args, **kwargs):
+        if "f" not in cache:
+            cache["f"] = jax.jit(fn, **kw)
+        return cache["f"](*args, **kwargs)
+
+    return wrapped
+
+
+_drive = _jit(_drive_impl)
+_closed_loop = _jit(_closed_loop_impl, static_argnames=("n_steps",))
+
+
+class NVAR(Standardised, Reconstructor):
+    """Next-generation reservoir computing: a nonlinear vector autoregression on time-delay monomials.
+
+    Reference: D. J. Gauthier, E. Bollt, A. Griffith, W. A. S. Barbosa, "Next generation reservoir computing",
+    Nat. Commun. 12, 5564 (2021).
+
+    Features at time t: [1, lin_t, monomials of lin_t of degree 2..degree], lin_t = [x_t, x_{t−s}, ..., x_{t−(k−1)s}]
+    (k = `delays`, s = `skip`); target x_{t+1} − x_t; ridge read-out.
+
+    Args:
+        delays: k (default 2). skip: s (default 1). degree: highest monomial degree (default 2).
+        ridge: Tikhonov regulariser (default 1e-6).
+
+    A context shorter than (k − 1)s + 1 rows is padded at the front by repeating its first row.
+    """
+
+    name = "nvar"
+
+    def __init__(self, delays: int = 2, skip: int = 1, degree: int = 2, ridge: float = 1e-6):
+        self.delays = delays
+        self.skip = skip
+        self.degree = degree
+        self.ridge = ridge
+
+    def _span(self):
+        for k in ("delays", "skip", "degree"):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"NVAR: {k} must be a positive int, got {v!r}")
+        _check_positive(self, ridge=self.ridge)
+        return (self.delays - 1) * self.skip
+
+    def _min_length(self):
+        return self._span() + 3
+
+    def _context_steps(self):
+        return self._span() + 1
+
+    def _groups(self):
+        return monomial_indices(self.delays * self.dim_, self.degree)
+
+    def _fit(self, trajectories, dt, seed):
+        span, groups = self._span(), self._groups()
+        feats, targets = [], []
+        for z in self._set_scaler(trajectories):
+            H = delay_vectors(z, self.delays, self.skip)[:-1]
+            feats.append(monomials(H, groups))
+            targets.append(z[span + 1 :] - z[span:-1])
+        W = ridge(np.concatenate(feats), np.concatenate(targets), self.ridge)
+        if not np.all(np.isfinite(W)):
+            return self._fail("ridge read-out is not finite")
+        self.W_out_ = W
+
+    def _predict(self, context, n_steps):
+        import jax
+        import jax.numpy as jnp
+
+        span, groups, skip, k = self._span(), self._groups(), self.skip, self.delays
+        W = jnp.asarray(self.W_out_)
+        buf0 = jnp.asarray(self._to_z(context[-(span + 1) :])[::-1])  # buf[0] is the most recent
+
+        def step(buf, _):
+            h = buf[::skip][:k].reshape(-1)
+            z = buf[0] + monomials(h, groups, jnp) @ W
+            return jnp.concatenate([z[None], buf[:-1]]), z
+
+        run = jax.jit(lambda b: jax.lax.scan(step, b, None, length=n_steps)[1])
+        return self._from_z(run(buf0))
