@@ -1,0 +1,227 @@
+"""Leaderboard: per task x method, the median and interquartile range of each metric over seeds, and ranks.
+
+Conventions (stated in every table's `notes`):
+- A diverged run counts as the worst possible value (+inf for lower-is-better metrics), so a method that diverges
+  in more than half of its seeds has median inf ("diverged"), and divergence widens the IQR; failed runs (errors,
+  timeouts) and runs not yet done are left out of the statistics and counted separately.
+- Quartiles: numpy's linear interpolation (q25, q75); iqr = q75 - q25.
+- Ranks: per task and metric, methods ordered by median (best = 1), ties share the average rank; methods with no
+  finished run are not ranked. `mean_rank` is the mean of a method's ranks over the task's metrics.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import rankdata
+
+from .components import Components
+from .store import ResultsStore
+from .suite import RunSpec, Suite, load_suite
+
+HIGHER_IS_BETTER = {"valid_prediction_time", "vpt", "prediction_horizon"}
+NOTES = ("median and interquartile range over seeds; diverged runs count as the worst value (inf), failed runs "
+         "and missing runs are excluded; ranks per task and metric by median (1 = best, ties averaged)")
+
+
+def _jsonable(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v
+
+
+@dataclass
+class ResultsTable:
+    """Leaderboard rows, one per (task, method), with columns `columns`."""
+
+    suite: str
+    metrics: list[str]
+    rows: list[dict]
+    notes: str = NOTES
+    columns: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.columns:
+            self.columns = ["task", "method", "n_ok", "n_diverged", "n_failed", "n_missing"]
+            for m in self.metrics:
+                self.columns += [f"{m}_median", f"{m}_q25", f"{m}_q75", f"{m}_iqr", f"{m}_rank"]
+            self.columns.append("mean_rank")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def row(self, task: str, method: str) -> dict:
+        for r in self.rows:
+            if r["task"] == task and r["method"] == method:
+                return r
+        raise KeyError(f"no row for task {task!r} and method {method!r}")
+
+    def to_csv(self, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
+            w.writeheader()
+            for r in self.rows:
+                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in self.columns})
+        return path
+
+    def to_dict(self) -> dict:
+        return {"suite": self.suite, "metrics": self.metrics, "notes": self.notes,
+                "rows": [{k: _jsonable(r.get(k)) for k in self.columns} for r in self.rows]}
+
+    def to_json(self, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False))
+        return path
+
+    def display_rows(self) -> list[dict]:
+        """Compact rows for humans: 'median [q25, q75]' per metric, rank, counts."""
+        out = []
+        for r in self.rows:
+            d = {"task": r["task"], "method": r["method"],
+                 "ok/div/fail": f"{r['n_ok']}/{r['n_diverged']}/{r['n_failed']}" + (f" ({r['n_missing']} missing)" if r["n_missing"] else "")}
+            for m in self.metrics:
+                d[m] = _fmt_stat(r[f"{m}_median"], r[f"{m}_q25"], r[f"{m}_q75"])
+            d["mean rank"] = "" if r["mean_rank"] is None else f"{r['mean_rank']:.2f}"
+            out.append(d)
+        return out
+
+    def to_markdown(self) -> str:
+        rows = self.display_rows()
+        if not rows:
+            return "(no runs)"
+        cols = list(rows[0])
+        lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+        lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if math.isinf(v):
+        return "diverged" if v > 0 else "-inf"
+    return f"{v:.3g}"
+
+
+def _fmt_stat(med, q25, q75) -> str:
+    if med is None:
+        return "–"
+    if math.isinf(med):
+        return "diverged"
+    return f"{_fmt(med)} [{_fmt(q25)}, {_fmt(q75)}]"
+
+
+def summarize(suite_name: str, specs: list[RunSpec], rows_by_id: dict[str, dict]) -> ResultsTable:
+    """Build the leaderboard of `specs` (the suite's runs) from store rows keyed by run id."""
+    metrics: list[str] = []
+    groups: dict[tuple[str, str], list[tuple[RunSpec, dict | None]]] = {}
+    for s in specs:
+        for m in s.task.metrics:
+            if m not in metrics:
+                metrics.append(m)
+        groups.setdefault((s.task.name, s.method.label), []).append((s, rows_by_id.get(s.run_id)))
+    rows = []
+    for (task, method), runs in groups.items():
+        row = {"task": task, "method": method, "n_ok": 0, "n_diverged": 0, "n_failed": 0, "n_missing": 0}
+        values = {m: [] for m in metrics}
+        for spec, r in runs:
+            status = r["status"] if r else None
+            if status == "ok":
+                row["n_ok"] += 1
+                for m in spec.task.metrics:
+                    v = r["metrics"].get(m)
+                    values[m].append(float(v) if v is not None else math.inf)
+            elif status == "diverged":
+                row["n_diverged"] += 1
+                for m in spec.task.metrics:
+                    values[m].append(-math.inf if m in HIGHER_IS_BETTER else math.inf)
+            elif status == "failed":
+                row["n_failed"] += 1
+            else:
+                row["n_missing"] += 1
+        for m in metrics:
+            v = np.asarray(values[m], dtype=float)
+            if v.size == 0:
+                q25 = med = q75 = iqr = None
+            else:
+                with np.errstate(invalid="ignore"):
+                    q25, med, q75 = (float(x) for x in np.percentile(v, [25, 50, 75]))
+                q25, med, q75 = (_inf_safe(x, v) for x in (q25, med, q75))
+                iqr = q75 - q25 if math.isfinite(q75) and math.isfinite(q25) else math.inf
+            row.update({f"{m}_median": med, f"{m}_q25": q25, f"{m}_q75": q75, f"{m}_iqr": iqr, f"{m}_rank": None})
+        rows.append(row)
+    _rank(rows, metrics)
+    order = {t: i for i, t in enumerate(dict.fromkeys(s.task.name for s in specs))}
+    rows.sort(key=lambda r: (order[r["task"]], math.inf if r["mean_rank"] is None else r["mean_rank"], r["method"]))
+    return ResultsTable(suite_name, metrics, rows)
+
+
+def _inf_safe(x: float, v: np.ndarray) -> float:
+    # percentile interpolation between a finite value and inf gives nan or inf; the order statistic is inf then
+    return float(v[np.isinf(v)][0]) if math.isnan(x) and np.isinf(v).any() else x
+
+
+def _rank(rows: list[dict], metrics: list[str]) -> None:
+    by_task: dict[str, list[dict]] = {}
+    for r in rows:
+        by_task.setdefault(r["task"], []).append(r)
+    for task_rows in by_task.values():
+        for m in metrics:
+            ranked = [r for r in task_rows if r[f"{m}_median"] is not None]
+            if not ranked:
+                continue
+            sign = -1.0 if m in HIGHER_IS_BETTER else 1.0
+            ranks = rankdata([sign * r[f"{m}_median"] for r in ranked], method="average")
+            for r, k in zip(ranked, ranks):
+                r[f"{m}_rank"] = float(k)
+        for r in task_rows:
+            ks = [r[f"{m}_rank"] for m in metrics if r[f"{m}_rank"] is not None]
+            r["mean_rank"] = float(np.mean(ks)) if ks else None
+
+
+def _suite_and_store(suite, store, fast, components):
+    from .runner import default_store_path
+
+    if isinstance(suite, Suite):
+        s_fast = s_full = suite
+        fast = suite.fast
+    else:
+        s_full = load_suite(suite, fast=False, components=components, check_names=False)
+        s_fast = load_suite(suite, fast=True, components=components, check_names=False)
+    path = store if store is not None else default_store_path(s_full)
+    if not isinstance(path, ResultsStore) and not Path(path).exists():
+        raise ValueError(f"no results store at {path}: run the suite first (or pass store=)")
+    db = path if isinstance(path, ResultsStore) else ResultsStore(path)
+    if fast is None:
+        # the mode with more finished rows in this store
+        n_full = sum(1 for st in db.states([s.run_id for s in s_full.runs()]).values() if st["status"] != "running")
+        n_fast = sum(1 for st in db.states([s.run_id for s in s_fast.runs()]).values() if st["status"] != "running")
+        fast = n_fast > n_full
+    return (s_fast if fast else s_full), db, not isinstance(path, ResultsStore)
+
+
+def results(suite, *, store=None, fast: bool | None = None, components: Components | None = None) -> ResultsTable:
+    """The leaderboard of a suite from its store.
+
+    suite: suite file path or `Suite`. store: path or ResultsStore (default results/<suite stem>.sqlite).
+    fast: which settings' runs to tabulate; None picks the one with more finished runs in the store.
+    """
+    s, db, close = _suite_and_store(suite, store, fast, components)
+    try:
+        specs = s.runs()
+        rows = {r["run_id"]: r for r in db.rows([x.run_id for x in specs])}
+        return summarize(s.name + (" (fast)" if s.fast else ""), specs, rows)
+    finally:
+        if close:
+            db.close()

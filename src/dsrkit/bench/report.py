@@ -1,0 +1,158 @@
+"""Self-contained HTML report of a suite's results: leaderboard, per-task metric distributions, the attractors of
+each method's best run (where trajectories were kept), and the list of failed and diverged runs."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..report.html import HtmlReport  # noqa: E402
+from .components import Components  # noqa: E402
+from .leaderboard import HIGHER_IS_BETTER, _suite_and_store, summarize  # noqa: E402
+
+PROTOCOL = ("Protocol (free run): each method is fitted to a training trajectory of the system (seed 2s, with the "
+            "task's observation noise), rolled out from the first point of an independent test trajectory (seed "
+            "2s + 1) for T + warmup·T steps; the first warmup·T generated steps (warmup = 0.25 unless stated) are "
+            "dropped and the remaining T steps are compared with the test trajectory of length T. Data are z-scored "
+            "with the training mean and standard deviation. Lower is better for D_stsp and D_H.")
+
+
+def _distribution_figure(task, methods, runs_by_method, metrics):
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(4.0, 1.0 + 0.9 * len(methods)) * len(metrics) ** 0.5 + 2,
+                                                       3.4), squeeze=False)
+    for ax, m in zip(axes[0], metrics):
+        data, labels = [], []
+        for k, label in enumerate(methods):
+            rows = runs_by_method.get(label, [])
+            vals = [r["metrics"].get(m) for r in rows if r["status"] == "ok" and r["metrics"].get(m) is not None]
+            n_div = sum(r["status"] == "diverged" for r in rows)
+            data.append(vals)
+            labels.append(label + (f"\n({n_div} div.)" if n_div else ""))
+            if vals:
+                jitter = np.linspace(-0.12, 0.12, len(vals)) if len(vals) > 1 else [0.0]
+                ax.plot(np.full(len(vals), k + 1.0) + jitter, vals, "o", ms=3.5, color="tab:blue", alpha=0.7)
+        ax.boxplot([d if d else [np.nan] for d in data], widths=0.5, showfliers=False)
+        ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right", fontsize=8)
+        finite = [v for d in data for v in d if v > 0]
+        if finite and max(finite) / min(finite) > 100:
+            ax.set_yscale("log")
+        ax.set_title(m + (" (higher is better)" if m in HIGHER_IS_BETTER else ""), fontsize=9)
+    fig.suptitle(task.name, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _attractor_figure(task, best: list[tuple[str, dict, dict]]):
+    n = len(best)
+    cols = min(n, 4)
+    nrows = math.ceil(n / cols)
+    dim = best[0][2]["test"].shape[1]
+    three_d = dim >= 3
+    fig = plt.figure(figsize=(3.4 * cols, 3.2 * nrows))
+    for k, (label, row, arr) in enumerate(best):
+        true, gen = arr["test"], arr["generated"]
+        if three_d:
+            ax = fig.add_subplot(nrows, cols, k + 1, projection="3d")
+            ax.plot(true[:, 0], true[:, 1], true[:, 2], color="0.6", lw=0.3)
+            ax.plot(gen[:, 0], gen[:, 1], gen[:, 2], color="tab:red", lw=0.3)
+        else:
+            ax = fig.add_subplot(nrows, cols, k + 1)
+            j = 1 if dim > 1 else 0
+            x_t, y_t = (true[:, 0], true[:, j]) if dim > 1 else (true[:-1, 0], true[1:, 0])
+            x_g, y_g = (gen[:, 0], gen[:, j]) if dim > 1 else (gen[:-1, 0], gen[1:, 0])
+            ax.plot(x_t, y_t, color="0.6", lw=0.3)
+            ax.plot(x_g, y_g, color="tab:red", lw=0.3)
+        first = next(iter(row["metrics"].items()), None)
+        ax.set_title(f"{label} (seed {row['seed']})" + (f"\n{first[0]} = {first[1]:.3g}" if first and first[1] is not None else ""),
+                     fontsize=8)
+        ax.tick_params(labelsize=6)
+    fig.suptitle(f"{task.name}: test trajectory (grey) and the best run's free run (red), first 3 variables",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def report(suite, out_html=None, *, store=None, fast: bool | None = None,
+           components: Components | None = None) -> Path:
+    """Write a self-contained HTML report (figures inline as base64 PNG) of a suite's stored results.
+
+    out_html: default <store path>.html (results/<suite stem>.html). Returns the path written.
+    """
+    s, db, close = _suite_and_store(suite, store, fast, components)
+    try:
+        specs = s.runs()
+        rows = {r["run_id"]: r for r in db.rows([x.run_id for x in specs])}
+        table = summarize(s.name, specs, rows)
+        out = Path(out_html) if out_html is not None else db.path.with_suffix(".html")
+        from .. import __version__
+
+        rep = HtmlReport(f"Benchmark: {s.name}" + (" (fast settings)" if s.fast else ""))
+        if s.description:
+            rep.paragraph(s.description)
+        counts = {st: sum(1 for x in specs if rows.get(x.run_id, {}).get("status") == st)
+                  for st in ("ok", "diverged", "failed")}
+        missing = len(specs) - sum(counts.values())
+        rep.paragraph(f"{len(specs)} runs: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
+                      f"{missing} not finished. Store: {db.path}. dsrkit {__version__}; written "
+                      f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}.", "note")
+        rep.paragraph(PROTOCOL, "note")
+        rep.heading("Leaderboard")
+        rep.table(table.display_rows())
+        rep.paragraph(table.notes.capitalize() + ".", "note")
+
+        for task in s.tasks:
+            task_specs = [x for x in specs if x.task.name == task.name]
+            methods = list(dict.fromkeys(x.method.label for x in task_specs))
+            by_method: dict[str, list[dict]] = {}
+            for x in task_specs:
+                if x.run_id in rows:
+                    by_method.setdefault(x.method.label, []).append({**rows[x.run_id], "seed": x.seed})
+            rep.heading(f"Task {task.name}")
+            src = f"system {task.system} {json.dumps(task.params)}" if task.system else f"data {task.data}"
+            rep.paragraph(f"{src}; noise {task.noise:g}; n_train {task.n_train}, n_test {task.n_test}, dt "
+                          f"{task.dt if task.dt is not None else 'system default'}, transient {task.transient}, "
+                          f"seeds {list(task.seeds)}, warmup {task.warmup:g}.", "note")
+            if not by_method:
+                rep.paragraph("No finished runs yet.")
+                continue
+            rep.figure(_distribution_figure(task, methods, by_method, list(task.metrics)),
+                       "Metric per seed (dots) and its distribution over seeds (boxes), finished runs only.")
+            best = []
+            key_metric = task.metrics[0] if task.metrics else None
+            for label in methods:
+                ok = [r for r in by_method.get(label, []) if r["status"] == "ok" and r.get("artifact")]
+                if key_metric:
+                    ok = [r for r in ok if r["metrics"].get(key_metric) is not None]
+                    sign = -1 if key_metric in HIGHER_IS_BETTER else 1
+                    ok.sort(key=lambda r: sign * r["metrics"][key_metric])
+                for r in ok:
+                    arr = db.load_artifact(r)
+                    if arr is not None:
+                        best.append((label, r, arr))
+                        break
+            if best:
+                rep.figure(_attractor_figure(task, best),
+                           f"Best run of each method by {key_metric}; kept trajectories only.")
+
+        bad = [
+            {"task": x.task.name, "method": x.method.label, "seed": x.seed, "status": rows[x.run_id]["status"],
+             "reason": (rows[x.run_id].get("reason") or "")[:200]}
+            for x in specs if x.run_id in rows and rows[x.run_id]["status"] in ("failed", "diverged")
+        ]
+        rep.heading("Failed and diverged runs")
+        if bad:
+            rep.table(bad)
+        else:
+            rep.paragraph("None.")
+        return rep.write(out)
+    finally:
+        if close:
+            db.close()

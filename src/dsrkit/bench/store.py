@@ -1,0 +1,262 @@
+"""Results store: one SQLite file (WAL mode), one row per run, safe to share between concurrent runners.
+
+Row life cycle and the concurrency argument:
+
+- claim: a runner that wants to start a run does, in one ``BEGIN IMMEDIATE`` transaction (which takes SQLite's
+  single write lock, so no two claims interleave), "read the row; if there is none, INSERT it with
+  status='running', owner=<host/pid/token>, heartbeat=now; if it is 'running' but stale, take it over; otherwise
+  give up". So at any moment at most one live runner owns a run, and the primary key makes a second row for the
+  same run impossible.
+- stale: the owner's heartbeat is older than `lease` seconds, or the owner is a process on this host that no
+  longer exists (a runner killed with SIGKILL is detected at once, not after the lease).
+- heartbeat: the owning runner refreshes `heartbeat` of its in-flight runs every lease/4 seconds.
+- finish: the result is written with ``UPDATE ... WHERE run_id=? AND status='running'`` in its own transaction
+  as soon as the run ends, so killing a runner at any moment loses only the runs in flight (their claim rows stay
+  'running', are seen as stale, and are retaken). If a slow owner and a runner that took over both finish, the
+  first write wins and the second is a no-op; results are deterministic in their configuration, so either is right.
+- synchronous=FULL: a committed result survives a crash of the process and of the machine.
+
+Finished statuses: "ok", "diverged", "failed" (reason "timeout" for runs over the time limit).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+FINISHED = ("ok", "diverged", "failed")
+RUNNING = "running"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id      TEXT PRIMARY KEY,
+    suite       TEXT,
+    task        TEXT,
+    method      TEXT,
+    seed        INTEGER,
+    config      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    reason      TEXT,
+    traceback   TEXT,
+    metrics     TEXT,
+    timings     TEXT,
+    artifact    TEXT,
+    owner       TEXT,
+    heartbeat   REAL,
+    attempts    INTEGER NOT NULL DEFAULT 1,
+    host        TEXT,
+    version     TEXT,
+    created_at  REAL NOT NULL,
+    started_at  REAL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT OR IGNORE INTO meta VALUES ('schema', '1');
+"""
+
+COLUMNS = ("run_id", "suite", "task", "method", "seed", "config", "status", "reason", "traceback", "metrics",
+           "timings", "artifact", "owner", "heartbeat", "attempts", "host", "version", "created_at", "started_at",
+           "finished_at")
+
+
+def new_owner() -> str:
+    """An owner id for one runner: host/pid/random token."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True when `owner` names a process on this host that no longer runs (unknown hosts: False)."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition("/")
+    pid = rest.partition("/")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return not _pid_alive(int(pid))
+
+
+def _json(obj) -> str:
+    def clean(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(obj), sort_keys=True, allow_nan=False)
+
+
+class ResultsStore:
+    """SQLite results store at `path` (created with its folder if missing).
+
+    lease: seconds after the last heartbeat at which a 'running' claim counts as abandoned (default 120).
+    Artifacts (kept trajectories) go to `<path without suffix>.artifacts/<run_id>.npz`.
+    """
+
+    def __init__(self, path, *, lease: float = 120.0):
+        self.path = Path(path)
+        if not lease > 0:
+            raise ValueError(f"lease must be > 0 seconds, got {lease!r}")
+        self.lease = float(lease)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.artifact_dir = self.path.with_suffix(".artifacts")
+        self._db = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout = 60000")
+        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise RuntimeError(f"{self.path}: could not switch SQLite to WAL mode (got {mode!r})")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._db.executescript(_SCHEMA)  # idempotent statements, each in its own implicit transaction
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- transactions -------------------------------------------------------------------------------------------
+    class _Tx:
+        def __init__(self, db):
+            self.db = db
+
+        def __enter__(self):
+            self.db.execute("BEGIN IMMEDIATE")
+            return self.db
+
+        def __exit__(self, exc_type, *_):
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _write(self):
+        return self._Tx(self._db)
+
+    def _stale(self, row, now: float) -> bool:
+        return row["heartbeat"] is None or row["heartbeat"] < now - self.lease or owner_is_dead(row["owner"])
+
+    # -- claims -------------------------------------------------------------------------------------------------
+    def claim(self, run_id: str, config: dict, owner: str, *, suite: str = "", task: str = "", method: str = "",
+              seed: int | None = None, retry_failed: bool = False) -> bool:
+        """Atomically take run `run_id` for `owner`. True when this owner may now execute it."""
+        now = time.time()
+        with self._write() as db:
+            row = db.execute("SELECT status, owner, heartbeat FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO runs (run_id, suite, task, method, seed, config, status, owner, heartbeat, "
+                    "created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, suite, task, method, seed, _json(config), RUNNING, owner, now, now, now),
+                )
+                return True
+            takeover = (row["status"] == RUNNING and self._stale(row, now)) or (
+                retry_failed and row["status"] in ("failed", "diverged"))
+            if not takeover:
+                return False
+            db.execute(
+                "UPDATE runs SET status = ?, owner = ?, heartbeat = ?, started_at = ?, attempts = attempts + 1, "
+                "reason = NULL, traceback = NULL, metrics = NULL, finished_at = NULL WHERE run_id = ?",
+                (RUNNING, owner, now, now, run_id),
+            )
+            return True
+
+    def heartbeat(self, owner: str) -> None:
+        """Refresh the heartbeat of every run `owner` has in flight."""
+        with self._write() as db:
+            db.execute("UPDATE runs SET heartbeat = ? WHERE owner = ? AND status = ?", (time.time(), owner, RUNNING))
+
+    def release(self, owner: str) -> None:
+        """Drop the unfinished claims of `owner` (orderly shutdown), so that others can take them at once."""
+        with self._write() as db:
+            db.execute("DELETE FROM runs WHERE owner = ? AND status = ?", (owner, RUNNING))
+
+    def finish(self, run_id: str, result: dict, *, version: str, artifact: str | None = None) -> bool:
+        """Record a finished run in its own transaction. False when another runner recorded it first."""
+        status = result["status"]
+        if status not in FINISHED:
+            raise ValueError(f"status must be one of {FINISHED}, got {status!r}")
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE runs SET status = ?, reason = ?, traceback = ?, metrics = ?, timings = ?, artifact = ?, "
+                "owner = NULL, heartbeat = NULL, host = ?, version = ?, finished_at = ? "
+                "WHERE run_id = ? AND status = ?",
+                (status, result.get("reason"), result.get("traceback"), _json(result.get("metrics") or {}),
+                 _json(result.get("timings") or {}), artifact, socket.gethostname(), version, time.time(), run_id,
+                 RUNNING),
+            )
+            return cur.rowcount == 1
+
+    def save_artifact(self, run_id: str, arrays: dict[str, np.ndarray]) -> str:
+        """Write arrays to `<artifact_dir>/<run_id>.npz` atomically; returns the path relative to the store folder."""
+        self.artifact_dir.mkdir(parents=True, exist_ok=True)
+        final = self.artifact_dir / f"{run_id}.npz"
+        tmp = self.artifact_dir / f".{run_id}.{os.getpid()}.tmp.npz"
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, final)
+        return str(final.relative_to(self.path.parent))
+
+    def load_artifact(self, row: dict) -> dict[str, np.ndarray] | None:
+        if not row.get("artifact"):
+            return None
+        path = self.path.parent / row["artifact"]
+        if not path.is_file():
+            return None
+        with np.load(path) as f:
+            return {k: f[k] for k in f.files}
+
+    # -- reading ------------------------------------------------------------------------------------------------
+    def states(self, run_ids) -> dict[str, dict]:
+        """run_id -> {status, owner, heartbeat, stale} for the given ids that have a row."""
+        ids = list(run_ids)
+        out, now = {}, time.time()
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            q = f"SELECT run_id, status, owner, heartbeat FROM runs WHERE run_id IN ({','.join('?' * len(chunk))})"
+            for r in self._db.execute(q, chunk):
+                out[r["run_id"]] = {"status": r["status"], "owner": r["owner"], "heartbeat": r["heartbeat"],
+                                    "stale": r["status"] == RUNNING and self._stale(r, now)}
+        return out
+
+    def rows(self, run_ids=None) -> list[dict]:
+        """Rows as dicts with config/metrics/timings decoded from JSON; all rows, or those of `run_ids`."""
+        if run_ids is None:
+            cur = self._db.execute("SELECT * FROM runs ORDER BY created_at, run_id")
+            raw = cur.fetchall()
+        else:
+            ids, raw = list(run_ids), []
+            for k in range(0, len(ids), 500):
+                chunk = ids[k : k + 500]
+                raw += self._db.execute(f"SELECT * FROM runs WHERE run_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        out = []
+        for r in raw:
+            d = dict(r)
+            for key in ("config", "metrics", "timings"):
+                d[key] = json.loads(d[key]) if d[key] else {}
+            out.append(d)
+        return out
+
+    def count(self) -> dict[str, int]:
+        """Number of rows per status."""
+        return {s: n for s, n in self._db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status")}

@@ -1,0 +1,465 @@
+"""Benchmark suites as data: a TOML file of tasks (what to reconstruct) and methods (what reconstructs it).
+
+Layout of a suite file (every key optional unless marked)::
+
+    [suite]
+    name = "core"                 # default: the file stem
+    description = "..."
+
+    [defaults]                    # task keys applied to every [[tasks]] entry that does not set them
+    n_train = 10000
+    seeds = [0, 1, 2, 3, 4]       # or a count: seeds = 5 means [0, 1, 2, 3, 4]
+
+    [[tasks]]
+    system = "lorenz63"           # required: one of system, systems (a glob over system names) or data
+    name = "lorenz63-noise5"      # default: system name, plus "-noise<percent>" when noise > 0
+    params = { rho = 28.0 }       # system parameters
+    noise = 0.05                  # observation noise on the training data (relative, as systems.trajectory)
+
+    [[methods]]
+    name = "alrnn"                # required: a name of dsrkit.baselines.names()
+    params = { latent_dim = 20 }
+    grid = { relu_units = [1, 2] }   # expanded to the product of all grid lists
+    fast = { epochs = 20 }        # parameter overrides under --fast
+
+    [fast]                        # task-key overrides under --fast (for CI)
+    n_train = 2000
+    seeds = [0]
+
+Task keys: see `TASK_KEYS`. The run protocol ("free_run", the field's standard): the method is fitted to the
+training trajectory, rolled out from the first test point for `n_test + round(warmup * n_test)` steps, the first
+`round(warmup * n_test)` generated steps are dropped as transient (warmup = 0.25 by default, i.e. 1.25 T in all),
+and each metric compares the remaining T steps with the test trajectory of length T.
+
+Errors name the file, the line (where it can be found) and the key:
+``suite.toml:12: [[tasks]] #2 key 'noise': expected a number >= 0, got 'x'``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import itertools
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .components import DEFAULT, Components
+
+PROTOCOLS = ("free_run",)
+DEFAULT_METRICS = ("state_space_divergence", "power_spectrum_distance")
+
+# key -> (checker name, default); checkers below.
+TASK_KEYS: dict[str, tuple[str, object]] = {
+    "name": ("str", None),
+    "system": ("str", None),
+    "systems": ("str", None),
+    "exclude": ("str_list", ()),
+    "data": ("str", None),
+    "params": ("table", {}),
+    "noise": ("nonneg", 0.0),
+    "test_noise": ("nonneg", 0.0),
+    "n_train": ("posint", 10_000),
+    "n_test": ("posint", 10_000),
+    "dt": ("pos", None),
+    "transient": ("nonnegint", 1000),
+    "standardize": ("bool", True),
+    "seeds": ("seeds", (0, 1, 2, 3, 4)),
+    "metrics": ("str_list", DEFAULT_METRICS),
+    "metric_options": ("table", {}),
+    "protocol": ("protocol", "free_run"),
+    "warmup": ("fraction", 0.25),
+    "time_limit": ("pos", None),
+}
+DEFAULTABLE = set(TASK_KEYS) - {"name", "system", "systems", "data", "exclude"}
+METHOD_KEYS = {"name", "label", "params", "grid", "fast"}
+TOP_KEYS = {"suite", "defaults", "tasks", "methods", "fast"}
+SUITE_KEYS = {"name", "description"}
+
+_EXPECT = {
+    "str": "a string",
+    "str_list": "a list of strings",
+    "table": "a table",
+    "nonneg": "a number >= 0",
+    "pos": "a number > 0",
+    "posint": "an integer > 0",
+    "nonnegint": "an integer >= 0",
+    "bool": "true or false",
+    "seeds": "a list of integers >= 0 or a count > 0",
+    "protocol": "one of " + ", ".join(repr(p) for p in PROTOCOLS),
+    "fraction": "a number in [0, 1)",
+}
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _convert(kind: str, v):
+    """The checked and normalised value, or raise _Bad."""
+    ok = {
+        "str": lambda: isinstance(v, str) and v != "",
+        "str_list": lambda: isinstance(v, list) and all(isinstance(s, str) and s for s in v),
+        "table": lambda: isinstance(v, dict),
+        "nonneg": lambda: _is_num(v) and v >= 0,
+        "pos": lambda: _is_num(v) and v > 0,
+        "posint": lambda: _is_int(v) and v > 0,
+        "nonnegint": lambda: _is_int(v) and v >= 0,
+        "bool": lambda: isinstance(v, bool),
+        "seeds": lambda: (_is_int(v) and v > 0)
+        or (isinstance(v, list) and v and all(_is_int(s) and s >= 0 for s in v) and len(set(v)) == len(v)),
+        "protocol": lambda: v in PROTOCOLS,
+        "fraction": lambda: _is_num(v) and 0 <= v < 1,
+    }[kind]()
+    if not ok:
+        raise _Bad(_EXPECT[kind])
+    if kind in ("nonneg", "pos", "fraction"):
+        return float(v)
+    if kind == "str_list":
+        return tuple(v)
+    if kind == "seeds":
+        return tuple(range(v)) if _is_int(v) else tuple(v)
+    return v
+
+
+class _Bad(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Task:
+    """One reconstruction problem: where the data come from, how much, and how runs are judged."""
+
+    name: str
+    system: str | None
+    data: str | None
+    params: dict
+    noise: float
+    test_noise: float
+    n_train: int
+    n_test: int
+    dt: float | None
+    transient: int
+    standardize: bool
+    seeds: tuple[int, ...]
+    metrics: tuple[str, ...]
+    metric_options: dict
+    protocol: str
+    warmup: float
+    time_limit: float | None
+    data_sha256: str | None = None
+
+    def config(self) -> dict:
+        """The settings that determine a run's result (cosmetic name, seeds list and time limit excluded)."""
+        source = {"system": self.system, "params": self.params} if self.system else {"data_sha256": self.data_sha256}
+        return {
+            **source,
+            "noise": self.noise,
+            "test_noise": self.test_noise,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "dt": self.dt,
+            "transient": self.transient,
+            "standardize": self.standardize,
+            "metrics": list(self.metrics),
+            "metric_options": self.metric_options,
+            "protocol": self.protocol,
+            "warmup": self.warmup,
+        }
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method at one point of its hyperparameter grid. `label` names it in tables."""
+
+    name: str
+    label: str
+    params: dict
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: (task, method, seed). `config` is its canonical JSON-able configuration, `run_id` its hash."""
+
+    task: Task
+    method: Method
+    seed: int
+    config: dict
+    run_id: str
+
+
+def canonical_json(obj) -> str:
+    """Deterministic JSON: sorted keys, no spaces, NaN/inf rejected."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def run_config(task: Task, method: Method, seed: int) -> dict:
+    """Full configuration of one run. Data seeds: training trajectory 2*seed, test trajectory 2*seed + 1 (independent
+    initial conditions and noise); the method is fitted with seed=seed."""
+    return {
+        "task": task.config(),
+        "data_path": task.data,
+        "method": {"name": method.name, "params": method.params},
+        "seed": seed,
+        "data_seeds": {"train": 2 * seed, "test": 2 * seed + 1},
+    }
+
+
+def run_id(config: dict, version: str | None = None) -> str:
+    """sha256 of the canonical JSON of the run configuration (without the local data path) and the dsrkit version."""
+    if version is None:
+        from .. import __version__ as version
+    hashed = {k: v for k, v in config.items() if k != "data_path"}
+    return hashlib.sha256(canonical_json({"config": hashed, "version": version}).encode()).hexdigest()
+
+
+@dataclass
+class Suite:
+    """A parsed suite: tasks x methods x seeds. `fast` tells whether the [fast] overrides were applied."""
+
+    name: str
+    path: Path | None
+    description: str
+    tasks: list[Task]
+    methods: list[Method]
+    fast: bool = False
+    components: Components = field(default=DEFAULT)
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem if self.path is not None else self.name
+
+    def runs(self) -> list[RunSpec]:
+        """Every run of the suite, task-major, then method, then seed."""
+        out = []
+        for task in self.tasks:
+            for method in self.methods:
+                for seed in task.seeds:
+                    cfg = run_config(task, method, seed)
+                    out.append(RunSpec(task, method, seed, cfg, run_id(cfg)))
+        return out
+
+
+class _Checker:
+    """Formats 'file:line: where key 'k': expected ..., got ...' errors, finding lines by scanning the text."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.lines = text.splitlines()
+
+    def _header_line(self, table: str, index: int | None) -> int | None:
+        pat = re.compile(r"^\s*\[\[\s*%s\s*\]\]" % re.escape(table) if index is not None else r"^\s*\[\s*%s\s*\]" % re.escape(table))
+        count = 0
+        for i, line in enumerate(self.lines):
+            if pat.match(line):
+                count += 1
+                if index is None or count == index:
+                    return i
+        return None
+
+    def line_of(self, table: str | None, index: int | None, key: str | None) -> int | None:
+        start = 0 if table is None else self._header_line(table, index)
+        if start is None:
+            return None
+        if key is None:
+            return start + 1
+        key_pat = re.compile(r"""^\s*["']?%s["']?\s*=""" % re.escape(key.split(".")[0]))
+        first = start + 1 if table is not None else 0
+        for i in range(first, len(self.lines)):
+            if i > start and re.match(r"^\s*\[", self.lines[i]):
+                break
+            if key_pat.match(self.lines[i]):
+                return i + 1
+        return start + 1 if table is not None else None
+
+    def error(self, table: str | None, index: int | None, key: str | None, message: str) -> ValueError:
+        line = self.line_of(table, index, key)
+        where = "" if table is None else (f"[[{table}]] #{index}" if index is not None else f"[{table}]")
+        if key is not None:
+            where = f"{where} key '{key}'".strip()
+        loc = f"{self.path}:{line}" if line is not None else self.path
+        return ValueError(f"{loc}: {where}: {message}" if where else f"{loc}: {message}")
+
+    def value(self, table, index, key, kind, v):
+        try:
+            return _convert(kind, v)
+        except _Bad as e:
+            raise self.error(table, index, key, f"expected {e}, got {v!r}") from None
+
+    def unknown(self, table, index, d: dict, allowed, what: str):
+        for k in d:
+            if k not in allowed:
+                raise self.error(table, index, k, f"unknown key; {what} keys are: {', '.join(sorted(allowed))}")
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:g}".replace(".", "p")
+
+
+def _method_label(name: str, grid_point: dict) -> str:
+    if not grid_point:
+        return name
+    return name + "(" + ",".join(f"{k}={grid_point[k]}" for k in sorted(grid_point)) + ")"
+
+
+def load_suite(path, *, fast: bool = False, components: Components | None = None, check_names: bool = True) -> Suite:
+    """Parse and validate a suite file.
+
+    path: a .toml file. fast: apply the [fast] block and the methods' `fast` parameter overrides.
+    components: registries the names are checked against (default dsrkit.systems / baselines / metrics); where a
+    registry cannot list its names, that kind of name is checked only when a run starts.
+    Raises ValueError naming file, line and key for any invalid content (TOML syntax errors carry tomllib's
+    line and column).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read suite file ({e.strerror})") from None
+    return parse_suite(text, name=str(path), path=path, fast=fast, components=components, check_names=check_names)
+
+
+def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None, fast: bool = False,
+                components: Components | None = None, check_names: bool = True) -> Suite:
+    """Like `load_suite` from TOML text; `name` is used in error messages, relative data paths resolve against
+    `path`'s folder (or the working directory)."""
+    components = components or DEFAULT
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{name}: invalid TOML: {e}") from None
+    ck = _Checker(name, text)
+    ck.unknown(None, None, doc, TOP_KEYS, "top-level")
+
+    head = doc.get("suite", {})
+    if not isinstance(head, dict):
+        raise ck.error(None, None, "suite", f"expected a table, got {head!r}")
+    ck.unknown("suite", None, head, SUITE_KEYS, "[suite]")
+    suite_name = ck.value("suite", None, "name", "str", head["name"]) if "name" in head else (path.stem if path else "suite")
+    description = ck.value("suite", None, "description", "str", head["description"]) if "description" in head else ""
+
+    defaults = {}
+    for block in ("defaults", "fast"):
+        tbl = doc.get(block, {})
+        if not isinstance(tbl, dict):
+            raise ck.error(None, None, block, f"expected a table, got {tbl!r}")
+        ck.unknown(block, None, tbl, DEFAULTABLE, f"[{block}]")
+        defaults[block] = {k: ck.value(block, None, k, TASK_KEYS[k][0], v) for k, v in tbl.items()}
+
+    raw_tasks = doc.get("tasks")
+    if not isinstance(raw_tasks, list) or not raw_tasks or not all(isinstance(t, dict) for t in raw_tasks):
+        raise ck.error(None, None, "tasks", "expected at least one [[tasks]] table")
+    raw_methods = doc.get("methods")
+    if not isinstance(raw_methods, list) or not raw_methods or not all(isinstance(m, dict) for m in raw_methods):
+        raise ck.error(None, None, "methods", "expected at least one [[methods]] table")
+
+    system_names = components.system_names() if check_names else None
+    metric_names = components.metric_names() if check_names else None
+    method_names = components.method_names() if check_names else None
+    base = path.parent if path is not None else Path.cwd()
+
+    tasks: list[Task] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_tasks, start=1):
+        for t in _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base):
+            if t.name in seen:
+                raise ck.error("tasks", i, "name", f"duplicate task name {t.name!r} (also in [[tasks]] #{seen[t.name]})")
+            seen[t.name] = i
+            tasks.append(t)
+
+    methods: list[Method] = []
+    labels: dict[str, int] = {}
+    for i, raw in enumerate(raw_methods, start=1):
+        for m in _parse_method(ck, i, raw, fast, method_names):
+            if m.label in labels:
+                raise ck.error("methods", i, "name", f"duplicate method label {m.label!r} (also in [[methods]] "
+                               f"#{labels[m.label]}); give one a distinct 'label'")
+            labels[m.label] = i
+            methods.append(m)
+    return Suite(suite_name, path, description, tasks, methods, fast, components)
+
+
+def _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base) -> list[Task]:
+    ck.unknown("tasks", i, raw, TASK_KEYS, "[[tasks]]")
+    vals = {k: ck.value("tasks", i, k, TASK_KEYS[k][0], v) for k, v in raw.items()}
+    sources = [k for k in ("system", "systems", "data") if k in vals]
+    if len(sources) != 1:
+        raise ck.error("tasks", i, None, "expected exactly one of 'system', 'systems' (a glob) or 'data', "
+                       f"got {sources or 'none'}")
+    merged = {k: d for k, (_, d) in TASK_KEYS.items()}
+    merged.update(defaults["defaults"])
+    merged.update(vals)
+    if fast:
+        merged.update(defaults["fast"])
+    if metric_names is not None:
+        for m in merged["metrics"]:
+            if m not in metric_names:
+                raise ck.error("tasks", i, "metrics", f"unknown metric {m!r}; known: {', '.join(sorted(metric_names))}")
+    if "data" in vals:
+        if "dt" not in vals and "dt" not in defaults["defaults"]:
+            raise ck.error("tasks", i, "dt", "a data task needs 'dt' (the sampling interval)")
+        data = (base / vals["data"]).resolve()
+        if not data.is_file():
+            raise ck.error("tasks", i, "data", f"file not found: {data}")
+        digest = hashlib.sha256(data.read_bytes()).hexdigest()
+        name = vals.get("name", data.stem)
+        return [_task(name, None, str(data), merged, digest)]
+    if "system" in vals:
+        systems = [vals["system"]]
+        if system_names is not None and vals["system"] not in system_names:
+            raise ck.error("tasks", i, "system", f"unknown system {vals['system']!r}; known: {', '.join(system_names)}")
+    else:
+        if system_names is None:
+            raise ck.error("tasks", i, "systems", "cannot expand a glob: the system registry does not list its names")
+        systems = [s for s in system_names if fnmatch.fnmatchcase(s, vals["systems"]) and s not in merged["exclude"]]
+        if not systems:
+            raise ck.error("tasks", i, "systems", f"pattern {vals['systems']!r} matches no system")
+        if "name" in vals:
+            raise ck.error("tasks", i, "name", "a 'systems' glob names its tasks after the systems; drop 'name'")
+    out = []
+    for s in systems:
+        name = vals.get("name") or (s + (f"-noise{_pct(merged['noise'])}" if merged["noise"] > 0 else ""))
+        out.append(_task(name, s, None, merged, None))
+    return out
+
+
+def _task(name, system, data, m, digest) -> Task:
+    return Task(name=name, system=system, data=data, params=dict(m["params"]), noise=m["noise"],
+                test_noise=m["test_noise"], n_train=m["n_train"], n_test=m["n_test"], dt=m["dt"],
+                transient=m["transient"], standardize=m["standardize"], seeds=tuple(m["seeds"]),
+                metrics=tuple(m["metrics"]), metric_options=dict(m["metric_options"]), protocol=m["protocol"],
+                warmup=m["warmup"], time_limit=m["time_limit"], data_sha256=digest)
+
+
+def _parse_method(ck, i, raw, fast, method_names) -> list[Method]:
+    ck.unknown("methods", i, raw, METHOD_KEYS, "[[methods]]")
+    if "name" not in raw:
+        raise ck.error("methods", i, None, "missing required key 'name'")
+    name = ck.value("methods", i, "name", "str", raw["name"])
+    if method_names is not None and name not in method_names:
+        raise ck.error("methods", i, "name", f"unknown method {name!r}; known: {', '.join(sorted(method_names))}")
+    params = dict(ck.value("methods", i, "params", "table", raw.get("params", {})))
+    grid = dict(ck.value("methods", i, "grid", "table", raw.get("grid", {})))
+    overrides = dict(ck.value("methods", i, "fast", "table", raw.get("fast", {})))
+    for k, v in grid.items():
+        if not isinstance(v, list) or not v:
+            raise ck.error("methods", i, "grid", f"grid entry {k!r}: expected a non-empty list of values, got {v!r}")
+        if k in params:
+            raise ck.error("methods", i, "grid", f"{k!r} is set in both 'params' and 'grid'")
+    if fast:
+        params.update({k: v for k, v in overrides.items() if k not in grid})
+        grid.update({k: [v] for k, v in overrides.items() if k in grid})
+    label = ck.value("methods", i, "label", "str", raw["label"]) if "label" in raw else None
+    keys = sorted(grid)
+    out = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        point = dict(zip(keys, values))
+        lab = (label + _method_label("", point) if label else _method_label(name, point))
+        out.append(Method(name=name, label=lab, params={**params, **point}))
+    return out
