@@ -1,0 +1,117 @@
+"""Figures of a reconstruction: attractors, time series, power spectra, learning curves (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+TRUE_STYLE = dict(color="0.25", lw=0.4)
+GEN_STYLE = dict(color="tab:red", lw=0.4)
+
+
+def _names(n: int, names) -> list[str]:
+    return list(names) if names is not None else [f"x{i}" for i in range(n)]
+
+
+def attractor(X: np.ndarray, names=None, title: str = "", max_points: int = 50_000):
+    """One trajectory (T, N): 3-D for N >= 3, a phase portrait for N = 2, a delay plot for N = 1."""
+    X = X[:max_points]
+    names = _names(X.shape[1], names)
+    fig = plt.figure(figsize=(5.5, 4.8))
+    if X.shape[1] >= 3:
+        ax = fig.add_subplot(projection="3d")
+        ax.plot(X[:, 0], X[:, 1], X[:, 2], **TRUE_STYLE)
+        ax.set(xlabel=names[0], ylabel=names[1], zlabel=names[2])
+    elif X.shape[1] == 2:
+        ax = fig.add_subplot()
+        ax.plot(X[:, 0], X[:, 1], **TRUE_STYLE)
+        ax.set(xlabel=names[0], ylabel=names[1])
+    else:
+        ax = fig.add_subplot()
+        ax.plot(X[:-1, 0], X[1:, 0], ".", ms=1, color="0.25")
+        ax.set(xlabel=f"{names[0]}(t)", ylabel=f"{names[0]}(t+1)")
+    ax.set_title(title)
+    return fig
+
+
+def attractors(true: np.ndarray, gen: np.ndarray, names=None, max_points: int = 20_000):
+    """True vs generated attractor: a 3-D view of the first three variables beside 2-D projections.
+
+    true, gen: (T, N) arrays. Returns a Figure."""
+    n = true.shape[1]
+    names = _names(n, names)
+    t, g = true[:max_points], gen[:max_points]
+    if n >= 3:
+        fig = plt.figure(figsize=(11, 4.6))
+        for k, (X, title, style) in enumerate([(t, "true", TRUE_STYLE), (g, "generated", GEN_STYLE)]):
+            ax = fig.add_subplot(1, 2, k + 1, projection="3d")
+            ax.plot(X[:, 0], X[:, 1], X[:, 2], **style)
+            ax.set(title=title, xlabel=names[0], ylabel=names[1], zlabel=names[2])
+        return fig
+    pairs = list(itertools.combinations(range(n), 2)) or [(0, 0)]
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4.5 * len(pairs), 4), squeeze=False)
+    for ax, (i, j) in zip(axes[0], pairs):
+        if i == j:
+            ax.plot(t[:-1, 0], t[1:, 0], ".", ms=1, color="0.25", label="true")
+            ax.plot(g[:-1, 0], g[1:, 0], ".", ms=1, color="tab:red", label="generated")
+            ax.set(xlabel=f"{names[0]}(t)", ylabel=f"{names[0]}(t+1)")
+        else:
+            ax.plot(t[:, i], t[:, j], label="true", **TRUE_STYLE)
+            ax.plot(g[:, i], g[:, j], label="generated", **GEN_STYLE)
+            ax.set(xlabel=names[i], ylabel=names[j])
+        ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def time_series(true: np.ndarray, gen: np.ndarray, dt: float, names=None, n_steps: int = 2000, max_dims: int = 6):
+    """The first `n_steps` of true and generated series, one panel per variable (at most `max_dims`)."""
+    n = min(true.shape[1], max_dims)
+    names = _names(true.shape[1], names)
+    k = min(n_steps, len(true), len(gen))
+    time = np.arange(k) * dt
+    fig, axes = plt.subplots(n, 1, figsize=(11, 1.6 * n + 0.6), sharex=True, squeeze=False)
+    for i, ax in enumerate(axes[:, 0]):
+        ax.plot(time, true[:k, i], label="true", **{**TRUE_STYLE, "lw": 0.9})
+        ax.plot(time, gen[:k, i], label="generated", **{**GEN_STYLE, "lw": 0.9})
+        ax.set_ylabel(names[i])
+    axes[0, 0].legend(loc="upper right", fontsize=8)
+    axes[-1, 0].set_xlabel("time")
+    return fig
+
+
+def power_spectra(true: np.ndarray, gen: np.ndarray, dt: float, names=None, smoothing: float = 20.0, max_dims: int = 6):
+    """Smoothed, normalised power spectra of true and generated series (those D_H compares), log scale."""
+    from ..metrics import normalized_power_spectrum
+
+    n = min(true.shape[1], max_dims)
+    names = _names(true.shape[1], names)
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.2), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        for X, label, color in [(true, "true", "0.25"), (gen, "generated", "tab:red")]:
+            p = normalized_power_spectrum(X[:, i], smoothing=smoothing)
+            f = np.fft.rfftfreq(len(X), d=dt)
+            ax.semilogy(f, np.maximum(p, 1e-16), color=color, lw=0.9, label=label)
+        ax.set(title=names[i], xlabel="frequency (1/time)", xlim=(0, f[-1] / 4))
+    axes[0, 0].set_ylabel("normalised power")
+    axes[0, 0].legend(fontsize=8)
+    return fig
+
+
+def learning_curves(history: dict):
+    """Loss, forcing strength and evaluation metrics per epoch. history: column name -> sequence."""
+    keys = [k for k in ("loss", "alpha", "d_stsp", "d_h") if k in history and len(history[k])]
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.0), squeeze=False)
+    epochs = np.asarray(history.get("epoch", np.arange(len(history[keys[0]]))))
+    for ax, k in zip(axes[0], keys):
+        y = np.asarray(history[k], dtype=float)
+        ok = np.isfinite(y)
+        ax.plot(epochs[ok], y[ok], ".-" if k.startswith("d_") else "-", ms=3, lw=0.9)
+        if k == "loss" or k.startswith("d_"):
+            ax.set_yscale("log")
+        ax.set(title=k, xlabel="epoch")
+    return fig
