@@ -86,16 +86,16 @@ def time_series(true: np.ndarray, gen: np.ndarray, dt: float, names=None, n_step
 
 def power_spectra(true: np.ndarray, gen: np.ndarray, dt: float, names=None, smoothing: float = 20.0, max_dims: int = 6):
     """Smoothed, normalised power spectra of true and generated series (those D_H compares), log scale."""
-    from ..metrics import normalized_power_spectrum
+    from ..metrics.spectrum import normalized_spectra
 
     n = min(true.shape[1], max_dims)
     names = _names(true.shape[1], names)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.2), squeeze=False)
+    spectra = [(normalized_spectra(X[None, :, :n], smoothing), np.fft.rfftfreq(len(X), d=dt), label, color)
+               for X, label, color in [(true, "true", "0.25"), (gen, "generated", "tab:red")]]
     for i, ax in enumerate(axes[0]):
-        for X, label, color in [(true, "true", "0.25"), (gen, "generated", "tab:red")]:
-            p = normalized_power_spectrum(X[:, i], smoothing=smoothing)
-            f = np.fft.rfftfreq(len(X), d=dt)
-            ax.semilogy(f, np.maximum(p, 1e-16), color=color, lw=0.9, label=label)
+        for p, f, label, color in spectra:
+            ax.semilogy(f, np.maximum(p[:, i], 1e-16), color=color, lw=0.9, label=label)
         ax.set(title=names[i], xlabel="frequency (1/time)", xlim=(0, f[-1] / 4))
     axes[0, 0].set_ylabel("normalised power")
     axes[0, 0].legend(fontsize=8)

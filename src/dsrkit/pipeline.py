@@ -1,0 +1,180 @@
+"""End-to-end jobs built from the library's verbs: `train_run` (data file -> run directory) and `reconstruct`
+(system or data file -> trained, evaluated and analysed model with an HTML report).
+
+    systems / Dataset -> train -> generate -> metrics.evaluate -> analysis -> report
+
+Protocol of `reconstruct` for a system: a training trajectory (seed `seed`, observation noise `noise` as a
+fraction of each variable's std) and an independent clean test trajectory (seed `seed + 1`), both standardised
+with the training statistics; evaluation by `dsrkit.metrics.Protocol()` (free run from the first test point for
+1.25 T steps, first 0.25 T dropped). For a data file: the first `train_fraction` of each trajectory trains, the
+rest tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from . import runs
+from .data import Dataset, Standardizer
+
+_DATA_SUFFIXES = (".npy", ".npz", ".csv", ".gz")
+
+
+@dataclasses.dataclass
+class Reconstruction:
+    """What `reconstruct` produced: the run directory, the fit, test metrics, analysis summary, report path."""
+
+    name: str
+    run_dir: Path
+    fit: object
+    metrics: dict
+    analysis: dict
+    report: Path
+    seconds: float
+
+    def summary_rows(self) -> list[dict]:
+        m = self.metrics
+        rows = [
+            ("status", m.get("status")),
+            ("D_stsp (state-space divergence)", m.get("state_space_divergence")),
+            ("D_H (power-spectrum distance)", m.get("power_spectrum_distance")),
+            (f"PE({m.get('protocol', {}).get('pe_steps', 20)})", m.get("prediction_error")),
+            ("VPT (Lyapunov times)", m.get("valid_prediction_time")),
+            ("λ_max of the model (per time unit)", m.get("lyapunov_max")),
+            ("linear subregions used", self.analysis.get("n_subregions")),
+            ("fixed points", len(self.analysis.get("fixed_points", []))),
+            ("best epoch", self.fit.best_epoch),
+            ("wall time (s)", round(self.seconds, 1)),
+        ]
+        return [{"quantity": k, "value": v} for k, v in rows]
+
+
+def _is_file_source(source: str) -> bool:
+    return Path(source).exists() or source.lower().endswith(_DATA_SUFFIXES)
+
+
+def _progress_note(progress: bool, text: str) -> None:
+    if progress:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold]dsr[/] {text}")
+
+
+def load_data(source: str, *, dt: float | None = None, n_train: int | None = None, n_test: int | None = None,
+              noise: float = 0.05, seed: int = 0, train_fraction: float = 0.8):
+    """Train and test Datasets (raw units) and a description of where they came from.
+
+    source: a system name (`dsrkit.systems.names()`) or a data file (see `Dataset.load`).
+    """
+    from . import systems
+
+    if _is_file_source(source):
+        ds = Dataset.load(source, dt=dt)
+        train, test = ds.split(train_fraction)
+        return train, test, {"kind": "file", "path": str(Path(source).resolve()), "train_fraction": train_fraction}
+    if source not in systems.names():
+        raise ValueError(
+            f"{source!r} is neither an existing data file nor a known system; systems: {', '.join(systems.names())}"
+        )
+    s = systems.get(source)
+    n_train = n_train or 100_000
+    n_test = n_test or 100_000
+    step = dt or s.dt
+    names = getattr(s, "variables", None)
+    train = Dataset([s.trajectory(n_train, dt=step, seed=seed, noise=noise)], step, names)
+    test = Dataset([s.trajectory(n_test, dt=step, seed=seed + 1)], step, names)
+    info = {"kind": "system", "system": source, "params": dict(s.params), "dt": step, "n_train": n_train,
+            "n_test": n_test, "observation_noise": noise, "train_seed": seed, "test_seed": seed + 1,
+            "reference": dict(getattr(s, "reference", {}) or {})}
+    return train, test, info
+
+
+def train_run(data: Dataset, config: dict, out, *, seed: int = 0, seeds: int = 1, force: bool = False,
+              progress: bool = True, source: dict | None = None):
+    """Standardise `data`, train the configured model and write a run directory (config, model, history).
+
+    config: as `dsrkit.training.default_config` returns (model, model_args, scheme, scheme_args, train).
+    Returns (TrainResult, Standardizer, run_dir). With seeds > 1 the best seed by final D_stsp is saved.
+    """
+    from .io import save
+    from .training import build_model, build_scheme, train, unstack
+    from .report.figures import learning_curves
+
+    run_dir = runs.prepare_run_dir(out, force=force)
+    std_data, scaler = data.standardize()
+    model = build_model(config, data.dim, key=jax.random.key(seed))
+    fit = train(model, std_data, scheme=build_scheme(config), seed=seed, seeds=seeds, progress=progress,
+                **config["train"])
+    best = fit.model
+    if seeds > 1:
+        best = unstack(fit.model, _best_seed(fit))
+    save(best, run_dir / runs.MODEL)
+    runs.write_json(run_dir / runs.CONFIG, {
+        "config": config, "seed": seed, "seeds": seeds, "source": source or {}, "dt": data.dt, "names": data.names,
+        "standardizer": scaler.to_dict(), "status": fit.status, "best_epoch": fit.best_epoch,
+        "train_seconds": fit.seconds,
+    })
+    runs.write_history(run_dir / runs.HISTORY, fit.history)
+    hist = runs.read_history(run_dir / runs.HISTORY)
+    if hist:
+        learning_curves(hist).savefig(run_dir / "figures" / "learning_curves.png", dpi=110, bbox_inches="tight")
+    return fit, scaler, run_dir, best
+
+
+def _best_seed(fit) -> int:
+    metrics = np.asarray(fit.best_metrics if fit.best_metrics is not None else [], dtype=float).reshape(-1)
+    if metrics.size and np.isfinite(metrics).any():
+        return int(np.nanargmin(metrics))
+    return 0
+
+
+def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool = False, epochs: int | None = None,
+                seed: int = 0, seeds: int = 1, noise: float = 0.05, n_train: int | None = None,
+                n_test: int | None = None, progress: bool = True) -> Reconstruction:
+    """The main job: simulate (or load) data, train with per-system defaults, evaluate on independent test data,
+    analyse the model's linear subregions and fixed points, and write `report.html` into the run directory.
+
+    Args:
+        source: system name or data file. dt: sampling step (data files without a stored dt need it).
+        out: run directory (default runs/<name>); never overwritten unless `force`.
+        epochs: override the default number of epochs. seed: seed of data, initialisation and training.
+        seeds: models trained at once (the best by training D_stsp is kept). noise: observation noise of the
+            simulated training data (fraction of std). n_train, n_test: simulated series lengths (default 100 000).
+    """
+    from .metrics import Protocol, evaluate
+    from .training import default_config
+
+    t0 = time.perf_counter()
+    name = Path(source).name.split(".")[0] if _is_file_source(source) else source
+    out = Path(out) if out is not None else Path("runs") / name
+    if out.exists() and any(out.iterdir()) and not force:
+        raise FileExistsError(f"{out}: run directory already exists and is not empty; choose another --out or pass --force")
+    _progress_note(progress, f"data: {source}")
+    train_ds, test_ds, info = load_data(source, dt=dt, n_train=n_train, n_test=n_test, noise=noise, seed=seed)
+    config = default_config(None if info["kind"] == "file" else source)
+    if epochs is not None:
+        config["train"]["epochs"] = int(epochs)
+    config["train"]["eval_steps"] = min(config["train"].get("eval_steps", 10_000), min(train_ds.lengths))
+    _progress_note(progress, f"training {config['model']} {config['model_args']} with {config['scheme']} "
+                             f"{config['scheme_args']} for {config['train']['epochs']} epochs")
+    fit, scaler, run_dir, model = train_run(train_ds, config, out, seed=seed, seeds=seeds, force=force,
+                                            progress=progress, source=info)
+    test_std, _ = test_ds.standardize(scaler)
+    protocol = Protocol()
+    lam = info.get("reference", {}).get("lyapunov_max")
+    _progress_note(progress, "evaluating on the independent test series")
+    metrics = evaluate(model, test_std, protocol, lyapunov_max=lam)
+    metrics["protocol"]["data"] = ("independent clean test trajectory (seed +1), standardised with training statistics"
+                                   if info["kind"] == "system" else "last 20 % of each trajectory")
+    runs.write_json(run_dir / runs.METRICS, metrics)
+    _progress_note(progress, "analysing the model and writing the report")
+    from .report.reconstruction import write_report
+
+    analysis, report = write_report(run_dir, model, train_ds=train_ds, test_std=test_std, scaler=scaler,
+                                    metrics=metrics, protocol=protocol, fit=fit, source=info, name=name)
+    return Reconstruction(name, run_dir, fit, metrics, analysis, report, time.perf_counter() - t0)

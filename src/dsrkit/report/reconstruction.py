@@ -1,0 +1,97 @@
+"""The report of a reconstruction: `report.html` (self-contained) plus the figures as PNG in the run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import runs
+from . import figures
+from .html import HtmlReport
+
+
+def _save(fig, run_dir: Path, name: str, report: HtmlReport, caption: str) -> None:
+    fig.savefig(run_dir / "figures" / f"{name}.png", dpi=110, bbox_inches="tight")
+    report.figure(fig, caption)
+
+
+def free_run(model, test: np.ndarray, protocol) -> np.ndarray:
+    """The protocol's free run from the first test point with the transient dropped: (T, N)."""
+    from ..training import generate
+
+    t = test.shape[0]
+    n_drop = int(round(protocol.transient_fraction * t))
+    n_total = max(int(round(protocol.rollout_factor * t)), n_drop + t)
+    return generate(model, test[0], n_total, dtype=np.float64)[n_drop:n_drop + t]
+
+
+def write_report(run_dir, model, *, train_ds, test_std, scaler, metrics: dict, protocol, fit, source: dict,
+                 name: str):
+    """Figures, analysis.json and report.html of a trained model. Returns (analysis dict, report path).
+
+    test_std: standardised test Dataset; figures are drawn in standardised units (the model's coordinates).
+    """
+    from ..analysis import analyze
+    from . import interpretation
+
+    run_dir = Path(run_dir)
+    test = test_std.trajectories[0]
+    gen = free_run(model, test, protocol)
+    dt, names = test_std.dt, test_std.names
+    rep = HtmlReport(f"dsrkit reconstruction: {name}")
+
+    rep.heading("Summary")
+    src = (f"system {source['system']} with parameters {source['params']}, dt = {source['dt']}, "
+           f"{source['n_train']} training points with {source['observation_noise']:.0%} observation noise, "
+           f"{source['n_test']} clean test points from an independent initial condition"
+           if source.get("kind") == "system" else f"data file {source.get('path')}")
+    rep.paragraph(f"Data: {src}.")
+    cfg = runs.read_json(run_dir / runs.CONFIG)["config"]
+    rep.paragraph(f"Model: {cfg['model']} {cfg['model_args']}, trained with {cfg['scheme']} {cfg['scheme_args']}, "
+                  f"settings {cfg['train']}; status {fit.status}, selected epoch {fit.best_epoch} "
+                  f"(lowest D_stsp on the training data), {fit.seconds:.0f} s of training.")
+
+    rep.heading("Metrics on the test series")
+    rows = [{"metric": k, "value": metrics.get(k)} for k in
+            ("status", "state_space_divergence", "power_spectrum_distance", "prediction_error",
+             "valid_prediction_time", "lyapunov_max", "in_range_fraction") if k in metrics]
+    ref = source.get("reference", {}).get("lyapunov_max")
+    if ref is not None:
+        rows.append({"metric": "reference λ_max of the true system", "value": ref})
+    rep.table(rows)
+    rep.paragraph("Protocol: " + metrics["protocol"].get("description", "") + ". Test data: "
+                  + metrics["protocol"].get("data", "") + ".", "note")
+
+    rep.heading("Attractor")
+    if np.isfinite(gen).all():
+        _save(figures.attractors(test, gen, names), run_dir, "attractor", rep,
+              "True (test) and generated attractors, standardised units.")
+        _save(figures.power_spectra(test, gen, dt, names, smoothing=protocol.smoothing), run_dir, "power_spectra",
+              rep, f"Smoothed power spectra (σ = {protocol.smoothing:g}), as compared by D_H.")
+    else:
+        rep.paragraph("The free run diverged: no attractor or spectrum to show.")
+    start = test[0]
+    from ..training import generate
+
+    short = generate(model, start, min(len(test), 2000), dtype=np.float64)
+    _save(figures.time_series(test, short, dt, names), run_dir, "time_series", rep,
+          "Free run from the first test point against the test series (the first 2000 steps).")
+
+    rep.heading("Training")
+    hist = runs.read_history(run_dir / runs.HISTORY)
+    if hist:
+        _save(figures.learning_curves(hist), run_dir, "learning_curves", rep,
+              "Loss, forcing strength and the training-data metrics used for checkpoint selection.")
+
+    rep.heading("Interpretation")
+    analysis = analyze(model, test, dt=dt)
+    runs.write_json(run_dir / "analysis.json", analysis)
+    for fig_name, (fig, caption) in interpretation.report_figures(model, test, analysis).items():
+        _save(fig, run_dir, fig_name, rep, caption)
+    rep.paragraph(interpretation.describe(analysis))
+    for title, table in interpretation.report_tables(analysis).items():
+        rep.paragraph(title)
+        rep.table(table)
+    path = rep.write(run_dir / "report.html")
+    return analysis, path
