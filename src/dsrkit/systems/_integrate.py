@@ -1,0 +1,182 @@
+"""Compiled integrators behind ``System.trajectory``: fixed-step Runge–Kutta flows, map iteration, chunked driving.
+
+The flow integrator is a ``jax.lax.scan`` over output intervals; each interval of length ``dt`` is covered by
+``substeps`` steps of Tsitouras' 5(4) Runge–Kutta pair (5th-order solution, Diffrax's ``Tsit5`` tableau;
+Tsitouras 2011, Comput. Math. Appl. 62:770). The number of substeps is ``ceil(dt / max_step)`` with ``max_step``
+chosen per system in ``metadata.json`` so that the trajectory agrees with SciPy's DOP853 at rtol = atol = 1e-12
+to about 1e-8 over several Lyapunov times (Lorenz-63: max deviation 2e-9 over 5 time units). Why not
+``diffrax.diffeqsolve`` with an adaptive controller: on CPU its per-step bookkeeping (error estimate, dense output,
+controller) costs about 0.4 s per 100 000 saved Lorenz-63 points; the fused fixed-step loop costs about 0.03 s at
+the same accuracy. The adaptive Diffrax solve stays available as ``method="adaptive"`` (Dormand–Prince 8(7),
+PID controller, rtol = atol = 1e-11).
+
+Every compiled function is cached on (right-hand side, substeps, chunk length, batched); parameters, step size and
+states are traced arguments, so repeated calls with the same shapes never recompile.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_TSIT5 = diffrax.Tsit5.tableau
+_A = tuple(tuple(float(a) for a in row) for row in _TSIT5.a_lower)
+_B = tuple(float(b) for b in _TSIT5.b_sol)
+
+CHUNK = 8192  # samples per compiled scan call; a longer series is produced chunk by chunk
+
+
+def rk_step(rhs, x, params, h):
+    """One explicit Runge–Kutta step (Tsit5 tableau, 5th-order solution) of x' = rhs(x, params); x: (dim,)."""
+    ks = [rhs(x, params)]
+    for row in _A:
+        inc = sum(a * k for a, k in zip(row, ks) if a != 0.0)
+        ks.append(rhs(x + h * inc, params))
+    return x + h * sum(b * k for b, k in zip(_B, ks) if b != 0.0)
+
+
+def substeps_for(dt: float, max_step: float) -> int:
+    """Number of equal Runge–Kutta steps per output interval so that each step is at most ``max_step``."""
+    return max(1, math.ceil(dt / max_step - 1e-9))
+
+
+@functools.lru_cache(maxsize=None)
+def flow_chunk(rhs, substeps: int, length: int, batched: bool):
+    """Compiled ``(params, x, dt) -> (x_end, xs)``: ``length`` samples spaced ``dt`` after x (x excluded).
+
+    x: (dim,) or, when ``batched``, (B, dim); xs: (length, dim) or (B, length, dim).
+    """
+
+    def run(params, x, dt):
+        h = dt / substeps
+
+        def interval(y, _):
+            y = jax.lax.fori_loop(0, substeps, lambda i, z: rk_step(rhs, z, params, h), y)
+            return y, y
+
+        return jax.lax.scan(interval, x, None, length=length)
+
+    if batched:
+        run = jax.vmap(run, in_axes=(None, 0, None), out_axes=(0, 0))
+    return jax.jit(run)
+
+
+@functools.lru_cache(maxsize=None)
+def map_chunk(step, length: int, batched: bool):
+    """Compiled ``(params, x) -> (x_end, xs)`` iterating x_{k+1} = step(x_k, params) ``length`` times."""
+
+    def run(params, x):
+        def body(y, _):
+            y = step(y, params)
+            return y, y
+
+        return jax.lax.scan(body, x, None, length=length)
+
+    if batched:
+        run = jax.vmap(run, in_axes=(None, 0), out_axes=(0, 0))
+    return jax.jit(run)
+
+
+@functools.lru_cache(maxsize=None)
+def adaptive_flow(rhs, n_out: int, batched: bool):
+    """Compiled ``(params, x0, dt) -> xs`` (n_out, dim): Diffrax Dopri8 with a PID controller, rtol=atol=1e-11."""
+
+    def run(params, x0, dt):
+        ts = dt * jnp.arange(1, n_out + 1, dtype=jnp.float64)
+        sol = diffrax.diffeqsolve(
+            diffrax.ODETerm(lambda t, y, p: rhs(y, p)),
+            diffrax.Dopri8(),
+            t0=0.0,
+            t1=ts[-1],
+            dt0=dt / 4,
+            y0=x0,
+            args=params,
+            saveat=diffrax.SaveAt(ts=ts),
+            stepsize_controller=diffrax.PIDController(rtol=1e-11, atol=1e-11),
+            max_steps=None,
+        )
+        return sol.ys
+
+    if batched:
+        run = jax.vmap(run, in_axes=(None, 0, None))
+    return jax.jit(run)
+
+
+@functools.lru_cache(maxsize=None)
+def sde_flow(rhs, n_out: int, substeps: int):
+    """Compiled ``(params, x0, dt, sigma, key) -> xs`` (n_out, dim) for dX = rhs(X) dt + sigma dW.
+
+    Additive isotropic noise (Itô and Stratonovich coincide), Heun's method with step dt / substeps driven by a
+    ``diffrax.VirtualBrownianTree`` seeded by ``key``, so a path does not depend on how it is stepped.
+    """
+
+    def run(params, x0, dt, sigma, key):
+        t1 = dt * n_out
+        h = dt / substeps
+        bm = diffrax.VirtualBrownianTree(0.0, t1 + h, tol=h / 4, shape=x0.shape, key=key)
+        terms = diffrax.MultiTerm(
+            diffrax.ODETerm(lambda t, y, p: rhs(y, p)),
+            diffrax.ControlTerm(lambda t, y, p: sigma * jnp.ones_like(y), bm),
+        )
+        ts = dt * jnp.arange(1, n_out + 1, dtype=jnp.float64)
+        sol = diffrax.diffeqsolve(
+            terms,
+            diffrax.Heun(),
+            t0=0.0,
+            t1=t1,
+            dt0=h,
+            y0=x0,
+            args=params,
+            saveat=diffrax.SaveAt(ts=ts),
+            stepsize_controller=diffrax.ConstantStepSize(),
+            max_steps=n_out * substeps + 16,
+        )
+        return sol.ys
+
+    return jax.jit(run)
+
+
+def chunk_length(n: int) -> int:
+    """Chunk size for a series of n samples: a power of two, at most CHUNK (bounds the number of compilations)."""
+    return min(CHUNK, 1 << max(0, (n - 1).bit_length()))
+
+
+def run_chunked(advance, state, n: int, *, batched: bool = False, progress: bool = False,
+                description: str = "integrating"):
+    """Drive ``advance(state, length) -> (state, ys)`` until n samples exist along the time axis.
+
+    ``ys`` is (length, ...), or (B, length, ...) when ``batched``. Returns the first n samples as a NumPy array
+    (n, ...) or (B, n, ...). With ``progress`` a rich progress bar counts the samples.
+    """
+    length = chunk_length(n)
+    n_chunks = -(-n // length)
+    pieces = []
+    bar = None
+    if progress:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                       TimeRemainingColumn())
+        bar.start()
+        task = bar.add_task(description, total=n)
+    try:
+        done = 0
+        for _ in range(n_chunks):
+            state, ys = advance(state, length)
+            pieces.append(np.asarray(ys))
+            done += length
+            if bar is not None:
+                bar.update(task, completed=min(done, n))
+    finally:
+        if bar is not None:
+            bar.stop()
+    axis = 1 if batched else 0
+    out = np.concatenate(pieces, axis=axis)
+    index = [slice(None)] * out.ndim
+    index[axis] = slice(0, n)
+    return out[tuple(index)]

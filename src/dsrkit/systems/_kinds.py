@@ -1,0 +1,89 @@
+"""Concrete system kinds backed by JAX functions: ``FlowSystem`` (ODE x' = f(x)) and ``MapSystem`` (x' = F(x))."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _integrate
+from ._base import System, check_real, jnp_params
+
+
+class FlowSystem(System):
+    """An autonomous ODE x' = f(x); ``rhs_fn(x, params)`` and optional analytic ``jac_fn(x, params)`` are JAX
+    functions of a (dim,) state and a dict of float64 parameters. Integrated by ``_integrate.flow_chunk`` with
+    internal steps of at most ``max_step`` (from metadata.json)."""
+
+    kind = "flow"
+
+    def __init__(self, *, rhs_fn, jac_fn=None, max_step, **metadata):
+        super().__init__(**metadata)
+        object.__setattr__(self, "_rhs_fn", rhs_fn)
+        object.__setattr__(self, "_jac_fn", jac_fn if jac_fn is not None else jax.jacfwd(rhs_fn))
+        object.__setattr__(self, "max_step", float(max_step))
+        object.__setattr__(self, "_jparams", jnp_params(self._params))
+
+    def rhs(self, x):
+        return self._rhs_fn(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+
+    def jacobian(self, x):
+        return self._jac_fn(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+
+    def _simulate(self, x0, n_samples, dt, *, batched, progress, process_noise, seeds, method):
+        start = jnp.asarray(x0, dtype=jnp.float64)
+        n_out = n_samples - 1
+        if n_out == 0:
+            return np.asarray(x0)[..., None, :]
+        dt_j = jnp.asarray(dt, dtype=jnp.float64)
+        substeps = _integrate.substeps_for(dt, self.max_step)
+        if process_noise > 0:
+            run = _integrate.sde_flow(self._rhs_fn, n_out, substeps)
+            rows = [np.asarray(run(self._jparams, x, dt_j, jnp.asarray(process_noise), jax.random.key(s)))
+                    for x, s in zip(start.reshape(-1, self.dim), seeds)]
+            ys = np.stack(rows) if batched else rows[0]
+        elif method == "adaptive":
+            ys = np.asarray(_integrate.adaptive_flow(self._rhs_fn, n_out, batched)(self._jparams, start, dt_j))
+        else:
+            def advance(state, length):
+                return _integrate.flow_chunk(self._rhs_fn, substeps, length, batched)(self._jparams, state, dt_j)
+
+            ys = _integrate.run_chunked(advance, start, n_out, batched=batched, progress=progress,
+                                        description=f"{self.name}")
+        return np.concatenate([np.asarray(x0)[..., None, :], ys], axis=-2)
+
+
+class MapSystem(System):
+    """A map x_{k+1} = F(x_k); ``step_fn(x, params)`` and optional analytic ``jac_fn(x, params)`` are JAX
+    functions. One sample per iteration: ``dt`` is 1."""
+
+    kind = "map"
+
+    def __init__(self, *, step_fn, jac_fn=None, **metadata):
+        super().__init__(**metadata)
+        object.__setattr__(self, "_step_fn", step_fn)
+        object.__setattr__(self, "_jac_fn", jac_fn if jac_fn is not None else jax.jacfwd(step_fn))
+        object.__setattr__(self, "_jparams", jnp_params(self._params))
+
+    def step(self, x):
+        return self._step_fn(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+
+    def jacobian(self, x):
+        return self._jac_fn(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+
+    def _check_dt(self, dt) -> float:
+        if dt is not None and check_real("dt", dt, positive=True) != 1.0:
+            raise ValueError(f"{self.name} is a map (one sample per iteration); dt must be None or 1, got {dt}")
+        return 1.0
+
+    def _simulate(self, x0, n_samples, dt, *, batched, progress, process_noise, seeds, method):
+        start = jnp.asarray(x0, dtype=jnp.float64)
+        if n_samples == 1:
+            return np.asarray(x0)[..., None, :]
+
+        def advance(state, length):
+            return _integrate.map_chunk(self._step_fn, length, batched)(self._jparams, state)
+
+        ys = _integrate.run_chunked(advance, start, n_samples - 1, batched=batched, progress=progress,
+                                    description=f"{self.name}")
+        return np.concatenate([np.asarray(x0)[..., None, :], ys], axis=-2)
