@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -79,6 +80,146 @@ def simulate(
         fig = attractor(X, names=ds.names, title=f"{s.name}, {X.shape[0]} steps, dt={ds.dt}")
         fig.savefig(plot, dpi=110, bbox_inches="tight")
         console.print(f"wrote {plot}")
+
+
+_MODELS = {"alrnn": "ALRNN", "plrnn": "PLRNN", "shplrnn": "ShallowPLRNN", "dendplrnn": "DendPLRNN"}
+_SCHEMES = {"stf": "STF", "gtf": "GTF", "agtf": "AdaptiveGTF"}
+
+
+@app.command()
+def train(
+    data: Path = typer.Argument(..., help="Training data (.npz, .npy, .csv, .csv.gz)."),
+    dt: Optional[float] = typer.Option(None, help="Sampling step, if the file does not store one."),
+    model: str = typer.Option("alrnn", help="alrnn | plrnn | shplrnn | dendplrnn."),
+    latent: int = typer.Option(20, help="Latent dimension M."),
+    relu: int = typer.Option(2, help="AL-RNN: number of ReLU units P."),
+    hidden: int = typer.Option(50, help="shPLRNN: hidden units H."),
+    bases: int = typer.Option(10, help="dendPLRNN: number of bases."),
+    scheme: str = typer.Option("stf", help="stf | gtf | agtf (adaptive GTF)."),
+    tau: int = typer.Option(16, help="STF forcing interval."),
+    alpha: float = typer.Option(0.1, help="GTF forcing strength."),
+    epochs: int = typer.Option(200, help="Epochs (50 batches of 16 windows each)."),
+    seq_len: int = typer.Option(200, help="Window length T~."),
+    lr: tuple[float, float] = typer.Option((1e-3, 1e-5), help="Learning rate start and end."),
+    noise: float = typer.Option(0.05, help="Gaussian input noise (std, standardised units)."),
+    seeds: int = typer.Option(1, help="Independent models trained at once; the best is kept."),
+    seed: int = typer.Option(0),
+    out: Path = typer.Option(..., help="Run directory to create."),
+    force: bool = typer.Option(False, help="Replace OUT if it exists."),
+):
+    """Train a piecewise-linear RNN on a data file and write a run directory."""
+    from .data import Dataset
+    from .pipeline import train_run
+    from .training import default_config
+
+    if model not in _MODELS:
+        _fail(f"unknown model {model!r}; expected one of {', '.join(_MODELS)}")
+    if scheme not in _SCHEMES:
+        _fail(f"unknown scheme {scheme!r}; expected one of {', '.join(_SCHEMES)}")
+    model_args = {"alrnn": {"latent_dim": latent, "relu_units": relu}, "plrnn": {"latent_dim": latent},
+                  "shplrnn": {"latent_dim": latent, "hidden_dim": hidden},
+                  "dendplrnn": {"latent_dim": latent, "n_bases": bases}}[model]
+    scheme_args = {"stf": {"interval": tau}, "gtf": {"alpha": alpha}, "agtf": {}}[scheme]
+    config = default_config(None)
+    config.update(model=_MODELS[model], model_args=model_args, scheme=_SCHEMES[scheme], scheme_args=scheme_args)
+    config["train"].update(epochs=epochs, seq_len=seq_len, lr=list(lr), noise=noise)
+    try:
+        ds = Dataset.load(data, dt=dt)
+        ds.require_length(seq_len + 1, f"training with windows of {seq_len} + 1 steps")
+        config["train"]["eval_steps"] = min(config["train"]["eval_steps"], min(ds.lengths))
+        fit, _, run_dir, _ = train_run(ds, config, out, seed=seed, seeds=seeds, force=force,
+                                       source={"kind": "file", "path": str(data.resolve())})
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    console.print(f"status {fit.status}, best epoch {fit.best_epoch}, {fit.seconds:.1f} s; wrote {run_dir}")
+
+
+@app.command()
+def evaluate(
+    run: Path = typer.Argument(..., help="Run directory written by `dsr train` or `dsr reconstruct`."),
+    data: Path = typer.Option(..., help="Test data file (raw units; the run's standardisation is applied)."),
+    dt: Optional[float] = typer.Option(None, help="Sampling step, if the file does not store one."),
+    lyapunov_max: Optional[float] = typer.Option(None, help="True lambda_max per time unit (enables VPT)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+):
+    """Evaluate a trained model on test data by the published protocol."""
+    from .data import Dataset
+    from .metrics import evaluate as evaluate_model
+    from .runs import load_run, standardizer_of
+
+    try:
+        model, cfg = load_run(run)
+        test = Dataset.load(data, dt=dt)
+        scaler = standardizer_of(cfg)
+        if scaler is not None:
+            test, _ = test.standardize(scaler)
+        result = evaluate_model(model, test, lyapunov_max=lyapunov_max)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    if as_json:
+        from .runs import _jsonable
+
+        console.print_json(json.dumps(_jsonable(result)))
+    else:
+        _print_table(f"{run}: {result['status']}", [{"metric": k, "value": v} for k, v in result.items()
+                                                     if isinstance(v, (int, float)) or v is None])
+        console.print(f"protocol: {result['protocol']['description']}")
+
+
+@app.command()
+def analyze(
+    run: Path = typer.Argument(..., help="Run directory."),
+    data: Optional[Path] = typer.Option(None, help="Data to analyse along (default: a free run of the model)."),
+    dt: Optional[float] = typer.Option(None),
+    max_period: int = typer.Option(4, help="Longest cycle period searched."),
+    seed: int = typer.Option(0),
+):
+    """Subregions, symbolic graph, fixed points and cycles of a trained model: analysis.json and figures."""
+    from .analysis import analyze as analyze_model
+    from .data import Dataset
+    from .report.interpretation import save_figures
+    from .runs import load_run, standardizer_of, write_json
+    from .training import generate
+
+    try:
+        model, cfg = load_run(run)
+        step = dt or cfg.get("dt")
+        if data is not None:
+            X = Dataset.load(data, dt=step)
+            scaler = standardizer_of(cfg)
+            X = (X.standardize(scaler)[0] if scaler is not None else X).trajectories[0]
+        else:
+            X = generate(model, np.zeros(model.obs_dim), 12_000)[2000:]
+        result = analyze_model(model, X, dt=step, max_cycle_period=max_period, seed=seed)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    write_json(run / "analysis.json", result)
+    written = save_figures(model, X, result, run / "figures")
+    console.print(f"wrote {run / 'analysis.json'} and {len(written)} figures in {run / 'figures'}")
+
+
+@app.command()
+def reconstruct(
+    source: str = typer.Argument(..., help="System name (see `dsr systems`) or data file."),
+    dt: Optional[float] = typer.Option(None, help="Sampling step (data files without a stored dt need it)."),
+    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/<name>)."),
+    epochs: Optional[int] = typer.Option(None, help="Override the default number of epochs."),
+    seeds: int = typer.Option(1, help="Models trained at once; the best by training D_stsp is kept."),
+    seed: int = typer.Option(0),
+    noise: float = typer.Option(0.05, help="Observation noise of simulated training data (fraction of std)."),
+    force: bool = typer.Option(False, help="Replace the run directory if it exists."),
+):
+    """The main job: simulate or load data, train, evaluate on independent test data, analyse, report."""
+    from .pipeline import reconstruct as run_reconstruction
+
+    try:
+        result = run_reconstruction(source, dt=dt, out=out, force=force, epochs=epochs, seed=seed, seeds=seeds,
+                                    noise=noise)
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    _print_table(f"dsr reconstruct {source}", result.summary_rows())
+    console.print(f"protocol: {result.metrics['protocol']['description']}")
+    console.print(f"report: {result.report}")
 
 
 if __name__ == "__main__":  # pragma: no cover
