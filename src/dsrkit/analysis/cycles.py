@@ -180,16 +180,16 @@ def _rotate_canonical(points: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray
 
 
 def _verify_and_build(pieces: PiecewiseAffine, points: np.ndarray, codes: np.ndarray, J: np.ndarray,
-                      tol: float) -> list[Cycle]:
+                      tol: float, found: dict[tuple, Cycle]) -> None:
     """Verify candidates (B, k, M) with claimed codes (B, k, n) and build `Cycle`s for those that pass.
 
     A candidate passes when every point's region code (by the model's own code function) equals the claimed
     code and ||step(z_i) - z_{i+1}||_inf <= tol_eff * (1 + ||z||_inf) with tol_eff = max(tol, 1e3 * eps of the
-    step's arithmetic), indices cyclic.
+    step's arithmetic), indices cyclic. Passing cycles not yet in `found` (keyed by `_canonical_key`) are added.
     """
     B, k, M = points.shape
     if B == 0:
-        return []
+        return
     flat = points.reshape(B * k, M)
     real_codes = np.asarray(pieces.code(flat)).reshape(codes.shape)
     nxt = np.asarray(pieces.step(flat), dtype=np.float64).reshape(B, k, M)
@@ -198,8 +198,10 @@ def _verify_and_build(pieces: PiecewiseAffine, points: np.ndarray, codes: np.nda
     scale = 1.0 + np.abs(points).max(axis=(1, 2))
     tol_eff = max(tol, 1e3 * pieces.step_eps)
     ok = np.all(real_codes == codes, axis=(1, 2)) & (err <= tol_eff * scale) & np.all(np.isfinite(points), axis=(1, 2))
-    out = []
     for b in np.flatnonzero(ok):
+        key = _canonical_key(codes[b])
+        if key in found:
+            continue
         Jt = J[b, 0]
         for i in range(1, k):
             Jt = J[b, i] @ Jt
@@ -207,9 +209,8 @@ def _verify_and_build(pieces: PiecewiseAffine, points: np.ndarray, codes: np.nda
         ev = ev[np.argsort(-np.abs(ev), kind="stable")]
         stab, cplx = classify_eigenvalues(ev)
         pts, cds = _rotate_canonical(points[b], codes[b].astype(np.int8))
-        out.append(Cycle(points=pts, codes=cds, eigenvalues=ev, period=k, stability=stab, complex=cplx,
-                         residual=float(err[b])))
-    return out
+        found[key] = Cycle(points=pts, codes=cds, eigenvalues=ev, period=k, stability=stab, complex=cplx,
+                           residual=float(err[b]))
 
 
 def _sorted_unique(found: dict[tuple, Cycle]) -> list[Cycle]:
@@ -237,8 +238,7 @@ def _exhaustive(pieces: PiecewiseAffine, k: int, tol: float) -> list[Cycle]:
             continue
         pts, J, _ = _candidates(pieces, D)
         finite = np.all(np.isfinite(pts), axis=(1, 2))
-        for cyc in _verify_and_build(pieces, pts[finite], D[finite], J[finite], tol):
-            found.setdefault(_canonical_key(cyc.codes), cyc)
+        _verify_and_build(pieces, pts[finite], D[finite], J[finite], tol, found)
     return _sorted_unique(found)
 
 
@@ -265,8 +265,10 @@ def _scyfi(pieces: PiecewiseAffine, k: int, *, outer: int, inner: int, batch: in
             if np.any(real):
                 idx = np.flatnonzero(real)
                 idx = idx[_minimal_period(D[idx]) == k]
-                for cyc in _verify_and_build(pieces, pts[idx], D[idx], J[idx], tol):
-                    found.setdefault(_canonical_key(cyc.codes), cyc)
+                _, first = np.unique(D[idx].reshape(idx.size, k * n), axis=0, return_index=True)
+                idx = idx[first]
+                idx = idx[[_canonical_key(D[b]) not in found for b in idx]]
+                _verify_and_build(pieces, pts[idx], D[idx], J[idx], tol, found)
             fresh = rng.integers(0, 2, size=(batch, k, n), dtype=np.int8)
             restart = real | ~finite | ~np.all(np.isfinite(traj), axis=(1, 2))
             D = np.where(restart[:, None, None], fresh, visited).astype(np.int8)
