@@ -1,0 +1,170 @@
+"""The evaluation protocol: roll a model out from the first test point and compute all metrics in one call.
+
+Protocol (Hess et al. 2023 ICML; Brenner et al. 2024 NeurIPS, AL-RNN): from the first point of a test series of
+length T the model runs freely for 1.25 T steps; the first 0.25 T steps are dropped as transient and the
+remaining T steps are compared with the test series (D_stsp, D_H). PE(n) uses the model's n-step predictions
+from every test point; VPT compares the free run from its start with the test series.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import as_2d
+from ._rollout import generate, is_latent_model
+from .geometry import state_space_divergence_result
+from .lyapunov import lyapunov_spectrum
+from .prediction import prediction_error, valid_prediction_time
+from .spectrum import power_spectrum_distance_per_dim
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Settings of `evaluate`; the defaults are the published protocol.
+
+    rollout_factor: the free run has round(rollout_factor · T) steps (default 1.25).
+    transient_fraction: the first round(transient_fraction · T) steps of the free run are dropped (default
+        0.25, i.e. 25 % of T); the next T steps are compared with the test series. Needs
+        rollout_factor − transient_fraction >= 1.
+    bins: D_stsp bins per dimension (30; GMM variant for N > 10). smoothing: D_H Gaussian sigma (20).
+    pe_steps: n of PE(n) (20; 0 skips PE). vpt_threshold: sMAPE threshold of the VPT (30).
+    lyapunov_steps: steps of the model's λ_max estimate from its Jacobians (10 000; 0 skips it).
+    max_forecast_starts: start points of PE for generators that only have `forecast` (200, evenly spaced).
+    """
+
+    rollout_factor: float = 1.25
+    transient_fraction: float = 0.25
+    bins: int = 30
+    smoothing: float = 20.0
+    pe_steps: int = 20
+    vpt_threshold: float = 30.0
+    lyapunov_steps: int = 10_000
+    max_forecast_starts: int = 200
+
+    def __post_init__(self):
+        if not self.transient_fraction >= 0 or not self.rollout_factor - self.transient_fraction >= 1.0 - 1e-12:
+            raise ValueError(
+                "Protocol needs transient_fraction >= 0 and rollout_factor - transient_fraction >= 1 (the kept part "
+                f"of the free run must cover the test series); got {self.rollout_factor}, {self.transient_fraction}"
+            )
+        for name in ("bins", "pe_steps", "lyapunov_steps", "max_forecast_starts"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("bins", "max_forecast_starts") else 0):
+                raise ValueError(f"Protocol.{name} must be a non-negative integer (bins, max_forecast_starts >= 1), got {v!r}")
+
+    def describe(self) -> str:
+        """One sentence stating the protocol, for reports."""
+        return (
+            f"free run from the first test point for {self.rollout_factor:g}·T steps, the first "
+            f"{self.transient_fraction:g}·T dropped as transient, compared with the test series of length T; "
+            f"D_stsp with {self.bins} bins per dimension (GMM for N > 10), D_H with Gaussian smoothing sigma "
+            f"{self.smoothing:g}, PE({self.pe_steps}), VPT at sMAPE {self.vpt_threshold:g}"
+        )
+
+
+def _test_series(test, dt):
+    """(list of (T_i, N) float64 arrays, dt or None) from a Dataset or an array (T, N) / (B, T, N)."""
+    if hasattr(test, "trajectories") and hasattr(test, "dt"):
+        return [as_2d(x, "test") for x in test.trajectories], float(test.dt if dt is None else dt)
+    a = np.asarray(test, dtype=np.float64)
+    series = [as_2d(x, "test") for x in a] if a.ndim == 3 else [as_2d(a, "test")]
+    return series, (None if dt is None else float(dt))
+
+
+def _finite_or_none(v) -> float | None:
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
+def _evaluate_one(model, x: np.ndarray, protocol: Protocol, dt, lyapunov_max) -> dict:
+    t = x.shape[0]
+    n_drop = int(round(protocol.transient_fraction * t))
+    n_total = max(int(round(protocol.rollout_factor * t)), n_drop + t)
+    y = generate(model, x[0], n_total)
+    if y.shape != (n_total, x.shape[1]):
+        raise ValueError(f"the model generated shape {y.shape}, expected {(n_total, x.shape[1])}")
+    out: dict = {"test_length": t}
+    kept = y[n_drop : n_drop + t]
+    out["diverged"] = not bool(np.isfinite(kept).all())
+    if out["diverged"]:
+        out["state_space_divergence"] = out["power_spectrum_distance"] = None
+    else:
+        res = state_space_divergence_result(x, kept, protocol.bins)
+        out["state_space_divergence"] = res.value
+        out["in_range_fraction"] = _finite_or_none(res.in_range_fraction)
+        out["power_spectrum_distance"] = float(power_spectrum_distance_per_dim(x, kept, protocol.smoothing).mean())
+    if dt is not None and lyapunov_max is not None:
+        out["valid_prediction_time"] = valid_prediction_time(x, y[:t], dt, lyapunov_max, protocol.vpt_threshold)
+    if protocol.pe_steps and t > protocol.pe_steps:
+        if is_latent_model(model):
+            pe = prediction_error(model, x, protocol.pe_steps)
+        elif hasattr(model, "forecast"):
+            stride = max(1, -(-(t - protocol.pe_steps) // protocol.max_forecast_starts))
+            pe = prediction_error(model, x, protocol.pe_steps, stride=stride)
+        else:
+            pe = None
+        out["prediction_error"] = _finite_or_none(pe)
+    if protocol.lyapunov_steps and callable(model) and hasattr(model, "jacobian"):
+        lam = lyapunov_spectrum(
+            model, protocol.lyapunov_steps, transient=1000, x0=x[0], dt=dt, n_exponents=1
+        )[0]
+        out["lyapunov_max"] = _finite_or_none(lam)
+    return out
+
+
+def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None = None, lyapunov_max=None) -> dict:
+    """Evaluate a model (or baseline) on test data by the published protocol (see `Protocol`).
+
+    Args:
+        model: a dsrkit model (rolled out with `dsrkit.training.generate`) or any object with
+            `generate(x0, n_steps)` (the baselines' protocol; `forecast(context, n_steps)` enables PE).
+        test: a `dsrkit.Dataset` (every trajectory is evaluated; dt from the dataset), a (T, N) array or a
+            (B, T, N) array of test series, finite.
+        protocol: `Protocol()` (the default) or custom settings.
+        dt: time step (overrides the dataset's); needed for VPT and for λ_max per unit time.
+        lyapunov_max: the true system's λ_max per unit time (e.g. `system.reference["lyapunov_max"]`); VPT is
+            computed only when both dt and lyapunov_max are known.
+
+    Returns:
+        dict with "status" ("ok", or "diverged" when the kept part of any free run is not finite), "protocol"
+        (the settings as a dict plus "description"), "dt", "n_trajectories", "test_length" (list), and the
+        metrics, each the mean over trajectories (None where not computable, never NaN):
+        "state_space_divergence", "power_spectrum_distance", "prediction_error" (if the model can predict),
+        "valid_prediction_time" (in Lyapunov times, if dt and lyapunov_max), "lyapunov_max" (of the model from
+        its Jacobians, per unit time if dt else per step; models with `jacobian` only), "in_range_fraction".
+        A diverged free run gives None for D_stsp and D_H.
+    """
+    protocol = Protocol() if protocol is None else protocol
+    if not isinstance(protocol, Protocol):
+        raise TypeError(f"protocol must be a dsrkit.metrics.Protocol, got {type(protocol).__name__}")
+    series, dt = _test_series(test, dt)
+    per = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for x in series:
+            per.append(_evaluate_one(model, x, protocol, dt, lyapunov_max))
+    keys = [
+        "state_space_divergence",
+        "power_spectrum_distance",
+        "prediction_error",
+        "valid_prediction_time",
+        "lyapunov_max",
+        "in_range_fraction",
+    ]
+    result: dict = {
+        "status": "diverged" if any(p["diverged"] for p in per) else "ok",
+        "protocol": {**dataclasses.asdict(protocol), "description": protocol.describe()},
+        "dt": dt,
+        "n_trajectories": len(series),
+        "test_length": [p["test_length"] for p in per],
+    }
+    for k in keys:
+        if not any(k in p for p in per):
+            continue
+        vals = [p.get(k) for p in per]
+        result[k] = None if any(v is None for v in vals) else float(np.mean(vals))
+    return result
