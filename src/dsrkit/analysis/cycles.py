@@ -26,6 +26,7 @@ from .pieces import PiecewiseAffine, as_piecewise_affine
 
 __all__ = ["Cycle", "fixed_points", "cycles", "classify_eigenvalues"]
 
+SCYFI_DEFAULTS = {"outer": 200, "inner": 20, "batch": 64, "max_restarts": 20000}
 _STABILITY_ORDER = {"stable": 0, "saddle": 1, "non-hyperbolic": 2, "unstable": 3}
 
 
@@ -283,8 +284,9 @@ def _check_k(k: Any) -> int:
     return int(k)
 
 
-def cycles(model: Any, k: int, *, method: str = "auto", outer: int = 200, inner: int = 20, batch: int = 64,
-           max_restarts: int = 20000, exhaustive_limit: int = 1 << 14, tol: float = 1e-7,
+def cycles(model: Any, k: int, *, method: str = "auto", outer: int = SCYFI_DEFAULTS["outer"],
+           inner: int = SCYFI_DEFAULTS["inner"], batch: int = SCYFI_DEFAULTS["batch"],
+           max_restarts: int = SCYFI_DEFAULTS["max_restarts"], exhaustive_limit: int = 1 << 14, tol: float = 1e-7,
            seed: int = 0) -> list[Cycle]:
     """All k-cycles (minimal period exactly k) of a piecewise-linear model that the search finds.
 
