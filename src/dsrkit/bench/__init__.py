@@ -4,21 +4,32 @@
     summary = dsrkit.bench.run_suite(suite, workers=2)          # resumable; results/core.sqlite
     table = dsrkit.bench.results("suites/core.toml")            # median [IQR] per task x method, ranks
     dsrkit.bench.report("suites/core.toml", "results/core.html")
+
+Submodules are imported on first use, so that worker processes load only what a run needs.
 """
 
-from .commands import bench_report, bench_results, bench_run
-from .components import Components
-from .execute import build_data, execute_run
-from .executors import LocalExecutor, RayExecutor, make_executor
-from .leaderboard import ResultsTable, results, summarize
-from .report import report
-from .runner import RunSummary, default_store_path, run_suite
-from .store import ResultsStore
-from .suite import Method, RunSpec, Suite, Task, load_suite, parse_suite, run_config, run_id
+import importlib
 
-__all__ = [
-    "Components", "LocalExecutor", "Method", "RayExecutor", "ResultsStore", "ResultsTable", "RunSpec", "RunSummary",
-    "Suite", "Task", "bench_report", "bench_results", "bench_run", "build_data", "default_store_path", "execute_run",
-    "load_suite", "make_executor", "parse_suite", "report", "results", "run_config", "run_id", "run_suite",
-    "summarize",
-]
+_EXPORTS = {
+    "bench_report": "commands", "bench_results": "commands", "bench_run": "commands",
+    "Components": "components",
+    "build_data": "execute", "execute_run": "execute",
+    "InlineExecutor": "executors", "LocalExecutor": "executors", "RayExecutor": "executors", "make_executor": "executors",
+    "ResultsTable": "leaderboard", "results": "leaderboard", "summarize": "leaderboard",
+    "report": "html_report",
+    "RunSummary": "runner", "default_store_path": "runner", "run_suite": "runner",
+    "ResultsStore": "store",
+    "Method": "suite", "RunSpec": "suite", "Suite": "suite", "Task": "suite", "load_suite": "suite",
+    "parse_suite": "suite", "run_config": "suite", "run_id": "suite",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'dsrkit.bench' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

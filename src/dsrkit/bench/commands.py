@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from .leaderboard import results
-from .report import report
+from .html_report import report
 from .runner import run_suite
 
 

@@ -103,6 +103,8 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
             raise ValueError(f"generate(x0, {n_test + n_warm}) returned shape {gen.shape}, expected "
                              f"{(n_test + n_warm, test.shape[1])}")
         why = _finite_or_diverged(gen)
+        if getattr(method, "status_", None) == DIVERGED:  # a Reconstructor's own check of its free run
+            why = getattr(method, "reason_", None) or why or "method reported divergence during generate"
         gen = gen[n_warm:]
         if keep_trajectories:
             out["trajectories"] = {"test": test.astype(np.float32), "generated": gen.astype(np.float32)}

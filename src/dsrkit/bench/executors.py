@@ -215,6 +215,36 @@ class LocalExecutor:
         self._idle, self._busy = [], []
 
 
+class InlineExecutor:
+    """Runs each run in the calling process, one at a time: for debugging and for exercising the store.
+
+    It cannot stop a stuck run, so time limits are not enforced; use "local" or "ray" for real suites."""
+
+    capacity = 1
+
+    def __init__(self):
+        self._queue: list = []
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._queue)
+
+    def submit(self, key, payload: tuple, time_limit: float | None) -> None:
+        self._queue.append((key, payload))
+
+    def poll(self, timeout: float) -> list[tuple[object, dict]]:
+        if not self._queue:
+            time.sleep(min(timeout, 0.05))
+            return []
+        from .execute import execute_run
+
+        key, payload = self._queue.pop(0)
+        return [(key, execute_run(*payload))]
+
+    def close(self) -> None:
+        self._queue.clear()
+
+
 def _ray_execute(config, components, keep_trajectories):
     from .execute import execute_run
 
@@ -296,11 +326,14 @@ class RayExecutor:
 
 def make_executor(kind: str = "local", *, workers: int | None = None, address: str | None = None,
                   runtime_env: dict | None = None):
-    """'local' -> LocalExecutor(workers); 'ray' -> RayExecutor(workers, address, runtime_env)."""
+    """'local' -> LocalExecutor(workers); 'ray' -> RayExecutor(workers, address, runtime_env); 'inline' ->
+    InlineExecutor() (in this process, no time limits)."""
+    if kind == "inline":
+        return InlineExecutor()
     if kind == "local":
         if address is not None:
             raise ValueError("address is only for executor='ray'")
         return LocalExecutor(workers)
     if kind == "ray":
         return RayExecutor(workers, address, runtime_env)
-    raise ValueError(f"executor must be 'local' or 'ray', got {kind!r}")
+    raise ValueError(f"executor must be 'local', 'ray' or 'inline', got {kind!r}")

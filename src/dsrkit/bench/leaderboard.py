@@ -17,8 +17,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from scipy.stats import rankdata
 
 from .components import Components
 from .store import ResultsStore
@@ -151,13 +149,11 @@ def summarize(suite_name: str, specs: list[RunSpec], rows_by_id: dict[str, dict]
             else:
                 row["n_missing"] += 1
         for m in metrics:
-            v = np.asarray(values[m], dtype=float)
-            if v.size == 0:
+            v = values[m]
+            if not v:
                 q25 = med = q75 = iqr = None
             else:
-                with np.errstate(invalid="ignore"):
-                    q25, med, q75 = (float(x) for x in np.percentile(v, [25, 50, 75]))
-                q25, med, q75 = (_inf_safe(x, v) for x in (q25, med, q75))
+                q25, med, q75 = (quantile(v, q) for q in (0.25, 0.5, 0.75))
                 iqr = q75 - q25 if math.isfinite(q75) and math.isfinite(q25) else math.inf
             row.update({f"{m}_median": med, f"{m}_q25": q25, f"{m}_q75": q75, f"{m}_iqr": iqr, f"{m}_rank": None})
         rows.append(row)
@@ -167,9 +163,34 @@ def summarize(suite_name: str, specs: list[RunSpec], rows_by_id: dict[str, dict]
     return ResultsTable(suite_name, metrics, rows)
 
 
-def _inf_safe(x: float, v: np.ndarray) -> float:
-    # percentile interpolation between a finite value and inf gives nan or inf; the order statistic is inf then
-    return float(v[np.isinf(v)][0]) if math.isnan(x) and np.isinf(v).any() else x
+def quantile(values, q: float) -> float:
+    """Quantile with linear interpolation between order statistics (numpy's default), exact when one of them is
+    infinite: the quantile is the order statistic itself where the weight of the other is 0, else the infinity."""
+    v = sorted(values)
+    pos = q * (len(v) - 1)
+    lo = math.floor(pos)
+    frac = pos - lo
+    if frac == 0:
+        return float(v[lo])
+    a, b = v[lo], v[lo + 1]
+    if math.isinf(a) or math.isinf(b):
+        return float(a if math.isinf(a) else b)
+    return float(a + (b - a) * frac)
+
+
+def average_ranks(x: list[float]) -> list[float]:
+    """Ranks 1..n of x (ascending), ties sharing their average rank (scipy.stats.rankdata 'average')."""
+    order = sorted(range(len(x)), key=lambda i: x[i])
+    ranks = [0.0] * len(x)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and x[order[j + 1]] == x[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
 
 
 def _rank(rows: list[dict], metrics: list[str]) -> None:
@@ -182,12 +203,12 @@ def _rank(rows: list[dict], metrics: list[str]) -> None:
             if not ranked:
                 continue
             sign = -1.0 if m in HIGHER_IS_BETTER else 1.0
-            ranks = rankdata([sign * r[f"{m}_median"] for r in ranked], method="average")
+            ranks = average_ranks([sign * r[f"{m}_median"] for r in ranked])
             for r, k in zip(ranked, ranks):
                 r[f"{m}_rank"] = float(k)
         for r in task_rows:
             ks = [r[f"{m}_rank"] for m in metrics if r[f"{m}_rank"] is not None]
-            r["mean_rank"] = float(np.mean(ks)) if ks else None
+            r["mean_rank"] = sum(ks) / len(ks) if ks else None
 
 
 def _suite_and_store(suite, store, fast, components):

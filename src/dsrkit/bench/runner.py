@@ -145,7 +145,7 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
                     deferred.append(rid)
             if ex is not None and inflight:
                 for rid, result in ex.poll(poll_interval):
-                    _record(db, specs[rid], result, version, keep_points, summary)
+                    _record(db, specs[rid], result, version, keep_points, summary, owner)
                     del inflight[rid]
                     bar.update(summary)
             if deferred and not pending:
@@ -191,12 +191,13 @@ def _check_deferred(db, deferred, pending, summary, bar):
     return still
 
 
-def _record(db: ResultsStore, spec: RunSpec, result: dict, version: str, keep_points: int, summary: RunSummary):
+def _record(db: ResultsStore, spec: RunSpec, result: dict, version: str, keep_points: int, summary: RunSummary,
+            owner: str):
     artifact = None
     traj = result.get("trajectories")
     if traj:
         artifact = db.save_artifact(spec.run_id, {k: v[:keep_points] for k, v in traj.items()})
-    written = db.finish(spec.run_id, result, version=version, artifact=artifact)
+    written = db.finish(spec.run_id, result, version=version, artifact=artifact, runner=owner)
     if not written:
         summary.by_others += 1
         return

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS runs (
     artifact    TEXT,
     owner       TEXT,
     heartbeat   REAL,
+    runner      TEXT,
     attempts    INTEGER NOT NULL DEFAULT 1,
     host        TEXT,
     version     TEXT,
@@ -64,7 +65,7 @@ INSERT OR IGNORE INTO meta VALUES ('schema', '1');
 """
 
 COLUMNS = ("run_id", "suite", "task", "method", "seed", "config", "status", "reason", "traceback", "metrics",
-           "timings", "artifact", "owner", "heartbeat", "attempts", "host", "version", "created_at", "started_at",
+           "timings", "artifact", "owner", "heartbeat", "runner", "attempts", "host", "version", "created_at", "started_at",
            "finished_at")
 
 
@@ -192,19 +193,21 @@ class ResultsStore:
         with self._write() as db:
             db.execute("DELETE FROM runs WHERE owner = ? AND status = ?", (owner, RUNNING))
 
-    def finish(self, run_id: str, result: dict, *, version: str, artifact: str | None = None) -> bool:
-        """Record a finished run in its own transaction. False when another runner recorded it first."""
+    def finish(self, run_id: str, result: dict, *, version: str, artifact: str | None = None,
+               runner: str | None = None) -> bool:
+        """Record a finished run in its own transaction (`runner`: owner id of who executed it). False when
+        another runner recorded it first."""
         status = result["status"]
         if status not in FINISHED:
             raise ValueError(f"status must be one of {FINISHED}, got {status!r}")
         with self._write() as db:
             cur = db.execute(
                 "UPDATE runs SET status = ?, reason = ?, traceback = ?, metrics = ?, timings = ?, artifact = ?, "
-                "owner = NULL, heartbeat = NULL, host = ?, version = ?, finished_at = ? "
+                "owner = NULL, heartbeat = NULL, runner = ?, host = ?, version = ?, finished_at = ? "
                 "WHERE run_id = ? AND status = ?",
                 (status, result.get("reason"), result.get("traceback"), _json(result.get("metrics") or {}),
-                 _json(result.get("timings") or {}), artifact, socket.gethostname(), version, time.time(), run_id,
-                 RUNNING),
+                 _json(result.get("timings") or {}), artifact, runner, socket.gethostname(), version, time.time(),
+                 run_id, RUNNING),
             )
             return cur.rowcount == 1
 

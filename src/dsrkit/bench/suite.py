@@ -367,7 +367,7 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
     tasks: list[Task] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_tasks, start=1):
-        for t in _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base):
+        for t in _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base, components):
             if t.name in seen:
                 raise ck.error("tasks", i, "name", f"duplicate task name {t.name!r} (also in [[tasks]] #{seen[t.name]})")
             seen[t.name] = i
@@ -376,7 +376,7 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
     methods: list[Method] = []
     labels: dict[str, int] = {}
     for i, raw in enumerate(raw_methods, start=1):
-        for m in _parse_method(ck, i, raw, fast, method_names):
+        for m in _parse_method(ck, i, raw, fast, method_names, components):
             if m.label in labels:
                 raise ck.error("methods", i, "name", f"duplicate method label {m.label!r} (also in [[methods]] "
                                f"#{labels[m.label]}); give one a distinct 'label'")
@@ -385,7 +385,7 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
     return Suite(suite_name, path, description, tasks, methods, fast, components)
 
 
-def _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base) -> list[Task]:
+def _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base, components) -> list[Task]:
     ck.unknown("tasks", i, raw, TASK_KEYS, "[[tasks]]")
     vals = {k: ck.value("tasks", i, k, TASK_KEYS[k][0], v) for k, v in raw.items()}
     sources = [k for k in ("system", "systems", "data") if k in vals]
@@ -422,11 +422,21 @@ def _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base) ->
             raise ck.error("tasks", i, "systems", f"pattern {vals['systems']!r} matches no system")
         if "name" in vals:
             raise ck.error("tasks", i, "name", "a 'systems' glob names its tasks after the systems; drop 'name'")
+    if system_names is not None and "system" in vals:
+        _try_build(ck, i, "params", lambda: components.system(vals["system"], **merged["params"]))
     out = []
     for s in systems:
         name = vals.get("name") or (s + (f"-noise{_pct(merged['noise'])}" if merged["noise"] > 0 else ""))
         out.append(_task(name, s, None, merged, None))
     return out
+
+
+def _try_build(ck, i, key, build, table="tasks"):
+    """Construct the system / method once so that bad parameters are reported at load time with the line."""
+    try:
+        build()
+    except (ValueError, TypeError, KeyError) as e:
+        raise ck.error(table, i, key, f"{type(e).__name__}: {e}") from None
 
 
 def _task(name, system, data, m, digest) -> Task:
@@ -437,7 +447,7 @@ def _task(name, system, data, m, digest) -> Task:
                 warmup=m["warmup"], time_limit=m["time_limit"], data_sha256=digest)
 
 
-def _parse_method(ck, i, raw, fast, method_names) -> list[Method]:
+def _parse_method(ck, i, raw, fast, method_names, components) -> list[Method]:
     ck.unknown("methods", i, raw, METHOD_KEYS, "[[methods]]")
     if "name" not in raw:
         raise ck.error("methods", i, None, "missing required key 'name'")
@@ -460,6 +470,9 @@ def _parse_method(ck, i, raw, fast, method_names) -> list[Method]:
     out = []
     for values in itertools.product(*(grid[k] for k in keys)):
         point = dict(zip(keys, values))
+        if method_names is not None:
+            _try_build(ck, i, "grid" if point else "params",
+                       lambda: components.method(name, **params, **point), table="methods")
         lab = (label + _method_label("", point) if label else _method_label(name, point))
         out.append(Method(name=name, label=lab, params={**params, **point}))
     return out

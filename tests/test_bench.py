@@ -1,0 +1,371 @@
+"""Tests of dsrkit.bench: suite parsing and errors, run ids, the store's claim protocol, the runner (failures,
+timeouts, crashes, SIGKILL and resume, concurrent runners, Ray vs local), the leaderboard and the HTML report.
+
+The runner is tested on its own with the stand-in registries of test_bench_fakes (the `Components` hook), so these
+tests do not depend on the real systems, baselines or metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dsrkit.bench import (Components, LocalExecutor, ResultsStore, execute_run, load_suite, parse_suite, report,
+                          results, run_suite, summarize)
+from dsrkit.bench.store import new_owner
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_bench_fakes import COMPONENTS, write_suite  # noqa: E402
+
+TESTS = Path(__file__).parent
+REPO = TESTS.parent
+EXTRA = """
+[[methods]]
+name = "failing"
+[[methods]]
+name = "diverging"
+[[methods]]
+name = "status_diverged"
+"""
+
+
+@pytest.fixture(scope="module")
+def executor():
+    """Two worker processes shared by the tests of this module (spawning one costs seconds of imports)."""
+    ex = LocalExecutor(2)
+    yield ex
+    ex.close()
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory, executor):
+    """The tiny suite with a failing, a diverging and a self-reported diverged method, run once."""
+    d = tmp_path_factory.mktemp("ran")
+    suite = load_suite(write_suite(d / "tiny.toml", EXTRA), components=COMPONENTS)
+    summary = run_suite(suite, store=d / "tiny.sqlite", executor=executor, progress=False)
+    return suite, d / "tiny.sqlite", summary
+
+
+def _rows(path):
+    with ResultsStore(path) as db:
+        return {r["run_id"]: r for r in db.rows()}
+
+
+# -- suites ----------------------------------------------------------------------------------------------------------
+
+def test_suite_expands_tasks_grid_and_seeds_and_fast_overrides(tmp_path):
+    """2 tasks x (2 grid points + 1) x 3 seeds; [fast] and a method's `fast` overrides replace lengths, seeds and a
+    gridded parameter; names default to system + noise suffix."""
+    text = write_suite(tmp_path / "s.toml", '[[methods]]\nname = "sleepy"\nparams = { sleep = 1.0 }\nfast = { sleep = 0.0 }\n'
+                       '[fast]\nn_train = 100\nseeds = 1\n')
+    s = load_suite(text, components=COMPONENTS)
+    assert [t.name for t in s.tasks] == ["osc", "osc-noise5"]
+    assert [m.label for m in s.methods] == ["linear(ridge=1e-06)", "linear(ridge=0.01)", "sleepy"]
+    assert len(s.runs()) == 2 * 3 * 3 and len({r.run_id for r in s.runs()}) == 18
+    f = load_suite(text, fast=True, components=COMPONENTS)
+    assert all(t.n_train == 100 and t.seeds == (0,) and t.n_test == 200 for t in f.tasks)
+    assert f.methods[2].params == {"sleep": 0.0} and s.methods[2].params == {"sleep": 1.0}
+    assert len(f.runs()) == 2 * 3
+
+
+def test_run_id_is_stable_ignores_cosmetics_and_tracks_settings(tmp_path):
+    """Same file parsed twice: same ids; renaming a task keeps them; changing noise or a method parameter changes
+    exactly the affected runs' ids."""
+    base = load_suite(write_suite(tmp_path / "a.toml"), components=COMPONENTS)
+    again = load_suite(write_suite(tmp_path / "b.toml"), components=COMPONENTS)
+    assert [r.run_id for r in base.runs()] == [r.run_id for r in again.runs()]
+    renamed = load_suite(write_suite(tmp_path / "c.toml", **{'system = "osc"\nnoise': 'name = "x"\nsystem = "osc"\nnoise'}),
+                         components=COMPONENTS)
+    assert {r.run_id for r in renamed.runs()} == {r.run_id for r in base.runs()}
+    noisier = load_suite(write_suite(tmp_path / "d.toml", **{"noise = 0.05": "noise = 0.1"}), components=COMPONENTS)
+    changed = {r.run_id for r in noisier.runs()} - {r.run_id for r in base.runs()}
+    assert len(changed) == 6  # the noisy task's 2 grid points x 3 seeds
+    assert all(len(r.run_id) == 64 for r in base.runs())
+
+
+GOOD = """[suite]
+name = "t"
+
+[defaults]
+metrics = ["mean_gap", "std_gap"]
+
+[[tasks]]
+system = "osc"
+seeds = [0]
+
+[[tasks]]
+system = "osc"
+noise = 0.1
+
+[[methods]]
+name = "linear"
+"""
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("noise = 0.1", "noise = 'x'", "s.toml:13: [[tasks]] #2 key 'noise': expected a number >= 0, got 'x'"),
+        ("noise = 0.1", "noise = -1", "s.toml:13: [[tasks]] #2 key 'noise': expected a number >= 0, got -1"),
+        ("seeds = [0]", "seeds = [0, -2]", "s.toml:9: [[tasks]] #1 key 'seeds': expected a list of integers"),
+        ("seeds = [0]", "sedes = [0]", "s.toml:9: [[tasks]] #1 key 'sedes': unknown key"),
+        ("noise = 0.1", "n_train = 1.5", "s.toml:13: [[tasks]] #2 key 'n_train': expected an integer > 0, got 1.5"),
+        ('name = "linear"', 'name = "lineer"', "s.toml:16: [[methods]] #1 key 'name': unknown method 'lineer'"),
+        ('system = "osc"\nseeds', 'system = "lorenz"\nseeds', "s.toml:8: [[tasks]] #1 key 'system': unknown system 'lorenz'"),
+        ('system = "osc"\nseeds', 'seeds', "s.toml:7: [[tasks]] #1: expected exactly one of 'system', 'systems'"),
+        ('name = "linear"', 'name = "linear"\ngrid = { ridge = 3 }', "s.toml:17: [[methods]] #1 key 'grid': grid entry 'ridge'"),
+        ('name = "linear"', 'params = {}', "s.toml:15: [[methods]] #1: missing required key 'name'"),
+        ('name = "t"', 'name = "t"\ncolour = 1', "s.toml:3: [suite] key 'colour': unknown key"),
+        ("seeds = [0]", "seeds = [0]\nmetrics = ['mse']", "s.toml:10: [[tasks]] #1 key 'metrics': unknown metric 'mse'"),
+        ('name = "linear"', 'name = "linear"\nparams = { ridg = 1 }', "s.toml:17: [[methods]] #1 key 'params': TypeError"),
+        ('system = "osc"\nseeds', 'system = "osc"\nparams = { omga = 2 }\nseeds', "s.toml:9: [[tasks]] #1 key 'params': TypeError"),
+        ("noise = 0.1", "noise = 0.1\nprotocol = 'teacher'", "s.toml:14: [[tasks]] #2 key 'protocol': expected one of 'free_run'"),
+    ],
+)
+def test_malformed_suite_errors_name_line_and_key(old, new, expected):
+    """Each bad value gets a ValueError that starts with file:line and names the table entry and key."""
+    assert old in GOOD
+    parse_suite(GOOD, name="s.toml", components=COMPONENTS)  # the unmodified suite is valid
+    with pytest.raises(ValueError) as e:
+        parse_suite(GOOD.replace(old, new, 1), name="s.toml", components=COMPONENTS)
+    assert str(e.value).startswith(expected), str(e.value)
+
+
+def test_toml_syntax_error_carries_line():
+    with pytest.raises(ValueError, match=r"s.toml: invalid TOML: .*line 13"):
+        parse_suite(GOOD.replace("noise = 0.1", "noise = = 0.1"), name="s.toml", components=COMPONENTS)
+
+
+def test_shipped_suites_parse():
+    """suites/core.toml: 10 tasks (5 systems, clean and 5 % noise), fast settings shrink lengths and seeds;
+    suites/catalogue.toml parses. Names are checked against the real registries where they can list them."""
+    core = load_suite(REPO / "suites" / "core.toml", check_names=False)
+    assert len(core.tasks) == 10 and sorted({t.noise for t in core.tasks}) == [0.0, 0.05]
+    fast = load_suite(REPO / "suites" / "core.toml", fast=True, check_names=False)
+    assert all(f.n_train < c.n_train and len(f.seeds) < len(c.seeds) for f, c in zip(fast.tasks, core.tasks))
+    assert len(fast.runs()) < len(core.runs())
+
+
+# -- store -----------------------------------------------------------------------------------------------------------
+
+def test_store_claims_are_exclusive_and_stale_claims_are_retaken(tmp_path):
+    """A claimed run cannot be claimed again by a live owner; a claim of a dead process (same host) is retaken at
+    once, one without heartbeat after the lease; a finished run is never claimed again; the second finish is a
+    no-op. The primary key keeps one row per run."""
+    db = ResultsStore(tmp_path / "s.sqlite", lease=0.3)
+    a, b = new_owner(), new_owner()
+    assert db.claim("r1", {"x": 1}, a) and not db.claim("r1", {"x": 1}, b)
+    time.sleep(0.4)
+    assert db.claim("r1", {"x": 1}, b)  # a's heartbeat expired
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = a.split("/")[0]
+    db_long = ResultsStore(tmp_path / "s.sqlite", lease=3600)
+    assert db_long.claim("r2", {}, f"{host}/{dead.stdout.strip()}/dead")
+    assert db_long.claim("r2", {}, a)  # the owner process no longer exists
+    assert db_long.finish("r2", {"status": "ok", "metrics": {"m": 1.0}}, version="t")
+    assert not db_long.finish("r2", {"status": "ok", "metrics": {"m": 2.0}}, version="t")
+    assert not db_long.claim("r2", {}, b)
+    rows = {r["run_id"]: r for r in db_long.rows()}
+    assert rows["r2"]["metrics"] == {"m": 1.0} and rows["r2"]["attempts"] == 2 and len(rows) == 2
+    assert db_long.count() == {"running": 1, "ok": 1}
+    with sqlite3.connect(tmp_path / "s.sqlite") as c:
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# -- runner ----------------------------------------------------------------------------------------------------------
+
+def test_suite_with_failing_and_diverging_methods_finishes(ran):
+    """Every run is recorded once; a raising method is 'failed' with its reason and traceback, an inf rollout and a
+    method that reports divergence are 'diverged'; the suite itself completes."""
+    suite, path, summary = ran
+    rows = _rows(path)
+    specs = {s.run_id: s for s in suite.runs()}
+    assert set(rows) == set(specs) and summary.executed == len(specs) == 30
+    by = lambda label: [rows[i] for i, s in specs.items() if s.method.label == label]  # noqa: E731
+    assert all(r["status"] == "failed" and r["reason"] == "RuntimeError: boom" and "boom" in r["traceback"]
+               for r in by("failing"))
+    assert all(r["status"] == "diverged" and "non-finite" in r["reason"] for r in by("diverging"))
+    assert all(r["status"] == "diverged" and r["reason"] == "training loss became NaN" for r in by("status_diverged"))
+    assert all(r["status"] == "ok" and set(r["metrics"]) == {"mean_gap", "std_gap"} for r in by("linear(ridge=0.01)"))
+    assert (summary.ok, summary.diverged, summary.failed) == (12, 12, 6)
+
+
+def test_worker_metrics_equal_in_process_execution(ran):
+    """What a worker process stored equals execute_run in this process (same data seeds, same fit)."""
+    suite, path, _ = ran
+    rows = _rows(path)
+    for spec in suite.runs()[:: 7]:
+        direct = execute_run(spec.config, COMPONENTS)
+        assert direct["status"] == rows[spec.run_id]["status"]
+        for k, v in direct["metrics"].items():
+            assert rows[spec.run_id]["metrics"][k] == pytest.approx(v, rel=1e-12)
+
+
+def test_rerun_skips_finished_runs(ran, executor):
+    suite, path, _ = ran
+    before = _rows(path)
+    summary = run_suite(suite, store=path, executor=executor, progress=False)
+    assert summary.skipped == 30 and summary.executed == 0
+    assert _rows(path) == before
+
+
+def test_timeout_and_worker_crash_are_failures_not_stalls(tmp_path, executor):
+    """A run that sleeps 60 s under a 1 s limit is 'failed' with reason 'timeout', a run whose process exits is
+    'failed' naming the exit code, and the other runs complete (the test would hang for minutes otherwise)."""
+    extra = '[[methods]]\nname = "sleepy"\nparams = { sleep = 60.0 }\n[[methods]]\nname = "crashing"\n'
+    p = write_suite(tmp_path / "t.toml", extra, **{"seeds = [0, 1, 2]": "seeds = [0]", "grid = { ridge = [1e-6, 1e-2] }": ""})
+    suite = load_suite(p, components=COMPONENTS)
+    suite.tasks = suite.tasks[:1]
+    t0 = time.monotonic()
+    run_suite(suite, store=tmp_path / "t.sqlite", executor=executor, time_limit=1.0, progress=False)
+    assert time.monotonic() - t0 < 50
+    rows = {r["method"]: r for r in _rows(tmp_path / "t.sqlite").values()}
+    assert rows["sleepy"]["status"] == "failed" and rows["sleepy"]["reason"] == "timeout"
+    assert rows["crashing"]["status"] == "failed" and rows["crashing"]["reason"] == "worker died: exit code 3"
+    assert rows["linear"]["status"] == "ok"
+
+
+RUNNER = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_bench_fakes import COMPONENTS
+from dsrkit.bench import load_suite, run_suite
+if __name__ == "__main__":
+    run_suite(load_suite(sys.argv[1], components=COMPONENTS), store=sys.argv[2], executor=sys.argv[3], workers=1,
+              progress=False, lease=5)
+"""
+
+
+def _runner(tmp_path, suite_path, store, executor="local"):
+    script = tmp_path / "runner.py"
+    script.write_text(RUNNER.format(tests=str(TESTS)))
+    return subprocess.Popen([sys.executable, str(script), str(suite_path), str(store), executor],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_sigkill_mid_suite_then_restart_completes_each_run_once(tmp_path, executor):
+    """SIGKILL the runner after some runs are stored; a restart finishes the suite, keeps the runs finished before
+    the kill untouched (skipped, not redone), and the store holds every run exactly once."""
+    suite_path = write_suite(tmp_path / "k.toml", **{"grid = { ridge = [1e-6, 1e-2] }": "params = { sleep = 0.3 }"})
+    store = tmp_path / "k.sqlite"
+    proc = _runner(tmp_path, suite_path, store)
+    deadline = time.monotonic() + 60
+    done = 0
+    while time.monotonic() < deadline and done < 2:
+        time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()
+        if store.exists():
+            with ResultsStore(store) as db:
+                done = sum(n for s, n in db.count().items() if s != "running")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {k: r for k, r in _rows(store).items() if r["status"] != "running"}
+    assert 2 <= len(before) < 6
+    suite = load_suite(suite_path, components=COMPONENTS)
+    summary = run_suite(suite, store=store, executor=executor, progress=False)
+    rows = _rows(store)
+    assert set(rows) == {s.run_id for s in suite.runs()} and len(rows) == 6
+    assert all(r["status"] == "ok" for r in rows.values())
+    assert summary.skipped == len(before) and summary.executed == 6 - len(before)
+    assert all(rows[k]["finished_at"] == r["finished_at"] for k, r in before.items())
+    with sqlite3.connect(store) as c:  # the primary key is the only guard needed against duplicates
+        assert c.execute("SELECT COUNT(*), COUNT(DISTINCT run_id) FROM runs").fetchone() == (6, 6)
+
+
+def test_two_concurrent_runners_give_the_same_rows_as_one(tmp_path, executor):
+    """Two runner processes on one store (each executing in its own process, so the store is the only thing they
+    share): every run once, claimed once (attempts == 1, no duplicated work), with the same statuses and metrics as
+    a single runner with worker processes on its own store."""
+    suite_path = write_suite(tmp_path / "c.toml", **{"grid = { ridge = [1e-6, 1e-2] }": "params = { sleep = 0.5 }"})
+    shared = tmp_path / "shared.sqlite"
+    procs = [_runner(tmp_path, suite_path, shared, executor="inline") for _ in range(2)]
+    single = tmp_path / "single.sqlite"
+    run_suite(load_suite(suite_path, components=COMPONENTS), store=single, executor=executor, progress=False)
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    a, b = _rows(shared), _rows(single)
+    assert set(a) == set(b) and len(a) == 6
+    for k in a:
+        assert a[k]["status"] == b[k]["status"] == "ok" and a[k]["attempts"] == 1
+        assert a[k]["metrics"] == b[k]["metrics"]
+    # both runners claim a run as soon as they start, long before the other could have finished all six
+    assert len({r["runner"] for r in a.values()}) == 2
+
+
+@pytest.mark.slow  # starting a local Ray cluster takes about 30 s on a 2-core machine
+def test_ray_executor_matches_local(ran, tmp_path):
+    """The same runs on a local Ray cluster (2 CPUs) give the same metrics as the local executor."""
+    pytest.importorskip("ray")
+    suite, path, _ = ran
+    suite = dataclasses.replace(suite, methods=[m for m in suite.methods if m.label == "linear(ridge=0.01)"])
+    run_suite(suite, store=tmp_path / "ray.sqlite", executor="ray", workers=2, progress=False,
+              ray_runtime_env={"env_vars": {"PYTHONPATH": str(TESTS)}})
+    local, ray_rows = _rows(path), _rows(tmp_path / "ray.sqlite")
+    assert len(ray_rows) == 6
+    for k, r in ray_rows.items():
+        assert r["status"] == "ok" and r["metrics"] == pytest.approx(local[k]["metrics"], rel=1e-12)
+
+
+# -- leaderboard and report ------------------------------------------------------------------------------------------
+
+def test_results_table_on_a_hand_made_store(tmp_path):
+    """Medians, quartiles, counts and ranks computed by hand: A = (1, 2, 3, 4) -> median 2.5, q25 1.75, q75 3.25;
+    B = (0.5, inf (diverged), 1.0, failed) -> median 1.0 over (0.5, 1.0, inf), q25 0.75, q75 inf; C has no
+    finished run. Ranks on m: B 1, A 2; on n: A 1, B 2 (B has n = 10 once)."""
+    text = GOOD.replace("seeds = [0]", "seeds = 4").replace("noise = 0.1", "noise = 0.1\nseeds = 4") + \
+        '[[methods]]\nname = "failing"\nlabel = "B"\n[[methods]]\nname = "sleepy"\nlabel = "C"\n'
+    text = text.replace('name = "linear"', 'name = "linear"\nlabel = "A"')
+    suite = parse_suite(text, name="s.toml", components=Components(metrics="test_bench_fakes:metrics",
+                        systems="test_bench_fakes:systems", methods="test_bench_fakes:methods"), check_names=False)
+    suite.tasks = suite.tasks[:1]
+    specs = suite.runs()
+    vals = {"A": [(1, 5), (2, 5), (3, 5), (4, 5)], "B": [(0.5, 10), None, (1.0, 1), "failed"], "C": [None] * 4}
+    db = ResultsStore(tmp_path / "h.sqlite")
+    for s in specs:
+        v = vals[s.method.label][s.seed]
+        if v is None and s.method.label == "C":
+            continue
+        db.claim(s.run_id, s.config, "me")
+        if v is None:
+            db.finish(s.run_id, {"status": "diverged", "reason": "inf"}, version="t")
+        elif v == "failed":
+            db.finish(s.run_id, {"status": "failed", "reason": "x"}, version="t")
+        else:
+            db.finish(s.run_id, {"status": "ok", "metrics": {"mean_gap": v[0], "std_gap": v[1]}}, version="t")
+    rows = {r["run_id"]: r for r in db.rows()}
+    table = summarize("t", specs, rows)
+    a, b, c = table.row("osc", "A"), table.row("osc", "B"), table.row("osc", "C")
+    assert (a["mean_gap_median"], a["mean_gap_q25"], a["mean_gap_q75"], a["mean_gap_iqr"]) == (2.5, 1.75, 3.25, 1.5)
+    assert (b["mean_gap_median"], b["mean_gap_q25"]) == (1.0, 0.75) and math.isinf(b["mean_gap_q75"])
+    assert (b["n_ok"], b["n_diverged"], b["n_failed"], c["n_missing"]) == (2, 1, 1, 4)
+    assert (b["mean_gap_rank"], a["mean_gap_rank"]) == (1.0, 2.0)
+    assert (a["std_gap_rank"], b["std_gap_rank"]) == (1.0, 2.0) and a["mean_rank"] == b["mean_rank"] == 1.5
+    assert c["mean_gap_median"] is None and c["mean_rank"] is None
+    csv_text = table.to_csv(tmp_path / "t.csv").read_text().splitlines()
+    assert csv_text[0].startswith("task,method,n_ok") and len(csv_text) == 4
+    data = json.loads(table.to_json(tmp_path / "t.json").read_text())
+    assert data["rows"][1]["mean_gap_q75"] == "inf" and len(data["rows"]) == 3
+
+
+def test_results_and_report_from_a_run(ran, tmp_path):
+    """results() on the real run tabulates every task x method; report() writes one self-contained page with
+    inline PNG figures (distributions and attractors), the leaderboard and the failures."""
+    suite, path, _ = ran
+    table = results(suite, store=path)
+    assert len(table) == 2 * 5
+    assert table.row("osc", "failing")["n_failed"] == 3 and table.row("osc", "diverging")["n_diverged"] == 3
+    html = report(suite, tmp_path / "r.html", store=path).read_text()
+    assert html.count("data:image/png;base64,") == 4  # per task: distributions and attractors
+    assert "RuntimeError: boom" in html and "linear(ridge=0.01)" in html
+    assert "src=\"http" not in html and "<script" not in html
