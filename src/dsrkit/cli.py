@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -38,15 +39,27 @@ def _print_table(title: str, rows: list[dict]) -> None:
     console.print(table)
 
 
+def _short_source(text: str, width: int = 40) -> str:
+    """'Author, A. (2003). Title...' -> 'Author, A. (2003)'; otherwise the first `width` characters."""
+    match = re.match(r"^(.{1,60}?\(\d{4}\))", text)
+    return match.group(1) if match else (text[:width] + ("…" if len(text) > width else ""))
+
+
 @app.command()
 def systems(catalogue: bool = typer.Option(False, "--catalogue", help="Add the dysts catalogue flows.")):
     """List the ground-truth systems: name, dimension, kind, reference lambda_max and its source."""
     from . import systems as sysdb
 
     try:
-        rows = sysdb.table(catalogue=catalogue)
+        names = sysdb.names() + (sysdb.catalogue_names() if catalogue else [])
     except ImportError as exc:
         _fail(str(exc))
+    rows = []
+    for name in names:
+        s = sysdb.get(name)
+        source = s.reference_sources.get("lyapunov_max", "")
+        rows.append({"name": name, "dim": s.dim, "kind": s.kind, "dt": s.dt,
+                     "reference λ_max": s.reference.get("lyapunov_max"), "source": _short_source(source)})
     _print_table("dsrkit systems", rows)
 
 
@@ -207,6 +220,8 @@ def reconstruct(
     seeds: int = typer.Option(1, help="Models trained at once; the best by training D_stsp is kept."),
     seed: int = typer.Option(0),
     noise: float = typer.Option(0.05, help="Observation noise of simulated training data (fraction of std)."),
+    n_train: Optional[int] = typer.Option(None, help="Simulated training points (default 100 000)."),
+    n_test: Optional[int] = typer.Option(None, help="Simulated test points (default 100 000)."),
     force: bool = typer.Option(False, help="Replace the run directory if it exists."),
 ):
     """The main job: simulate or load data, train, evaluate on independent test data, analyse, report."""
@@ -214,7 +229,7 @@ def reconstruct(
 
     try:
         result = run_reconstruction(source, dt=dt, out=out, force=force, epochs=epochs, seed=seed, seeds=seeds,
-                                    noise=noise)
+                                    noise=noise, n_train=n_train, n_test=n_test)
     except (ValueError, TypeError, FileExistsError, FileNotFoundError) as exc:
         _fail(str(exc))
     _print_table(f"dsr reconstruct {source}", result.summary_rows())

@@ -1,0 +1,107 @@
+"""The `dsr` command end to end on tiny settings: each command runs, writes what it promises, refuses to overwrite,
+and reports bad input as a one-line error (exit code 2) instead of a traceback."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dsrkit.cli import app
+from dsrkit.data import Dataset
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def test_systems_table_lists_native_systems():
+    code, out = invoke("systems")
+    assert code == 0, out
+    for name in ("lorenz63", "rossler", "henon", "logistic"):
+        assert name in out
+
+
+def test_simulate_writes_data_and_plot(tmp_path):
+    code, out = invoke("simulate", "lorenz63", "--steps", 500, "--noise", 0.05, "--out", tmp_path / "l.npz",
+                       "--plot", tmp_path / "l.png")
+    assert code == 0, out
+    ds = Dataset.load(tmp_path / "l.npz")
+    assert ds.trajectories[0].shape == (500, 3) and ds.dt == 0.01
+    assert (tmp_path / "l.png").stat().st_size > 1000
+    code, out = invoke("simulate", "lorenz63", "--steps", 10, "--out", tmp_path / "l.npz")
+    assert code == 2 and "already exists" in out
+
+
+def test_unknown_system_is_a_clear_error(tmp_path):
+    code, out = invoke("simulate", "lorenz64", "--out", tmp_path / "x.npz")
+    assert code == 2 and "unknown system 'lorenz64'" in out and "lorenz63" in out
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    X = Dataset.load(_simulate(d / "train.npz", 3000, seed=0))
+    assert X.dim == 3
+    _simulate(d / "test.npz", 1500, seed=1)
+    code, out = invoke("train", d / "train.npz", "--latent", 8, "--relu", 2, "--epochs", 2, "--seq-len", 30,
+                       "--out", d / "run")
+    assert code == 0, out
+    return d
+
+
+def _simulate(path, steps, seed):
+    code, out = invoke("simulate", "lorenz63", "--steps", steps, "--seed", seed, "--out", path)
+    assert code == 0, out
+    return path
+
+
+def test_train_writes_a_loadable_run_directory(trained_run):
+    import dsrkit
+
+    run = trained_run / "run"
+    for name in ("config.json", "model.eqx", "history.csv", "figures/learning_curves.png"):
+        assert (run / name).exists(), name
+    model = dsrkit.load(run)
+    assert model.obs_dim == 3 and model.latent_dim == 8
+    code, out = invoke("train", trained_run / "train.npz", "--epochs", 1, "--out", run)
+    assert code == 2 and "already exists" in out
+
+
+def test_evaluate_prints_json_with_protocol(trained_run):
+    code, out = invoke("evaluate", trained_run / "run", "--data", trained_run / "test.npz", "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["status"] in ("ok", "diverged")
+    assert "1.25" in result["protocol"]["description"]
+
+
+def test_analyze_writes_analysis_json(trained_run):
+    code, out = invoke("analyze", trained_run / "run")
+    assert code == 0, out
+    analysis = json.loads((trained_run / "run" / "analysis.json").read_text())
+    assert analysis["n_subregions"] >= 1
+
+
+def test_train_rejects_bad_data(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2\n3,nan\n")
+    code, out = invoke("train", bad, "--dt", 0.1, "--out", tmp_path / "run")
+    assert code == 2 and "non-finite" in out and not (tmp_path / "run").exists()
+
+
+def test_reconstruct_end_to_end_tiny(tmp_path):
+    out_dir = tmp_path / "rec"
+    code, out = invoke("reconstruct", "lorenz63", "--epochs", 2, "--n-train", 3000, "--n-test", 2000,
+                       "--out", out_dir)
+    assert code == 0, out
+    html = (out_dir / "report.html").read_text()
+    assert "data:image/png;base64," in html and "Interpretation" in html and "Protocol" in html
+    assert "src=\"http" not in html  # self-contained
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    assert metrics["status"] in ("ok", "diverged")
+    code, out = invoke("reconstruct", "lorenz63", "--epochs", 1, "--out", out_dir)
+    assert code == 2 and "already exists" in out
