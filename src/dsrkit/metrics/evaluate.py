@@ -101,13 +101,10 @@ def _evaluate_one(model, x: np.ndarray, protocol: Protocol, dt, lyapunov_max) ->
         out["valid_prediction_time"] = valid_prediction_time(x, y[:t], dt, lyapunov_max, protocol.vpt_threshold)
     if protocol.pe_steps and t > protocol.pe_steps:
         if is_latent_model(model):
-            pe = prediction_error(model, x, protocol.pe_steps)
+            out["prediction_error"] = _finite_or_none(prediction_error(model, x, protocol.pe_steps))
         elif hasattr(model, "forecast"):
             stride = max(1, -(-(t - protocol.pe_steps) // protocol.max_forecast_starts))
-            pe = prediction_error(model, x, protocol.pe_steps, stride=stride)
-        else:
-            pe = None
-        out["prediction_error"] = _finite_or_none(pe)
+            out["prediction_error"] = _finite_or_none(prediction_error(model, x, protocol.pe_steps, stride=stride))
     if protocol.lyapunov_steps and callable(model) and hasattr(model, "jacobian"):
         lam = lyapunov_spectrum(
             model, protocol.lyapunov_steps, transient=1000, x0=x[0], dt=dt, n_exponents=1

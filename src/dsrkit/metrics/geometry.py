@@ -10,7 +10,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from ._checks import as_series, check_same_dim, positive_float, positive_int
 
@@ -102,7 +101,9 @@ def _gmm_log_density(z: np.ndarray, centres: np.ndarray, sigma2: float, chunk: i
     for s in range(0, z.shape[0], chunk):
         zs = z[s : s + chunk]
         d2 = np.einsum("mn,mn->m", zs, zs)[:, None] + c2[None, :] - 2.0 * zs @ centres.T
-        out[s : s + chunk] = logsumexp(-0.5 * np.maximum(d2, 0.0) / sigma2, axis=1)
+        a = -0.5 * np.maximum(d2, 0.0) / sigma2
+        top = a.max(axis=1, keepdims=True)
+        out[s : s + chunk] = np.log(np.exp(a - top).sum(axis=1)) + top[:, 0]
     return out - np.log(centres.shape[0])
 
 

@@ -38,13 +38,18 @@ def gaussian_smooth(power: np.ndarray, sigma: float, truncate: float = 4.0) -> n
     return conv[..., 2 * radius : 2 * radius + n]
 
 
-def normalized_spectra(x: np.ndarray, smoothing: float) -> np.ndarray:
-    """Smoothed, normalised power spectrum of each dimension of x (B, T, N) -> (N, T // 2 + 1).
+def normalized_spectra(x: np.ndarray, smoothing: float = 20.0) -> np.ndarray:
+    """Smoothed, normalised power spectrum of each dimension of x (B, T, N) -> (T // 2 + 1, N) (those D_H compares).
 
     Per dimension: z-score over all B·T samples, |rfft|² of each of the B series, mean over B, Gaussian
     smoothing along frequency (scipy.ndimage.gaussian_filter1d semantics: sigma=`smoothing`, mode "reflect",
-    truncate 4), clip at 0, normalise to sum 1. A constant dimension gives a row of NaN.
+    truncate 4), clip at 0, normalise to sum 1. A constant dimension gives a column of NaN.
     """
+    return _spectra_rows(np.asarray(x, dtype=np.float64), smoothing).T
+
+
+def _spectra_rows(x: np.ndarray, smoothing: float) -> np.ndarray:
+    """`normalized_spectra` laid out as (N, F) (contiguous along frequency)."""
     cols = np.ascontiguousarray(np.moveaxis(x, 2, 1))  # (B, N, T)
     mean = cols.mean(axis=(0, 2), keepdims=True)
     sd = cols.std(axis=(0, 2), keepdims=True)
@@ -76,8 +81,8 @@ def power_spectrum_distance_per_dim(true, gen, smoothing: float = 20.0) -> np.nd
     n = min(t.shape[1], g.shape[1])
     if n < 2:
         raise ValueError(f"true and gen need at least 2 time steps, got {t.shape[1]} and {g.shape[1]}")
-    p = normalized_spectra(t[:, :n], smoothing)
-    q = normalized_spectra(g[:, :n], smoothing)
+    p = _spectra_rows(t[:, :n], smoothing)
+    q = _spectra_rows(g[:, :n], smoothing)
     h = hellinger(p, q)
     const_t, const_g = np.isnan(p).any(axis=-1), np.isnan(q).any(axis=-1)
     h = np.where(const_t | const_g, 1.0, h)
