@@ -64,6 +64,8 @@ class Reconstructor(abc.ABC):
 
     name: ClassVar[str] = ""
     divergence_factor: ClassVar[float] = 10.0
+    # jit-compiled free runs: ask `_predict` for a power-of-two number of steps so compiled code is reused
+    _bucket_steps: ClassVar[bool] = False
 
     # ---- parameters ---------------------------------------------------------------------------------------------
 
@@ -127,6 +129,9 @@ class Reconstructor(abc.ABC):
         start = time.perf_counter()
         with np.errstate(all="ignore"):
             self._fit(trajs, ds.dt, int(seed))
+        for k, v in list(vars(self).items()):  # loaded arrays are contiguous; make fitted ones so too (same BLAS paths)
+            if k.endswith("_") and isinstance(v, np.ndarray):
+                setattr(self, k, np.ascontiguousarray(v))
         self.fit_time_ = time.perf_counter() - start
         return self
 
@@ -165,13 +170,14 @@ class Reconstructor(abc.ABC):
             raise ValueError(f"n_steps must be an integer >= {minimum}, got {n_steps!r}")
         return int(n_steps)
 
-    def _guard(self, Y: np.ndarray) -> np.ndarray:
-        """NaN out everything from the first non-finite or far-out row on; set status accordingly."""
+    def _guard(self, Y: np.ndarray, first: int = 0) -> np.ndarray:
+        """NaN out everything from the first non-finite or far-out row (at or after `first`) on; set the status."""
         Y = np.array(Y, dtype=np.float64)
         centre = 0.5 * (self.data_max_ + self.data_min_)
         half = np.maximum(0.5 * (self.data_max_ - self.data_min_), 1e-12)
         with np.errstate(all="ignore"):
             bad = ~np.all(np.isfinite(Y), axis=1) | np.any(np.abs(Y - centre) > self.divergence_factor * half, axis=1)
+        bad[:first] = False
         if bad.any():
             k = int(np.argmax(bad))
             Y[k:] = np.nan
@@ -191,7 +197,8 @@ class Reconstructor(abc.ABC):
             return np.zeros((0, self.dim_))
         with np.errstate(all="ignore"):
             try:
-                Y = np.asarray(self._predict(context, n_steps), dtype=np.float64)
+                m = max(32, 1 << (n_steps - 1).bit_length()) if self._bucket_steps else n_steps
+                Y = np.asarray(self._predict(context, m), dtype=np.float64)[:n_steps]
             except (FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
                 self.status_, self.reason_ = "diverged", f"numerical failure during the free run: {err}"
                 return np.full((n_steps, self.dim_), np.nan)
@@ -205,7 +212,7 @@ class Reconstructor(abc.ABC):
         n = self._validate_steps(n_steps, 1)
         ctx = self._validate_context(x0_or_context, "x0_or_context")
         Y = np.concatenate([ctx[-1:], self._run(ctx, n - 1)], axis=0)
-        return Y if self.status_ == "failed" else self._guard(Y)
+        return Y if self.status_ == "failed" else self._guard(Y, first=1)
 
     def forecast(self, context, n_steps: int) -> np.ndarray:
         """The n_steps observations following a (T_ctx, N) context (or one (N,) observation): (n_steps, N)."""

@@ -15,13 +15,15 @@ import optax
 
 def make_sampler(trajectories: list[np.ndarray], length: int):
     """All trajectories concatenated as float32 and the start indices of every window of `length` rows that stays
-    inside one trajectory. Returns (data (sum T_i, N) jax array, starts (n_windows,) int32 jax array)."""
+    inside one trajectory, repeated cyclically to sum T_i entries so that the compiled training step depends on the
+    total length only. Returns (data (sum T_i, N) jax array, starts (sum T_i,) int32 jax array)."""
     starts, offset = [], 0
     for x in trajectories:
         starts.append(offset + np.arange(0, len(x) - length + 1))
         offset += len(x)
+    starts = np.resize(np.concatenate(starts), offset)
     data = jnp.asarray(np.concatenate(trajectories), dtype=jnp.float32)
-    return data, jnp.asarray(np.concatenate(starts), dtype=jnp.int32)
+    return data, jnp.asarray(starts, dtype=jnp.int32)
 
 
 def _optimizer(learning_rate: float, steps: int):

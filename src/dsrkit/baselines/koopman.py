@@ -88,6 +88,7 @@ class EDMD(_DelayedKoopman):
     """
 
     name = "edmd"
+    _bucket_steps = True
     _measure_preserving = False
 
     def __init__(self, dictionary: str = "polynomial", degree: int = 3, n_centers: int = 100,
@@ -204,16 +205,45 @@ class EDMD(_DelayedKoopman):
             phi0 = self._lift(hist[:: self.skip][: self.delays].reshape(-1)) @ self.eigenvectors_[:, k]
             powers = self.eigenvalues_[k][None, :] ** np.arange(1, n_steps + 1)[:, None]
             return np.real((phi0[None, :] * powers) @ self.modes_[k])
-        C = jnp.asarray(self._step_matrix())
-        skip, d = self.skip, self.delays
+        groups = tuple(tuple(map(tuple, g.tolist())) if g.shape[1] else ((),) for g in self._groups())
+        rbf = self.dictionary == "rbf"
+        centers = jnp.asarray(self.centers_ if rbf else np.zeros((1, 1)))
+        width = float(self.width_) if rbf else 1.0
+        return np.asarray(_edmd_run(jnp.asarray(self._step_matrix()), jnp.asarray(hist), centers, width,
+                                    groups=groups, rbf=rbf, skip=self.skip, delays=self.delays, n_steps=n_steps))
 
-        def step(buf, _):
-            h = buf[::skip][:d].reshape(-1)
-            x = self._lift(h, jnp) @ C
-            return jnp.concatenate([x[None], buf[:-1]]), x
 
-        run = jax.jit(lambda b: jax.lax.scan(step, b, None, length=n_steps)[1])
-        return np.asarray(run(jnp.asarray(hist)))
+def _edmd_run_impl(C, buf, centers, width, groups, rbf, skip, delays, n_steps):
+    import jax
+    import jax.numpy as jnp
+
+    idx = [np.array(g, dtype=np.int64).reshape(len(g), len(g[0])) for g in groups]
+
+    def lift(h):
+        P = monomials(h, idx, jnp)
+        if not rbf:
+            return P
+        d2 = jnp.sum((h[None, :] - centers) ** 2, axis=-1)
+        return jnp.concatenate([P, jnp.exp(-d2 / (2.0 * width**2))])
+
+    def step(buf, _):
+        h = buf[::skip][:delays].reshape(-1)
+        x = lift(h) @ C
+        return jnp.concatenate([x[None], buf[:-1]]), x
+
+    return jax.lax.scan(step, buf, None, length=n_steps)[1]
+
+
+_edmd_jit = None
+
+
+def _edmd_run(*args, **kw):
+    import jax
+
+    global _edmd_jit
+    if _edmd_jit is None:
+        _edmd_jit = jax.jit(_edmd_run_impl, static_argnames=("groups", "rbf", "skip", "delays", "n_steps"))
+    return _edmd_jit(*args, **kw)
 
 
 class MPEDMD(EDMD):
@@ -294,7 +324,7 @@ class HAVOK(Reconstructor):
         self.hankel_mean_ = H.mean(axis=0)
         _, s, Vt = np.linalg.svd(H - self.hankel_mean_, full_matrices=False)
         r = min(self.rank, len(s))
-        self.basis_ = Vt[:r].T
+        self.basis_ = np.ascontiguousarray(Vt[:r].T)
         self.singular_values_ = s
         VX = [(h[:-1] - self.hankel_mean_) @ self.basis_ for h in Hs]
         VY = [(h[1:] - self.hankel_mean_) @ self.basis_ for h in Hs]

@@ -31,6 +31,7 @@ class NeuralODE(Standardised, Reconstructor):
     """
 
     name = "node"
+    _bucket_steps = True
 
     def __init__(self, width: int = 64, depth: int = 2, window: int = 10, batch_size: int = 32,
                  train_steps: int = 2000, learning_rate: float = 3e-3):

@@ -24,6 +24,7 @@ from ._base import Reconstructor, Standardised
 
 
 class _RecurrentBase(Standardised, Reconstructor):
+    _bucket_steps = True
     _cell_name = ""
 
     def __init__(self, hidden: int = 64, window: int = 50, warmup: int = 10, forcing_interval: int = 5,

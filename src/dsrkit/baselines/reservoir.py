@@ -41,6 +41,7 @@ class ESN(Standardised, Reconstructor):
     """
 
     name = "esn"
+    _bucket_steps = True
 
     def __init__(self, units: int = 500, spectral_radius: float = 1.0, leak: float = 0.5, input_scaling: float = 0.5,
                  bias_scaling: float = 0.5, connectivity: float = 0.02, ridge: float = 1e-6, warmup: int = 100):
@@ -163,6 +164,7 @@ class NVAR(Standardised, Reconstructor):
     """
 
     name = "nvar"
+    _bucket_steps = True
 
     def __init__(self, delays: int = 2, skip: int = 1, degree: int = 2, ridge: float = 1e-6):
         self.delays = delays
@@ -200,17 +202,27 @@ class NVAR(Standardised, Reconstructor):
         self.W_out_ = W
 
     def _predict(self, context, n_steps):
-        import jax
         import jax.numpy as jnp
 
-        span, groups, skip, k = self._span(), self._groups(), self.skip, self.delays
-        W = jnp.asarray(self.W_out_)
+        span = self._span()
+        groups = tuple(tuple(map(tuple, g.tolist())) if g.shape[1] else ((),) for g in self._groups())
         buf0 = jnp.asarray(self._to_z(context[-(span + 1) :])[::-1])  # buf[0] is the most recent
+        return self._from_z(_nvar_run(jnp.asarray(self.W_out_), buf0, groups=groups, skip=self.skip,
+                                      delays=self.delays, n_steps=n_steps))
 
-        def step(buf, _):
-            h = buf[::skip][:k].reshape(-1)
-            z = buf[0] + monomials(h, groups, jnp) @ W
-            return jnp.concatenate([z[None], buf[:-1]]), z
 
-        run = jax.jit(lambda b: jax.lax.scan(step, b, None, length=n_steps)[1])
-        return self._from_z(run(buf0))
+def _nvar_run_impl(W, buf, groups, skip, delays, n_steps):
+    import jax
+    import jax.numpy as jnp
+
+    idx = [np.array(g, dtype=np.int64).reshape(len(g), len(g[0])) for g in groups]
+
+    def step(buf, _):
+        h = buf[::skip][:delays].reshape(-1)
+        z = buf[0] + monomials(h, idx, jnp) @ W
+        return jnp.concatenate([z[None], buf[:-1]]), z
+
+    return jax.lax.scan(step, buf, None, length=n_steps)[1]
+
+
+_nvar_run = _jit(_nvar_run_impl, static_argnames=("groups", "skip", "delays", "n_steps"))

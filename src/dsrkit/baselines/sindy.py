@@ -32,6 +32,7 @@ class SINDy(Reconstructor):
     """
 
     name = "sindy"
+    _bucket_steps = True
 
     def __init__(self, degree: int = 2, threshold: float = 0.1, alpha: float = 0.05,
                  differentiation: str = "smoothed", substeps: int = 1):
@@ -91,25 +92,42 @@ class SINDy(Reconstructor):
         return np.prod(x[..., None, :] ** self.powers_, axis=-1) @ self.coefficients_.T
 
     def _predict(self, context, n_steps):
-        import jax
         import jax.numpy as jnp
 
-        C, P = jnp.asarray(self.coefficients_), jnp.asarray(self.powers_)
-        h = self.dt_ / self.substeps
+        return np.asarray(_sindy_run(jnp.asarray(self.coefficients_), jnp.asarray(self.powers_),
+                                     jnp.asarray(context[-1]), self.dt_ / self.substeps, substeps=self.substeps,
+                                     n_steps=n_steps))
 
-        def f(x):
-            return jnp.prod(x[None, :] ** P, axis=1) @ C.T
 
-        def rk4(x, _):
-            k1 = f(x)
-            k2 = f(x + 0.5 * h * k1)
-            k3 = f(x + 0.5 * h * k2)
-            k4 = f(x + h * k3)
-            return x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), None
+def _sindy_run_impl(C, P, x0, h, substeps, n_steps):
+    """RK4 of dx/dt = C Θ(x), Θ(x)_j = prod_i x_i^P_ji; `substeps` steps of size h per output row."""
+    import jax
+    import jax.numpy as jnp
 
-        def step(x, _):
-            x = jax.lax.scan(rk4, x, None, length=self.substeps)[0]
-            return x, x
+    def f(x):
+        return jnp.prod(x[None, :] ** P, axis=1) @ C.T
 
-        run = jax.jit(lambda x0: jax.lax.scan(step, x0, None, length=n_steps)[1])
-        return np.asarray(run(jnp.asarray(context[-1])))
+    def rk4(x, _):
+        k1 = f(x)
+        k2 = f(x + 0.5 * h * k1)
+        k3 = f(x + 0.5 * h * k2)
+        k4 = f(x + h * k3)
+        return x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), None
+
+    def step(x, _):
+        x = jax.lax.scan(rk4, x, None, length=substeps)[0]
+        return x, x
+
+    return jax.lax.scan(step, x0, None, length=n_steps)[1]
+
+
+def _sindy_run(*args, **kw):
+    import jax
+
+    global _sindy_jit
+    if _sindy_jit is None:
+        _sindy_jit = jax.jit(_sindy_run_impl, static_argnames=("substeps", "n_steps"))
+    return _sindy_jit(*args, **kw)
+
+
+_sindy_jit = None

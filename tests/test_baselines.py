@@ -1,0 +1,304 @@
+"""Conformance of every registered baseline to the Reconstructor protocol (tiny data, fast settings).
+
+Each method is fitted on 300 steps of a standardised Lorenz-63 trajectory (RK4, dt = 0.01) with settings small enough
+to keep the whole file within about a minute; the neural methods reuse their compiled training code across fits.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import dsrkit
+from dsrkit import baselines
+
+NEEDS_PYSINDY = {"sindy"}
+FAST = {
+    "mean": {},
+    "last_value": {},
+    "parroting": dict(match_length=4),
+    "sindy": dict(degree=2, threshold=0.05),
+    "esn": dict(units=24, warmup=10),
+    "nvar": dict(delays=2, skip=2, ridge=1e-4),
+    "edmd": dict(degree=2),
+    "mpedmd": dict(degree=2),
+    "havok": dict(delays=6, rank=4),
+    "node": dict(width=8, depth=1, window=4, batch_size=4, train_steps=6),
+    "lstm": dict(hidden=6, window=8, warmup=3, forcing_interval=2, batch_size=4, train_steps=6),
+    "gru": dict(hidden=6, window=8, warmup=3, forcing_interval=2, batch_size=4, train_steps=6),
+    "alrnn": dict(latent_dim=6, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4),
+    "plrnn": dict(latent_dim=6, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4),
+    "shplrnn": dict(latent_dim=3, hidden_dim=8, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4),
+}
+DETERMINISTIC_ANYWAY = {"mean", "last_value", "parroting", "sindy", "nvar", "edmd", "mpedmd", "havok"}
+
+
+def _lorenz(n: int, x0=(1.0, 1.0, 20.0), dt: float = 0.01) -> np.ndarray:
+    def f(x):
+        return np.array([10 * (x[1] - x[0]), x[0] * (28 - x[2]) - x[1], x[0] * x[1] - 8 / 3 * x[2]])
+
+    x = np.array(x0, dtype=float)
+    out = np.empty((n + 200, 3))
+    for t in range(n + 200):
+        k1 = f(x)
+        k2 = f(x + dt / 2 * k1)
+        k3 = f(x + dt / 2 * k2)
+        k4 = f(x + dt * k3)
+        x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        out[t] = x
+    return out[200:]
+
+
+_RAW = _lorenz(500)
+DATA = (_RAW - _RAW.mean(0)) / _RAW.std(0)
+TRAIN, TEST = DATA[:300], DATA[300:]
+
+
+def _available(name):
+    if name in NEEDS_PYSINDY:
+        pytest.importorskip("pysindy")
+    if name in {"alrnn", "plrnn", "shplrnn"} and not hasattr(dsrkit, "train") and not _has_training():
+        pytest.skip("dsrkit.train is not available")
+
+
+def _has_training():
+    try:
+        from dsrkit.training import train  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_FITTED: dict = {}
+
+
+def fitted(name):
+    """One fitted instance per method, shared by the read-only tests."""
+    _available(name)
+    if name not in _FITTED:
+        _FITTED[name] = baselines.get(name, **FAST[name]).fit(dsrkit.Dataset(TRAIN, dt=0.01), seed=0)
+    return _FITTED[name]
+
+
+ALL = baselines.names()
+
+
+def test_every_registered_method_has_fast_settings():
+    assert set(ALL) == set(FAST), "add fast settings for new baselines to FAST"
+
+
+def test_registry_rejects_unknown_names_and_parameters_listing_valid_ones():
+    with pytest.raises(ValueError, match="valid names:.*esn"):
+        baselines.get("no_such_method")
+    with pytest.raises(ValueError, match=r"no parameter\(s\) \['unitz'\].*units"):
+        baselines.get("esn", unitz=3)
+    with pytest.raises(ValueError, match="valid parameters"):
+        baselines.get("esn").set_params(radius=1.0)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_params_are_stored_as_given_and_json_serialisable(name):
+    m = baselines.get(name, **FAST[name])
+    params = m.get_params()
+    assert json.loads(json.dumps(params)) == params
+    for k, v in FAST[name].items():
+        assert params[k] == v
+    assert baselines.get(name, **params).get_params() == params
+    assert not [k for k in vars(m) if k.endswith("_")], "an unfitted instance must not carry learned attributes"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_shapes_first_row_and_status(name):
+    m = fitted(name)
+    assert m.status_ == "ok", m.reason_
+    assert m.fit_time_ >= 0
+    Y = m.generate(TEST[0], 60)
+    assert Y.shape == (60, 3) and Y.dtype == np.float64
+    np.testing.assert_array_equal(Y[0], TEST[0])  # row 0 is the given observation
+    status = m.status_
+    assert status in ("ok", "diverged")
+    Yc = m.generate(TEST[:20], 30)
+    assert Yc.shape == (30, 3)
+    np.testing.assert_array_equal(Yc[0], TEST[19])
+    F = m.forecast(TEST[:20], 29)
+    assert F.shape == (29, 3)
+    np.testing.assert_allclose(F, Yc[1:], rtol=1e-5, atol=1e-5)  # forecast = generate minus the given row
+    assert np.all(np.isfinite(Y)) == (status == "ok")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_same_seed_same_result(name):
+    _available(name)
+    a = baselines.get(name, **FAST[name]).fit(TRAIN, seed=3, dt=0.01).generate(TEST[:10], 40)
+    b = baselines.get(name, **FAST[name]).fit(TRAIN, seed=3, dt=0.01).generate(TEST[:10], 40)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL) - DETERMINISTIC_ANYWAY))
+def test_different_seed_different_model(name):
+    _available(name)
+    a = baselines.get(name, **FAST[name]).fit(TRAIN, seed=0, dt=0.01).generate(TEST[:10], 20)
+    b = baselines.get(name, **FAST[name]).fit(TRAIN, seed=1, dt=0.01).generate(TEST[:10], 20)
+    assert not np.allclose(a[1:], b[1:])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_multiple_trajectories_list_and_batch(name):
+    _available(name)
+    m = baselines.get(name, **FAST[name])
+    m.fit([TRAIN[:150], TRAIN[150:]], seed=0, dt=0.01)
+    assert m.status_ == "ok", m.reason_
+    assert m.generate(TEST[0], 10).shape == (10, 3)
+    batch = np.stack([TRAIN[:150], TRAIN[150:]])  # (B, T, N)
+    m2 = baselines.get(name, **FAST[name]).fit(batch, seed=0, dt=0.01)
+    np.testing.assert_array_equal(m.generate(TEST[:10], 20), m2.generate(TEST[:10], 20))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_save_load_round_trip(name, tmp_path):
+    m = fitted(name)
+    path = m.save(tmp_path / "model.npz")
+    m2 = baselines.load(path)
+    assert type(m2) is type(m) and m2.get_params() == m.get_params()
+    np.testing.assert_array_equal(m2.generate(TEST[:10], 50), m.generate(TEST[:10], 50))
+    assert type(m).load(path).get_params() == m.get_params()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        m.save(path)
+    m.save(path, overwrite=True)
+
+
+def test_load_rejects_corrupt_and_foreign_files(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file at all")
+    with pytest.raises(ValueError, match="not a readable dsrkit baseline file"):
+        baselines.load(bad)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a readable dsrkit baseline file"):
+        baselines.load(other)
+    path = fitted("mean").save(tmp_path / "mean.npz")
+    from dsrkit.baselines.reservoir import ESN
+
+    with pytest.raises(ValueError, match="holds a 'mean' baseline"):
+        ESN.load(path)
+    with pytest.raises(FileNotFoundError):
+        baselines.load(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_divergence_is_reported_not_raised(name):
+    """Moving the recorded training range far away makes every free run 'escape' at its first generated step:
+    status diverged, NaN from there on, the given observation kept."""
+    m = fitted(name)
+    saved = (m.data_min_.copy(), m.data_max_.copy())
+    try:
+        m.data_min_, m.data_max_ = np.full(3, 50.0), np.full(3, 50.01)
+        Y = m.generate(TEST[:10], 20)
+        assert m.status_ == "diverged" and "step 1" in m.reason_
+        assert Y.shape == (20, 3)
+        np.testing.assert_array_equal(Y[0], TEST[9])
+        assert np.isnan(Y[1:]).all()
+    finally:
+        m.data_min_, m.data_max_ = saved
+    m.generate(TEST[0], 5)
+    assert m.status_ == "ok"
+
+
+def test_real_blow_up_is_diverged_for_sindy_and_edmd():
+    """An unstable linear model extrapolated far beyond its training range must end as 'diverged'."""
+    t = np.arange(200)
+    X = np.stack([np.exp(0.01 * t), 0.5 * np.exp(0.005 * t)], axis=1)
+    for name, kw in [("edmd", dict(degree=1)), ("sindy", dict(degree=1, threshold=1e-4))]:
+        if name == "sindy" and not _has_pysindy():
+            continue
+        m = baselines.get(name, **kw).fit(X, dt=1.0)
+        Y = m.generate(X[-1], 2000)
+        assert m.status_ == "diverged", name
+        assert np.isnan(Y[-1]).all() and np.isfinite(Y[:50]).all()
+
+
+def _has_pysindy():
+    try:
+        import pysindy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_bad_input_is_rejected_clearly(name):
+    _available(name)
+    m = baselines.get(name, **FAST[name])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        m.generate(TEST[0], 5)
+    nan = TRAIN.copy()
+    nan[7, 1] = np.nan
+    with pytest.raises(ValueError, match="non-finite.*t=7, dim=1"):
+        m.fit(nan)
+    with pytest.raises(ValueError, match=r"time \(T, N\)|\(T, N\)"):
+        m.fit(np.zeros((2, 3, 4, 5)))
+    with pytest.raises(ValueError, match="needs at least"):
+        m.fit(TRAIN[:1])
+    with pytest.raises(TypeError, match="seed"):
+        m.fit(TRAIN, seed=1.5)
+    f = fitted(name)
+    with pytest.raises(ValueError, match=r"\(3,\).*got shape \(4,\)"):
+        f.generate(np.zeros(4), 5)
+    with pytest.raises(ValueError, match="NaN"):
+        f.generate(np.array([0.0, np.nan, 0.0]), 5)
+    with pytest.raises(ValueError, match="n_steps"):
+        f.generate(TEST[0], 0)
+    with pytest.raises(ValueError, match="n_steps"):
+        f.forecast(TEST[:5], 2.5)
+
+
+def test_failed_fit_generates_nan_without_raising():
+    """A fit that cannot produce a model is a 'failed' status, and its free runs are NaN (never an exception)."""
+    m = baselines.get("edmd", degree=1, residual_threshold=1e-300)
+    m.fit(TRAIN + 0.3 * np.random.default_rng(0).normal(size=TRAIN.shape))
+    assert m.status_ == "failed" and "residual" in m.reason_
+    Y = m.generate(TEST[0], 5)
+    assert Y.shape == (5, 3) and np.isnan(Y[1:]).all()
+    assert m.status_ == "failed"
+
+
+def test_sindy_recovers_lorenz_equations():
+    """On clean Lorenz data (physical units) SINDy finds the right terms with coefficients within 2 %."""
+    pytest.importorskip("pysindy")
+    m = baselines.get("sindy", degree=2, threshold=0.5, differentiation="finite_difference").fit(_RAW, dt=0.01)
+    C = dict(zip(m.feature_names_, m.coefficients_.T))
+    np.testing.assert_allclose(C["x0"], [-10, 28, 0], atol=0.3)
+    np.testing.assert_allclose(C["x1"], [10, -1, 0], atol=0.2)
+    np.testing.assert_allclose(C["x0 x2"], [0, -1, 0], atol=0.02)
+    np.testing.assert_allclose(C["x0 x1"], [0, 0, 1], atol=0.02)
+    np.testing.assert_allclose(C["x2"], [0, 0, -8 / 3], atol=0.06)
+    eq = m.equations(precision=1)
+    assert eq[0].startswith("x0' = -10.0 x0 + 10.0 x1") and len(eq) == 3
+    # short-term forecast follows the data (RK4 of the learned field)
+    Y = m.generate(_RAW[0], 15)
+    np.testing.assert_allclose(Y, _RAW[:15], atol=0.2)
+
+
+def test_last_value_and_mean_are_exact():
+    Y = baselines.get("last_value").fit(TRAIN).forecast(TEST[:5], 4)
+    np.testing.assert_array_equal(Y, np.repeat(TEST[4:5], 4, axis=0))
+    Y = baselines.get("mean").fit([TRAIN[:100], TRAIN[100:]]).forecast(TEST[:5], 3)
+    np.testing.assert_allclose(Y, np.repeat(TRAIN.mean(0)[None], 3, axis=0), atol=1e-12)
+
+
+def test_parroting_copies_the_continuation_of_the_best_match():
+    m = baselines.get("parroting", match_length=5).fit(TRAIN)
+    np.testing.assert_array_equal(m.forecast(TRAIN[100:110], 20), TRAIN[110:130])
+
+
+def test_nvar_is_exact_on_a_linear_autoregression():
+    """x_{t+1} = A x_t is inside NVAR's feature span (degree 1): the fit and the free run are exact."""
+    A = np.array([[0.99, -0.1], [0.1, 0.99]])
+    X = [np.array([1.0, 0.0])]
+    for _ in range(300):
+        X.append(A @ X[-1])
+    X = np.array(X)
+    m = baselines.get("nvar", delays=1, degree=1, ridge=1e-12).fit(X)
+    np.testing.assert_allclose(m.forecast(X[:50], 100), X[50:150], atol=1e-6)
