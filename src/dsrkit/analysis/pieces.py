@@ -157,9 +157,9 @@ def _model_to_float64(model: Any) -> Any:
     import jax
     import jax.numpy as jnp
 
-    def cast(x):
+    def cast(x):  # through numpy: no per-leaf XLA compilation
         if eqx.is_inexact_array(x) and jnp.issubdtype(x.dtype, jnp.floating):
-            return x.astype(jnp.float64)
+            return np.asarray(x, dtype=np.float64)
         return x
 
     return jax.tree_util.tree_map(cast, model)
@@ -187,14 +187,18 @@ def _jitted():
 _JITTED = None
 
 
+_SMALL_BATCH = 256
+
+
 def _padded(fn, model, X, width, dtype, chunk=4096):
-    """Evaluate fn(model, X) on padded chunks of power-of-two size (few distinct compilations)."""
+    """Evaluate fn(model, X) on chunks padded to one of two sizes (256 or `chunk`), so that each model
+    structure compiles each function at most twice."""
     import jax
     import jax.numpy as jnp
 
     X = np.asarray(X).reshape(-1, width)
     K = X.shape[0]
-    size = min(chunk, 1 << max(0, int(np.ceil(np.log2(max(K, 1))))))
+    size = min(_SMALL_BATCH, chunk) if K <= _SMALL_BATCH else chunk
     outs = []
     for s in range(0, K, size):
         part = X[s : s + size]
@@ -245,7 +249,7 @@ def as_piecewise_affine(obj: Any) -> PiecewiseAffine:
     def step(Z):
         return _padded(f_step, m64, Z, M, jnp.float64).astype(np.float64)
 
-    probe = np.asarray(f_step(m64, jnp.zeros((1, M), dtype=jnp.float64)))
+    probe = _padded(f_step, m64, np.zeros((1, M)), M, jnp.float64)
     eps = float(np.finfo(probe.dtype).eps) if np.issubdtype(probe.dtype, np.floating) else 2.2e-16
     pieces = PiecewiseAffine(latent_dim=M, n_switch=n, affine=affine, code=code, step=step, step_eps=eps)
     _MODEL_CACHE.clear()
