@@ -16,6 +16,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._common import (
     PiecewiseLinearRNN,
@@ -76,8 +77,9 @@ class ALRNN(PiecewiseLinearRNN):
         return jnp.concatenate([ones, d.astype(self.W.dtype)])
 
     def __call__(self, z: jax.Array) -> jax.Array:
-        k = self.latent_dim - self.relu_units
-        phi = jnp.concatenate([z[:k], jax.nn.relu(z[k:])])
+        # φ(z): linear units pass, ReLU units are zeroed where negative (threshold −inf vs 0).
+        threshold = np.where(np.arange(self.latent_dim) < self.latent_dim - self.relu_units, -np.inf, 0.0)
+        phi = jnp.where(z > threshold.astype(z.dtype), z, 0)
         return self.A * z + self.W @ phi + self.h
 
     def jacobian(self, z: jax.Array) -> jax.Array:

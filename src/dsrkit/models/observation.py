@@ -44,6 +44,10 @@ class IdentityObservation(eqx.Module):
     def init_state(self, x: jax.Array) -> jax.Array:
         return jnp.concatenate([x, self.L @ x])
 
+    def forcing_signal(self, X: jax.Array) -> jax.Array:
+        """Data-inferred values of the forced units for observations X (..., N): X itself."""
+        return X
+
 
 class AffineObservation(eqx.Module):
     """x̂ = B z + b with B (N, M) initialised U(±1/√M) and b = 0; inferred state z = B⁺ (x − b)."""
@@ -68,6 +72,10 @@ class AffineObservation(eqx.Module):
 
     def init_state(self, x: jax.Array) -> jax.Array:
         return jnp.linalg.pinv(self.B) @ (x - self.b)
+
+    def forcing_signal(self, X: jax.Array) -> jax.Array:
+        """Data-inferred states B⁺(x − b) for observations X (..., N) -> (..., M)."""
+        return (X - self.b) @ jnp.linalg.pinv(self.B).T
 
 
 OBSERVATIONS = {"identity": IdentityObservation, "affine": AffineObservation}
