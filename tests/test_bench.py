@@ -153,7 +153,27 @@ def test_shipped_suites_parse():
     assert len(core.tasks) == 10 and sorted({t.noise for t in core.tasks}) == [0.0, 0.05]
     fast = load_suite(REPO / "suites" / "core.toml", fast=True, check_names=False)
     assert all(f.n_train < c.n_train and len(f.seeds) < len(c.seeds) for f, c in zip(fast.tasks, core.tasks))
-    assert len(fast.runs()) < len(core.runs())
+    assert len(fast.runs()) <= 40 < len(core.runs())
+
+
+def test_catalogue_suite_expands_every_catalogue_flow():
+    """The 'dysts:*' glob gives one task per catalogue flow listed by dsrkit.systems.catalogue_names()."""
+    pytest.importorskip("dysts")
+    import dsrkit.systems
+
+    cat = load_suite(REPO / "suites" / "catalogue.toml")
+    assert [t.system for t in cat.tasks] == sorted(dsrkit.systems.catalogue_names()) and len(cat.tasks) > 100
+
+
+def test_fast_selectors_pick_tasks_and_methods(tmp_path):
+    """[fast] tasks / methods run only the named subset under --fast; unknown names are errors naming the key."""
+    p = write_suite(tmp_path / "f.toml", '[fast]\ntasks = ["osc-noise5"]\nmethods = ["linear(ridge=0.01)"]\n')
+    f = load_suite(p, fast=True, components=COMPONENTS)
+    assert [(r.task.name, r.method.label) for r in f.runs()] == [("osc-noise5", "linear(ridge=0.01)")] * 3
+    assert len(load_suite(p, components=COMPONENTS).runs()) == 12
+    bad = write_suite(tmp_path / "g.toml", '[fast]\ntasks = ["lorenz"]\n')
+    with pytest.raises(ValueError, match=r"g.toml:\d+: \[fast\] key 'tasks': unknown task 'lorenz'"):
+        load_suite(bad, fast=True, components=COMPONENTS)
 
 
 # -- store -----------------------------------------------------------------------------------------------------------

@@ -59,7 +59,18 @@ class Components:
             return None
 
     def system_names(self) -> list[str] | None:
-        return self._names(self.systems)
+        """Native system names plus, where the registry has `catalogue_names()` and its optional extra is
+        installed, the catalogue's names (e.g. "dysts:Lorenz")."""
+        names = self._names(self.systems)
+        if names is None:
+            return None
+        catalogue = getattr(resolve(self.systems), "catalogue_names", None)
+        if callable(catalogue):
+            try:
+                names += [n for n in catalogue() if n not in names]
+            except ImportError:
+                pass
+        return names
 
     def method_names(self) -> list[str] | None:
         return self._names(self.methods)

@@ -117,7 +117,9 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
     if retry_failed:
         finished = {rid for rid in finished if states[rid]["status"] == "ok"}
     summary.skipped = len(finished)
-    pending = [rid for rid in specs if rid not in finished]
+    # method-major order: a worker that runs the same method on same-shaped data again reuses its JIT compilations
+    order = {m.label: k for k, m in enumerate(suite.methods)}
+    pending = sorted((rid for rid in specs if rid not in finished), key=lambda rid: order[specs[rid].method.label])
     deferred: list[str] = []
     inflight: dict[str, RunSpec] = {}
     bar = _Progress(progress, summary.total, summary.skipped, f"{suite.name}{' (fast)' if suite.fast else ''}")

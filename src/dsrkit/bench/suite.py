@@ -25,6 +25,8 @@ Layout of a suite file (every key optional unless marked)::
     [fast]                        # task-key overrides under --fast (for CI)
     n_train = 2000
     seeds = [0]
+    tasks = ["lorenz63"]          # optional: only these tasks (names) and methods (names or labels) under --fast
+    methods = ["alrnn"]
 
 Task keys: see `TASK_KEYS`. The run protocol ("free_run", the field's standard): the method is fitted to the
 training trajectory, rolled out from the first test point for `n_test + round(warmup * n_test)` steps, the first
@@ -74,6 +76,7 @@ TASK_KEYS: dict[str, tuple[str, object]] = {
     "time_limit": ("pos", None),
 }
 DEFAULTABLE = set(TASK_KEYS) - {"name", "system", "systems", "data", "exclude"}
+FAST_SELECTORS = ("tasks", "methods")  # [fast] only: the task names and method names/labels run under --fast
 METHOD_KEYS = {"name", "label", "params", "grid", "fast"}
 TOP_KEYS = {"suite", "defaults", "tasks", "methods", "fast"}
 SUITE_KEYS = {"name", "description"}
@@ -345,11 +348,15 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
     description = ck.value("suite", None, "description", "str", head["description"]) if "description" in head else ""
 
     defaults = {}
+    select = {}
     for block in ("defaults", "fast"):
         tbl = doc.get(block, {})
         if not isinstance(tbl, dict):
             raise ck.error(None, None, block, f"expected a table, got {tbl!r}")
-        ck.unknown(block, None, tbl, DEFAULTABLE, f"[{block}]")
+        tbl = dict(tbl)
+        if block == "fast":  # subsets run under --fast
+            select = {k: ck.value(block, None, k, "str_list", tbl.pop(k)) for k in FAST_SELECTORS if k in tbl}
+        ck.unknown(block, None, tbl, DEFAULTABLE | (set(FAST_SELECTORS) if block == "fast" else set()), f"[{block}]")
         defaults[block] = {k: ck.value(block, None, k, TASK_KEYS[k][0], v) for k, v in tbl.items()}
 
     raw_tasks = doc.get("tasks")
@@ -382,6 +389,18 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
                                f"#{labels[m.label]}); give one a distinct 'label'")
             labels[m.label] = i
             methods.append(m)
+    if fast and "tasks" in select:
+        known = [t.name for t in tasks]
+        for n in select["tasks"]:
+            if n not in known:
+                raise ck.error("fast", None, "tasks", f"unknown task {n!r}; tasks: {', '.join(known)}")
+        tasks = [t for t in tasks if t.name in select["tasks"]]
+    if fast and "methods" in select:
+        known = {m.name for m in methods} | {m.label for m in methods}
+        for n in select["methods"]:
+            if n not in known:
+                raise ck.error("fast", None, "methods", f"unknown method {n!r}; methods: {', '.join(sorted(known))}")
+        methods = [m for m in methods if m.name in select["methods"] or m.label in select["methods"]]
     return Suite(suite_name, path, description, tasks, methods, fast, components)
 
 
@@ -413,13 +432,15 @@ def _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base, co
     if "system" in vals:
         systems = [vals["system"]]
         if system_names is not None and vals["system"] not in system_names:
-            raise ck.error("tasks", i, "system", f"unknown system {vals['system']!r}; known: {', '.join(system_names)}")
+            raise ck.error("tasks", i, "system", f"unknown system {vals['system']!r}; known: "
+                           f"{', '.join(s for s in system_names if ':' not in s)}{_catalogue_hint(vals['system'])}")
     else:
         if system_names is None:
             raise ck.error("tasks", i, "systems", "cannot expand a glob: the system registry does not list its names")
         systems = [s for s in system_names if fnmatch.fnmatchcase(s, vals["systems"]) and s not in merged["exclude"]]
         if not systems:
-            raise ck.error("tasks", i, "systems", f"pattern {vals['systems']!r} matches no system")
+            raise ck.error("tasks", i, "systems", f"pattern {vals['systems']!r} matches no system"
+                           f"{_catalogue_hint(vals['systems'])}")
         if "name" in vals:
             raise ck.error("tasks", i, "name", "a 'systems' glob names its tasks after the systems; drop 'name'")
     if system_names is not None and "system" in vals:
@@ -431,10 +452,19 @@ def _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base, co
     return out
 
 
+def _catalogue_hint(name: str) -> str:
+    if ":" in name:
+        return (f" (catalogue names are '<catalogue>:<Name>', e.g. 'dysts:Lorenz'; the dysts catalogue needs "
+                f"pip install 'dsrkit[dysts]')")
+    return ""
+
+
 def _try_build(ck, i, key, build, table="tasks"):
     """Construct the system / method once so that bad parameters are reported at load time with the line."""
     try:
         build()
+    except ImportError:  # a missing optional extra: the runs fail with the install hint as their reason
+        pass
     except (ValueError, TypeError, KeyError) as e:
         raise ck.error(table, i, key, f"{type(e).__name__}: {e}") from None
 
