@@ -123,14 +123,11 @@ def lyapunov_spectrum(
     if kind in ("flow", "pde"):
         if not hasattr(obj, "rhs"):
             raise TypeError(f"a flow needs an rhs(x) method; {type(obj).__name__} has none")
-        h = positive_float(obj.dt if dt is None else dt, "dt")
-        rhs = obj.rhs
-        jac = obj.jacobian if hasattr(obj, "jacobian") else jax.jacfwd(rhs)
-        step = _rk4_tangent(rhs, jac, h)
+        scale = positive_float(obj.dt if dt is None else dt, "dt")
+        jac = obj.jacobian if hasattr(obj, "jacobian") else jax.jacfwd(obj.rhs)
+        step = _rk4_tangent(obj.rhs, jac, scale)
         state = jnp.asarray(obj.x0 if x0 is None else x0, dtype=jnp.float64)
-        scale = h
-        n_steps = 100_000 if n_steps is None else n_steps
-        transient = 10_000 if transient is None else transient
+        defaults = (100_000, 10_000)
     elif kind == "map":
         fmap = obj.step
         jac = obj.jacobian if hasattr(obj, "jacobian") else jax.jacfwd(fmap)
@@ -140,43 +137,19 @@ def lyapunov_spectrum(
 
         state = jnp.asarray(obj.x0 if x0 is None else x0, dtype=jnp.float64)
         scale = 1.0 if dt is None else positive_float(dt, "dt")
-        n_steps = 100_000 if n_steps is None else n_steps
-        transient = 1000 if transient is None else transient
+        defaults = (100_000, 1000)
     elif callable(obj) and hasattr(obj, "jacobian"):
         model = _to_float64(obj) if float64 else obj
-        dtype = jnp.float64 if float64 else model_dtype(obj)
-        if z0 is not None:
-            state = jnp.asarray(z0, dtype=dtype)
-        elif hasattr(model, "init_state"):
-            if x0 is None:
-                n_obs = getattr(model, "obs_dim", None)
-                if n_obs is None:
-                    raise ValueError("give z0 (latent start) or x0: the model has no obs_dim to draw a start")
-                x0 = np.random.default_rng(seed).standard_normal(int(n_obs))
-            state = model.init_state(jnp.asarray(x0, dtype=dtype))
-        elif x0 is not None:
-            state = jnp.asarray(x0, dtype=dtype)
-        else:
-            raise ValueError("give z0 (the start state) for a map without init_state")
+        state = _model_start(model, jnp.float64 if float64 else model_dtype(obj), x0, z0, seed)
         scale = 1.0 if dt is None else positive_float(dt, "dt")
-        n_steps = 10_000 if n_steps is None else n_steps
-        transient = 1000 if transient is None else transient
-        n_steps = positive_int(n_steps, "n_steps")
-        transient = int(transient)
-        dim = state.shape[0]
-        k = dim if n_exponents is None else positive_int(n_exponents, "n_exponents")
-        if k > dim:
-            raise ValueError(f"n_exponents={k} exceeds the state dimension {dim}")
-        nb, nt = _blocks(n_steps, max(transient, 0), qr_every)
-        acc = _model_benettin(model, state, jnp.eye(dim, k, dtype=dtype), nb, nt, qr_every)
-        return np.sort(np.asarray(acc, dtype=np.float64) / (nb * qr_every * scale))[::-1]
+        defaults = (10_000, 1000)
     else:
         raise TypeError(
             f"lyapunov_spectrum needs a flow or map system (kind, rhs/step, jacobian) or a one-step model with "
             f"a jacobian(z) method; got {type(obj).__name__}"
         )
-    n_steps = positive_int(n_steps, "n_steps")
-    transient = max(int(transient), 0)
+    n_steps = positive_int(defaults[0] if n_steps is None else n_steps, "n_steps")
+    transient = max(int(defaults[1] if transient is None else transient), 0)
     if state.ndim != 1:
         raise ValueError(f"the start state must have shape (dim,), got {state.shape}")
     dim = state.shape[0]
@@ -184,9 +157,28 @@ def lyapunov_spectrum(
     if k > dim:
         raise ValueError(f"n_exponents={k} exceeds the state dimension {dim}")
     nb, nt = _blocks(n_steps, transient, qr_every)
-    run = jax.jit(lambda x, q: _benettin(step, x, q, nb, nt, qr_every))
-    acc = run(state, jnp.eye(dim, k, dtype=jnp.float64))
+    q0 = jnp.eye(dim, k, dtype=state.dtype)
+    if kind in ("flow", "pde", "map"):
+        acc = jax.jit(lambda x, q: _benettin(step, x, q, nb, nt, qr_every))(state, q0)
+    else:
+        acc = _model_benettin(model, state, q0, nb, nt, qr_every)
     return np.sort(np.asarray(acc, dtype=np.float64) / (nb * qr_every * scale))[::-1]
+
+
+def _model_start(model, dtype, x0, z0, seed: int) -> jax.Array:
+    """Latent start: z0, else init_state(x0), else init_state of a standard-normal observation (seeded)."""
+    if z0 is not None:
+        return jnp.asarray(z0, dtype=dtype)
+    if not hasattr(model, "init_state"):
+        if x0 is None:
+            raise ValueError("give z0 (the start state) for a map without init_state")
+        return jnp.asarray(x0, dtype=dtype)
+    if x0 is None:
+        n_obs = getattr(model, "obs_dim", None)
+        if n_obs is None:
+            raise ValueError("give z0 (latent start) or x0: the model has no obs_dim to draw a start from")
+        x0 = np.random.default_rng(seed).standard_normal(int(n_obs))
+    return model.init_state(jnp.asarray(x0, dtype=dtype))
 
 
 @dataclass(frozen=True)
