@@ -329,8 +329,9 @@ def cycles(model: Any, k: int, *, method: str = "auto", outer: int = SCYFI_DEFAU
     for name, v in (("outer", outer), ("inner", inner), ("batch", batch), ("max_restarts", max_restarts)):
         if int(v) < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return _scyfi(pieces, k, outer=int(outer), inner=int(inner), batch=int(batch),
-                  max_restarts=int(max_restarts), tol=tol, seed=seed)
+    with np.errstate(over="ignore", invalid="ignore"):  # candidates of diverging sequences are restarted
+        return _scyfi(pieces, k, outer=int(outer), inner=int(inner), batch=int(batch),
+                      max_restarts=int(max_restarts), tol=tol, seed=seed)
 
 
 def fixed_points(model: Any, *, max_exhaustive_switch: int = 16, tol: float = 1e-7, seed: int = 0,

@@ -105,7 +105,8 @@ def alrnn_pieces(A: Any, W: Any, h: Any, relu_units: int) -> PiecewiseAffine:
     def step(Z: np.ndarray) -> np.ndarray:
         Z = np.asarray(Z, dtype=np.float64)
         phi = np.concatenate([Z[..., :lin], np.maximum(Z[..., lin:], 0.0)], axis=-1)
-        return a * Z + phi @ W.T + h
+        with np.errstate(over="ignore", invalid="ignore"):
+            return a * Z + phi @ W.T + h
 
     return PiecewiseAffine(latent_dim=M, n_switch=P, affine=affine, code=code, step=step)
 
@@ -147,7 +148,8 @@ def shplrnn_pieces(A: Any, W1: Any, W2: Any, h1: Any, h2: Any) -> PiecewiseAffin
 
     def step(Z: np.ndarray) -> np.ndarray:
         Z = np.asarray(Z, dtype=np.float64)
-        return a * Z + np.maximum(Z @ W2.T + h2, 0.0) @ W1.T + h1
+        with np.errstate(over="ignore", invalid="ignore"):
+            return a * Z + np.maximum(Z @ W2.T + h2, 0.0) @ W1.T + h1
 
     return PiecewiseAffine(latent_dim=M, n_switch=H, affine=affine, code=code, step=step)
 
