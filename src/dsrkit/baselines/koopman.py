@@ -286,9 +286,10 @@ class HAVOK(Reconstructor):
     linear system", Nat. Commun. 8, 19 (2017); H. Arbabi, I. Mezić, "Ergodic theory, dynamic mode decomposition, and
     computation of spectral properties of the Koopman operator", SIAM J. Appl. Dyn. Syst. 16, 2096 (2017).
 
-    Delay vectors h_t = [x_t, x_{t−s}, ..., x_{t−(q−1)s}] (q = `delays`, s = `skip`) are centred and projected on
-    their first r = `rank` right singular vectors, v_t = (h_t − h̄) V_r; a discrete-time linear map v_{t+1} = v_t A is
-    fitted by least squares and x_t is read from the first block of v_t V_rᵀ + h̄. Deviation from HAVOK: HAVOK
+    Delay vectors h_t = [x_t, x_{t−s}, ..., x_{t−(q−1)s}] (q = `delays`, s = `skip`) are projected on their first
+    r = `rank` right singular vectors, v_t = h_t V_r (not centred: centring would turn a linear delay map into an
+    affine one; a non-zero mean becomes a direction with eigenvalue 1); a discrete-time linear map v_{t+1} = v_t A is
+    fitted by least squares and x_t is read from the first block of v_t V_rᵀ. Deviation from HAVOK: HAVOK
     treats the last coordinate v_r as an external forcing, which a free-running generator does not have; here all r
     coordinates evolve under A, and a linear model either decays to the mean or oscillates. `stabilize` chooses what
     happens to A's eigenvalues: "none" keeps them, "clip" scales those outside the unit circle onto it, "unit" puts
@@ -297,7 +298,7 @@ class HAVOK(Reconstructor):
 
     Args: delays (default 50), skip (default 1), rank (default 10), stabilize (default "unit").
     Learned: `transition_` A (r, r), `eigenvalues_`, `eigenvectors_`, `residuals_` (ResDMD residuals of A's
-    eigenpairs in the delay coordinates), `basis_` V_r (qN, r), `singular_values_`, `hankel_mean_`.
+    eigenpairs in the delay coordinates), `basis_` V_r (qN, r), `singular_values_`.
     """
 
     name = "havok"
@@ -321,13 +322,12 @@ class HAVOK(Reconstructor):
     def _fit(self, trajectories, dt, seed):
         Hs = [delay_vectors(x, self.delays, self.skip) for x in trajectories]
         H = np.concatenate(Hs)
-        self.hankel_mean_ = H.mean(axis=0)
-        _, s, Vt = np.linalg.svd(H - self.hankel_mean_, full_matrices=False)
+        _, s, Vt = np.linalg.svd(H, full_matrices=False)
         r = min(self.rank, len(s))
         self.basis_ = np.ascontiguousarray(Vt[:r].T)
         self.singular_values_ = s
-        VX = [(h[:-1] - self.hankel_mean_) @ self.basis_ for h in Hs]
-        VY = [(h[1:] - self.hankel_mean_) @ self.basis_ for h in Hs]
+        VX = [h[:-1] @ self.basis_ for h in Hs]
+        VY = [h[1:] @ self.basis_ for h in Hs]
         A = np.linalg.lstsq(np.concatenate(VX), np.concatenate(VY), rcond=None)[0]
         lam, W = np.linalg.eig(A)
         self.residuals_ = _residuals(VX, VY, W, lam)
@@ -345,12 +345,12 @@ class HAVOK(Reconstructor):
     def _predict(self, context, n_steps):
         hist = context[-(self._span() + 1) :][::-1]
         h = hist[:: self.skip][: self.delays].reshape(-1)
-        v = (h - self.hankel_mean_) @ self.basis_
+        v = h @ self.basis_
         out = np.empty((n_steps, self.dim_))
         Vr = self.basis_[: self.dim_].T  # (r, N): first block of the basis
         for t in range(n_steps):
             v = v @ self.transition_
-            out[t] = v @ Vr + self.hankel_mean_[: self.dim_]
+            out[t] = v @ Vr
             if not np.all(np.isfinite(v)) or np.abs(v).max() > 1e150:
                 out[t:] = np.nan
                 break
