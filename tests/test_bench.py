@@ -176,6 +176,27 @@ def test_fast_selectors_pick_tasks_and_methods(tmp_path):
         load_suite(bad, fast=True, components=COMPONENTS)
 
 
+def test_data_file_task_splits_train_then_test_and_standardizes_with_train_statistics(tmp_path):
+    """A data task takes the first n_train points for training and the next n_test for testing, z-scored with the
+    training mean and standard deviation; the file's content hash (not its path) enters the run id."""
+    from dsrkit.bench import build_data
+
+    X = np.cumsum(np.random.default_rng(0).standard_normal((50, 2)), axis=0)
+    np.save(tmp_path / "x.npy", X)
+    text = GOOD.replace('system = "osc"\nseeds = [0]', 'data = "x.npy"\ndt = 0.5\nn_train = 30\nn_test = 20')
+    (tmp_path / "d.toml").write_text(text)
+    suite = load_suite(tmp_path / "d.toml", components=COMPONENTS)
+    spec = suite.runs()[0]
+    assert spec.task.name == "x"
+    train, test, dt = build_data(spec.config, COMPONENTS)
+    mu, sd = X[:30].mean(axis=0), X[:30].std(axis=0)
+    assert dt == 0.5 and np.allclose(train, (X[:30] - mu) / sd) and np.allclose(test, (X[30:] - mu) / sd)
+    (tmp_path / "sub").mkdir()
+    np.save(tmp_path / "sub" / "x.npy", X)
+    (tmp_path / "sub" / "d.toml").write_text(text)
+    assert load_suite(tmp_path / "sub" / "d.toml", components=COMPONENTS).runs()[0].run_id == spec.run_id
+
+
 # -- store -----------------------------------------------------------------------------------------------------------
 
 def test_store_claims_are_exclusive_and_stale_claims_are_retaken(tmp_path):
@@ -376,6 +397,19 @@ def test_results_table_on_a_hand_made_store(tmp_path):
     assert csv_text[0].startswith("task,method,n_ok") and len(csv_text) == 4
     data = json.loads(table.to_json(tmp_path / "t.json").read_text())
     assert data["rows"][1]["mean_gap_q75"] == "inf" and len(data["rows"]) == 3
+
+
+def test_cli_functions_print_export_and_report(ran, tmp_path, capsys):
+    """bench_results prints the markdown leaderboard and writes CSV/JSON; bench_report writes the HTML file."""
+    from dsrkit.bench import bench_report, bench_results
+
+    suite, path, _ = ran
+    assert bench_results(str(suite.path), store=str(path), csv=str(tmp_path / "t.csv"), json=str(tmp_path / "t.json")) == 0
+    out = capsys.readouterr().out
+    assert "| task | method |" in out and "linear(ridge=0.01)" in out
+    assert (tmp_path / "t.csv").is_file() and json.loads((tmp_path / "t.json").read_text())["suite"] == "tiny"
+    assert bench_report(str(suite.path), out=str(tmp_path / "r.html"), store=str(path)) == 0
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
 
 
 def test_results_and_report_from_a_run(ran, tmp_path):

@@ -1,0 +1,69 @@
+"""Benchmark runner speed: the core suite (fast settings by default) with 1 vs 2 local worker processes.
+
+Each measurement runs the whole suite into a fresh store (worker start-up and JIT compilation included, as a user
+sees it) and reports the wall time; the speed-up is t(1 worker) / t(N workers). Also printed: the summed
+in-worker run time (what perfect parallelism would divide) and the load average, since other processes on the
+machine skew the numbers.
+
+    python benchmarks/bench_runner.py                       # core --fast, workers 1 and 2, one repeat
+    python benchmarks/bench_runner.py --workers 1 2 4 --repeats 3 --suite suites/core.toml --full
+
+The full core leaderboard (every method, 5 seeds; many hours on 2 cores) is a separate command:
+    nohup dsr bench suites/core.toml --workers 2 > results/core.log 2>&1 &
+    (library: python -c "from dsrkit.bench import bench_run; bench_run('suites/core.toml', workers=2)")
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from dsrkit.bench import ResultsStore, load_suite, run_suite
+
+
+def measure(suite_path: str, fast: bool, workers: int, store: Path) -> dict:
+    suite = load_suite(suite_path, fast=fast)
+    t0 = time.perf_counter()
+    summary = run_suite(suite, store=store, workers=workers, progress=False, keep_trajectories=False)
+    wall = time.perf_counter() - t0
+    with ResultsStore(store) as db:
+        busy = sum(r["timings"].get("total_s", 0.0) for r in db.rows())
+    return {"wall": wall, "busy": busy, "runs": summary.total, "ok": summary.ok, "div": summary.diverged,
+            "failed": summary.failed}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite", default=str(Path(__file__).resolve().parents[1] / "suites" / "core.toml"))
+    ap.add_argument("--full", action="store_true", help="full settings instead of the suite's [fast] block")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeats", type=int, default=1)
+    args = ap.parse_args()
+    fast = not args.full
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for w in args.workers:
+            ms = []
+            for k in range(args.repeats):
+                ms.append(measure(args.suite, fast, w, Path(tmp) / f"w{w}-{k}.sqlite"))
+                print(f"workers={w} repeat={k}: {ms[-1]['wall']:.1f} s, load average {os.getloadavg()[0]:.1f}",
+                      flush=True)
+            rows.append((w, ms))
+    base = statistics.median(m["wall"] for m in rows[0][1])
+    print(f"\nsuite {Path(args.suite).name} ({'fast' if fast else 'full'} settings), {rows[0][1][0]['runs']} runs, "
+          f"median of {args.repeats} repeat(s)\n")
+    print("| workers | wall time (s) | speed-up vs 1st row | summed run time (s) | ok / diverged / failed |")
+    print("|---|---|---|---|---|")
+    for w, ms in rows:
+        wall = statistics.median(m["wall"] for m in ms)
+        busy = statistics.median(m["busy"] for m in ms)
+        m = ms[0]
+        print(f"| {w} | {wall:.1f} | {base / wall:.2f}x | {busy:.1f} | {m['ok']} / {m['div']} / {m['failed']} |")
+
+
+if __name__ == "__main__":
+    main()
