@@ -74,8 +74,21 @@ def test_suite_expands_tasks_grid_and_seeds_and_fast_overrides(tmp_path):
     assert len(s.runs()) == 2 * 3 * 3 and len({r.run_id for r in s.runs()}) == 18
     f = load_suite(text, fast=True, components=COMPONENTS)
     assert all(t.n_train == 100 and t.seeds == (0,) and t.n_test == 200 for t in f.tasks)
-    assert f.methods[2].params == {"sleep": 0.0} and s.methods[2].params == {"sleep": 1.0}
+    assert f.methods[2].params_for("osc") == {"sleep": 0.0} and s.methods[2].params_for("osc") == {"sleep": 1.0}
     assert len(f.runs()) == 2 * 3
+
+
+def test_per_task_parameters_apply_to_matching_tasks_and_fast_overrides_win(tmp_path):
+    p = write_suite(tmp_path / "p.toml", '[[methods]]\nname = "sleepy"\nparams = { sleep = 1.0, ridge = 1.0 }\n'
+                    'per_task = { "*noise*" = { sleep = 2.0, ridge = 3.0 } }\nfast = { sleep = 0.0 }\n')
+    got = {(r.task.name, r.method.label): r.config["method"]["params"] for r in load_suite(p, components=COMPONENTS).runs()}
+    assert got[("osc", "sleepy")] == {"sleep": 1.0, "ridge": 1.0}
+    assert got[("osc-noise5", "sleepy")] == {"sleep": 2.0, "ridge": 3.0}
+    fast = {(r.task.name, r.method.label): r.config["method"]["params"] for r in load_suite(p, fast=True, components=COMPONENTS).runs()}
+    assert fast[("osc-noise5", "sleepy")] == {"sleep": 0.0, "ridge": 3.0}
+    with pytest.raises(ValueError, match=r"\[\[methods\]\] #2 key 'per_task': TypeError"):
+        load_suite(write_suite(tmp_path / "q.toml", '[[methods]]\nname = "sleepy"\nper_task = { "*" = { slep = 1 } }\n'),
+                   components=COMPONENTS)
 
 
 def test_run_id_is_stable_ignores_cosmetics_and_tracks_settings(tmp_path):

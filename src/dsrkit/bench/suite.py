@@ -20,7 +20,8 @@ Layout of a suite file (every key optional unless marked)::
     name = "alrnn"                # required: a name of dsrkit.baselines.names()
     params = { latent_dim = 20 }
     grid = { relu_units = [1, 2] }   # expanded to the product of all grid lists
-    fast = { epochs = 20 }        # parameter overrides under --fast
+    per_task = { "lorenz96*" = { latent_dim = 100 } }   # task-name glob -> parameters for matching tasks
+    fast = { epochs = 20 }        # parameter overrides under --fast (applied last)
 
     [fast]                        # task-key overrides under --fast (for CI)
     n_train = 2000
@@ -77,7 +78,7 @@ TASK_KEYS: dict[str, tuple[str, object]] = {
 }
 DEFAULTABLE = set(TASK_KEYS) - {"name", "system", "systems", "data", "exclude"}
 FAST_SELECTORS = ("tasks", "methods")  # [fast] only: the task names and method names/labels run under --fast
-METHOD_KEYS = {"name", "label", "params", "grid", "fast"}
+METHOD_KEYS = {"name", "label", "params", "grid", "per_task", "fast"}
 TOP_KEYS = {"suite", "defaults", "tasks", "methods", "fast"}
 SUITE_KEYS = {"name", "description"}
 
@@ -179,11 +180,25 @@ class Task:
 
 @dataclass(frozen=True)
 class Method:
-    """A method at one point of its hyperparameter grid. `label` names it in tables."""
+    """A method at one point of its hyperparameter grid. `label` names it in tables.
+
+    per_task: (task-name glob, parameters) pairs applied, in order, to the tasks they match (e.g. a larger latent
+    dimension for a high-dimensional system); last: parameters applied after those (the --fast overrides)."""
 
     name: str
     label: str
     params: dict
+    per_task: tuple = ()
+    last: dict = field(default_factory=dict)
+
+    def params_for(self, task_name: str) -> dict:
+        """The parameters this method runs with on task `task_name`."""
+        out = dict(self.params)
+        for pattern, p in self.per_task:
+            if fnmatch.fnmatchcase(task_name, pattern):
+                out.update(p)
+        out.update(self.last)
+        return out
 
 
 @dataclass(frozen=True)
@@ -208,7 +223,7 @@ def run_config(task: Task, method: Method, seed: int) -> dict:
     return {
         "task": task.config(),
         "data_path": task.data,
-        "method": {"name": method.name, "params": method.params},
+        "method": {"name": method.name, "params": method.params_for(task.name)},
         "seed": seed,
         "data_seeds": {"train": 2 * seed, "test": 2 * seed + 1},
     }
@@ -492,17 +507,27 @@ def _parse_method(ck, i, raw, fast, method_names, components) -> list[Method]:
             raise ck.error("methods", i, "grid", f"grid entry {k!r}: expected a non-empty list of values, got {v!r}")
         if k in params:
             raise ck.error("methods", i, "grid", f"{k!r} is set in both 'params' and 'grid'")
+    per_task = []
+    for pattern, p in ck.value("methods", i, "per_task", "table", raw.get("per_task", {})).items():
+        if not isinstance(p, dict):
+            raise ck.error("methods", i, "per_task", f"entry {pattern!r}: expected a table of parameters, got {p!r}")
+        per_task.append((pattern, dict(p)))
+    last = {}
     if fast:
-        params.update({k: v for k, v in overrides.items() if k not in grid})
+        last = {k: v for k, v in overrides.items() if k not in grid}
         grid.update({k: [v] for k, v in overrides.items() if k in grid})
     label = ck.value("methods", i, "label", "str", raw["label"]) if "label" in raw else None
     keys = sorted(grid)
     out = []
     for values in itertools.product(*(grid[k] for k in keys)):
         point = dict(zip(keys, values))
-        if method_names is not None:
-            _try_build(ck, i, "grid" if point else "params",
-                       lambda: components.method(name, **params, **point), table="methods")
         lab = (label + _method_label("", point) if label else _method_label(name, point))
-        out.append(Method(name=name, label=lab, params={**params, **point}))
+        m = Method(name=name, label=lab, params={**params, **point}, per_task=tuple(per_task), last=last)
+        if method_names is not None:
+            _try_build(ck, i, "grid" if point else "params", lambda: components.method(name, **{**m.params, **m.last}),
+                       table="methods")
+            for pattern, _ in per_task:
+                _try_build(ck, i, "per_task", lambda: components.method(name, **m.params_for(pattern)),
+                           table="methods")
+        out.append(m)
     return out
