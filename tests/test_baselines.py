@@ -28,9 +28,10 @@ FAST = {
     "node": dict(width=8, depth=1, window=4, batch_size=4, train_steps=6),
     "lstm": dict(hidden=6, window=8, warmup=3, forcing_interval=2, batch_size=4, train_steps=6),
     "gru": dict(hidden=6, window=8, warmup=3, forcing_interval=2, batch_size=4, train_steps=6),
-    "alrnn": dict(latent_dim=6, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4),
-    "plrnn": dict(latent_dim=6, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4),
-    "shplrnn": dict(latent_dim=3, hidden_dim=8, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4),
+    "alrnn": dict(latent_dim=6, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4, eval_every=0),
+    "plrnn": dict(latent_dim=6, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4, eval_every=0),
+    "shplrnn": dict(latent_dim=3, hidden_dim=8, epochs=2, batches_per_epoch=3, sequence_length=10, batch_size=4,
+                    eval_every=0),
 }
 DETERMINISTIC_ANYWAY = {"mean", "last_value", "parroting", "sindy", "nvar", "edmd", "mpedmd", "havok"}
 
@@ -83,6 +84,13 @@ def fitted(name):
 
 
 ALL = baselines.names()
+PLRNNS = {"alrnn", "plrnn", "shplrnn"}
+
+
+def refitting(names):
+    """Parameters for tests that fit several times: the PLRNN adapters (whose training compiles for tens of seconds)
+    run these only in the slow suite; their shared fitted instance still goes through every other test."""
+    return [pytest.param(n, marks=pytest.mark.slow) if n in PLRNNS else n for n in names]
 
 
 def test_every_registered_method_has_fast_settings():
@@ -128,7 +136,7 @@ def test_shapes_first_row_and_status(name):
     assert np.all(np.isfinite(Y)) == (status == "ok")
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", refitting(ALL))
 def test_same_seed_same_result(name):
     _available(name)
     a = baselines.get(name, **FAST[name]).fit(TRAIN, seed=3, dt=0.01).generate(TEST[:10], 40)
@@ -136,7 +144,7 @@ def test_same_seed_same_result(name):
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("name", sorted(set(ALL) - DETERMINISTIC_ANYWAY))
+@pytest.mark.parametrize("name", refitting(sorted(set(ALL) - DETERMINISTIC_ANYWAY)))
 def test_different_seed_different_model(name):
     _available(name)
     a = baselines.get(name, **FAST[name]).fit(TRAIN, seed=0, dt=0.01).generate(TEST[:10], 20)
@@ -144,7 +152,7 @@ def test_different_seed_different_model(name):
     assert not np.allclose(a[1:], b[1:])
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", refitting(ALL))
 def test_multiple_trajectories_list_and_batch(name):
     _available(name)
     m = baselines.get(name, **FAST[name])

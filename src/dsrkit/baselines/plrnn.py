@@ -1,0 +1,161 @@
+"""Adapters that run dsrkit's own piecewise-linear RNNs (AL-RNN, PLRNN, shPLRNN) through the Reconstructor protocol.
+
+Training is `dsrkit.training.train` with sparse teacher forcing (STF, interval τ), the published loss, RAdam with an
+exponentially decaying learning rate and model selection by D_stsp on the training data; free runs are
+`dsrkit.training.generate` from z0 = init_state(x_last), so only the last context observation is used.
+References: Brenner et al., "Almost-linear RNNs yield highly interpretable symbolic codes in dynamical systems
+reconstruction", NeurIPS 2024 (AL-RNN); Koppe et al., PLoS Comput. Biol. 15, e1007263 (2019) (PLRNN); Hess et al.,
+ICML 2023 (shPLRNN, STF/GTF).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import Reconstructor
+
+
+class _PLRNNAdapter(Reconstructor):
+    _bucket_steps = True
+    _model_name = ""
+
+    def _check(self):
+        for k in ("latent_dim", "interval", "sequence_length", "batch_size", "batches_per_epoch", "epochs"):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{type(self).__name__}: {k} must be a positive int, got {v!r}")
+
+    def _min_length(self):
+        self._check()
+        return self.sequence_length + 1
+
+    def _build(self, key):
+        raise NotImplementedError
+
+    def _skeleton(self, attr, key=None):
+        import jax
+
+        return self._build(jax.random.key(0) if key is None else key)
+
+    def _fit(self, trajectories, dt, seed):
+        import jax
+
+        from ..data import Dataset
+        from ..training import STF, train
+
+        model = self._build(jax.random.key(seed))
+        result = train(
+            model, Dataset(trajectories, dt=dt), scheme=STF(self.interval), epochs=self.epochs,
+            seq_len=self.sequence_length, batch_size=self.batch_size, batches_per_epoch=self.batches_per_epoch,
+            lr=(self.lr_start, self.lr_end), noise=self.noise, seed=seed, progress=False, eval_every=self.eval_every,
+        )
+        self.model_ = result.model
+        self.best_epoch_ = int(result.best_epoch)
+        if result.status != "ok":
+            self.reason_ = f"training reported {result.status!r} (diverged_epoch={result.diverged_epoch})"
+
+    def _predict(self, context, n_steps):
+        from ..training import generate
+
+        return np.asarray(generate(self.model_, np.asarray(context[-1], np.float32), n_steps + 1), np.float64)[1:]
+
+
+_TRAIN_DOC = """
+        interval: STF forcing interval τ (default 16). sequence_length: T̃, windows of T̃ + 1 points (default 200).
+        batch_size: S (default 16). batches_per_epoch: 50. epochs: default 300 (the published runs use 2000).
+        lr_start, lr_end: exponential learning-rate decay per epoch (default 1e-3 -> 1e-5).
+        noise: Gaussian input noise std in data units (default 0.05).
+        eval_every: D_stsp model selection every this many epochs (default None: train's default; 0: off).
+    Learned: `model_` (the Equinox model, float32), `best_epoch_`."""
+
+
+class ALRNNBaseline(_PLRNNAdapter):
+    name = "alrnn"
+
+    def __init__(self, latent_dim: int = 20, relu_units: int = 2, interval: int = 16, sequence_length: int = 200,
+                 batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3,
+                 lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None):
+        self.latent_dim = latent_dim
+        self.relu_units = relu_units
+        self.interval = interval
+        self.sequence_length = sequence_length
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.epochs = epochs
+        self.lr_start = lr_start
+        self.lr_end = lr_end
+        self.noise = noise
+        self.eval_every = eval_every
+
+    def _build(self, key):
+        from ..models import ALRNN
+
+        m = max(self.latent_dim, self.dim_ + self.relu_units)  # the first N units are the linear read-outs
+        return ALRNN(self.dim_, m, self.relu_units, key=key)
+
+
+ALRNNBaseline.__doc__ = """AL-RNN (identity observation) trained with STF.
+
+    Args:
+        latent_dim: M (default 20; raised to N + relu_units if smaller). relu_units: P (default 2).""" + _TRAIN_DOC
+
+
+class PLRNNBaseline(_PLRNNAdapter):
+    name = "plrnn"
+
+    def __init__(self, latent_dim: int = 20, interval: int = 16, sequence_length: int = 200, batch_size: int = 16,
+                 batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3, lr_end: float = 1e-5,
+                 noise: float = 0.05):
+        self.latent_dim = latent_dim
+        self.interval = interval
+        self.sequence_length = sequence_length
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.epochs = epochs
+        self.lr_start = lr_start
+        self.lr_end = lr_end
+        self.noise = noise
+        self.eval_every = eval_every
+
+    def _build(self, key):
+        from ..models import PLRNN
+
+        return PLRNN(self.dim_, max(self.latent_dim, self.dim_), key=key)
+
+
+PLRNNBaseline.__doc__ = """PLRNN (identity observation) trained with STF.
+
+    Args:
+        latent_dim: M (default 20; raised to N if smaller).""" + _TRAIN_DOC
+
+
+class ShallowPLRNNBaseline(_PLRNNAdapter):
+    name = "shplrnn"
+
+    def __init__(self, latent_dim: int = 3, hidden_dim: int = 50, clipped: bool = False, interval: int = 16,
+                 sequence_length: int = 200, batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300,
+                 lr_start: float = 1e-3, lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None):
+        self.latent_dim = latent_dim
+        self.hidden_dim = hidden_dim
+        self.clipped = clipped
+        self.interval = interval
+        self.sequence_length = sequence_length
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.epochs = epochs
+        self.lr_start = lr_start
+        self.lr_end = lr_end
+        self.noise = noise
+        self.eval_every = eval_every
+
+    def _build(self, key):
+        from ..models import ShallowPLRNN
+
+        return ShallowPLRNN(self.dim_, max(self.latent_dim, self.dim_), self.hidden_dim, self.clipped, key=key)
+
+
+ShallowPLRNNBaseline.__doc__ = """shPLRNN (identity observation) trained with STF.
+
+    Args:
+        latent_dim: M (default 3; raised to N if smaller). hidden_dim: H (default 50). clipped: clipped variant
+        (default False).""" + _TRAIN_DOC
