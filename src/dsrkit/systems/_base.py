@@ -51,12 +51,12 @@ class System:
     kind: str = ""
 
     def __init__(self, *, name, params, dim, dt, x0, x0_spread, reference, reference_sources, citation,
-                 description, factory):
+                 description, factory, domain=None):
         values = dict(
             name=name, _params=dict(params), dim=int(dim), dt=float(dt),
             _x0=np.asarray(x0, dtype=np.float64).copy(), x0_spread=float(x0_spread),
             _reference=dict(reference), _reference_sources=dict(reference_sources), citation=citation,
-            description=description, _factory=factory,
+            description=description, _factory=factory, _domain=domain,
         )
         for key, value in values.items():
             object.__setattr__(self, key, value)
@@ -128,7 +128,14 @@ class System:
         return arr.copy()
 
     def _check_state(self, x0: np.ndarray) -> None:
-        """Kind-specific admissibility of initial conditions (e.g. the logistic map needs [0, 1])."""
+        """Initial conditions must lie in the system's domain (metadata "domain": [low, high] per coordinate,
+        null = unbounded), e.g. [0, 1] for the logistic map, nonnegative populations."""
+        if self._domain is None:
+            return
+        for i, (low, high) in enumerate(self._domain):
+            col = x0[..., i]
+            if (low is not None and np.any(col < low)) or (high is not None and np.any(col > high)):
+                raise ValueError(f"x0[..., {i}] of {self.name} must lie in [{low}, {high}], got {col.tolist()}")
 
     def _perturbed_x0(self, rng: np.random.Generator) -> np.ndarray:
         return self._x0 + self.x0_spread * rng.standard_normal(self._x0.shape)
@@ -171,8 +178,8 @@ class System:
         draws the observation noise, both from ``np.random.default_rng(seed)``; noise: observation noise std as a
         fraction of each dimension's std over the returned samples; standardize: z-score each dimension (after
         noise; a constant dimension is only centred); x0: explicit initial condition (dim,), not perturbed;
-        process_noise: sigma of additive isotropic dynamical noise dX = f dt + sigma dW (flows only; Heun's
-        method on a Diffrax VirtualBrownianTree seeded with ``jax.random.key(seed)``); progress: show a rich
+        process_noise: sigma of additive isotropic dynamical noise dX = f dt + sigma dW (flows only; Tsit5 drift
+        step plus sigma * dW per substep, strong order 1, increments from ``jax.random.key(seed)``); progress: show a rich
         progress bar while integrating (the series is integrated in compiled chunks of 8192 samples);
         method: "fixed" (default: fixed-step Tsit5 with ``max_step``-bounded substeps, see ``_integrate``) or
         "adaptive" (flows only: Diffrax Dopri8 with a PID controller at rtol = atol = 1e-11; slower).

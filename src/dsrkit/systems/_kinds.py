@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _integrate
 from ._base import System, check_real, jnp_params
+
+
+@functools.lru_cache(maxsize=None)
+def compiled(fn):
+    """``jax.jit(fn)``, one per function: ``s.rhs``/``s.step``/``s.jacobian`` compile once per shape, and
+    parameters are traced arguments."""
+    return jax.jit(fn)
+
+
+@functools.lru_cache(maxsize=None)
+def forward_jacobian(fn):
+    """``jax.jacfwd(fn)`` (one per function) for systems without an analytic Jacobian."""
+    return jax.jacfwd(fn)
 
 
 class FlowSystem(System):
@@ -20,15 +35,15 @@ class FlowSystem(System):
     def __init__(self, *, rhs_fn, jac_fn=None, max_step, **metadata):
         super().__init__(**metadata)
         object.__setattr__(self, "_rhs_fn", rhs_fn)
-        object.__setattr__(self, "_jac_fn", jac_fn if jac_fn is not None else jax.jacfwd(rhs_fn))
+        object.__setattr__(self, "_jac_fn", jac_fn if jac_fn is not None else forward_jacobian(rhs_fn))
         object.__setattr__(self, "max_step", float(max_step))
         object.__setattr__(self, "_jparams", jnp_params(self._params))
 
     def rhs(self, x):
-        return self._rhs_fn(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+        return compiled(self._rhs_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
 
     def jacobian(self, x):
-        return self._jac_fn(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+        return compiled(self._jac_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
 
     def _simulate(self, x0, n_samples, dt, *, batched, progress, process_noise, seeds, method):
         start = jnp.asarray(x0, dtype=jnp.float64)
@@ -38,10 +53,16 @@ class FlowSystem(System):
         dt_j = jnp.asarray(dt, dtype=jnp.float64)
         substeps = _integrate.substeps_for(dt, self.max_step)
         if process_noise > 0:
-            run = _integrate.sde_flow(self._rhs_fn, n_out, substeps)
-            rows = [np.asarray(run(self._jparams, x, dt_j, jnp.asarray(process_noise), jax.random.key(s)))
-                    for x, s in zip(start.reshape(-1, self.dim), seeds)]
-            ys = np.stack(rows) if batched else rows[0]
+            sigma = jnp.asarray(process_noise, dtype=jnp.float64)
+            keys = jnp.stack([jax.random.key(s) for s in seeds]) if batched else jax.random.key(seeds[0])
+            steps = jnp.zeros(start.shape[:-1], dtype=jnp.int64)
+
+            def advance(state, length):
+                return _integrate.sde_chunk(self._rhs_fn, substeps, length, batched)(self._jparams, state, dt_j,
+                                                                                     sigma, keys)
+
+            ys = _integrate.run_chunked(advance, (start, steps), n_out, batched=batched, progress=progress,
+                                        description=f"{self.name} (SDE)")
         elif method == "adaptive":
             ys = np.asarray(_integrate.adaptive_flow(self._rhs_fn, n_out, batched)(self._jparams, start, dt_j))
         else:
@@ -62,14 +83,14 @@ class MapSystem(System):
     def __init__(self, *, step_fn, jac_fn=None, **metadata):
         super().__init__(**metadata)
         object.__setattr__(self, "_step_fn", step_fn)
-        object.__setattr__(self, "_jac_fn", jac_fn if jac_fn is not None else jax.jacfwd(step_fn))
+        object.__setattr__(self, "_jac_fn", jac_fn if jac_fn is not None else forward_jacobian(step_fn))
         object.__setattr__(self, "_jparams", jnp_params(self._params))
 
     def step(self, x):
-        return self._step_fn(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+        return compiled(self._step_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
 
     def jacobian(self, x):
-        return self._jac_fn(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+        return compiled(self._jac_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
 
     def _check_dt(self, dt) -> float:
         if dt is not None and check_real("dt", dt, positive=True) != 1.0:

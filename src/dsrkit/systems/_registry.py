@@ -103,7 +103,8 @@ def build(name: str, **overrides):
     reference, sources = _references(meta, params)
     common = dict(name=name, params=params, dim=x0.shape[0], dt=meta["dt"], x0=x0, x0_spread=meta["x0_spread"],
                   reference=reference, reference_sources=sources, citation=meta["citation"],
-                  description=meta["description"], factory=functools.partial(build, name))
+                  description=meta["description"], factory=functools.partial(build, name),
+                  domain=meta.get("domain"))
     if name in _FLOW_NAMES:
         fn = _FLOW_NAMES[name]
         return FlowSystem(rhs_fn=getattr(flows, fn), jac_fn=getattr(flows, fn + "_jac"), max_step=meta["max_step"],

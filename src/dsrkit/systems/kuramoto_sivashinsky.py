@@ -84,10 +84,10 @@ class KuramotoSivashinskySystem(System):
         return self._params["L"] * np.arange(self._params["n"]) / self._params["n"]
 
     def rhs(self, x):
-        return _ks_rhs(jnp.asarray(x, jnp.float64), self._params["L"])
+        return _ks_rhs_jit(jnp.asarray(x, jnp.float64), jnp.asarray(self._params["L"], jnp.float64))
 
     def jacobian(self, x):
-        return jax.jacfwd(_ks_rhs)(jnp.asarray(x, jnp.float64), self._params["L"])
+        return _ks_jac_jit(jnp.asarray(x, jnp.float64), jnp.asarray(self._params["L"], jnp.float64))
 
     def _perturbed_x0(self, rng):
         noise = self.x0_spread * rng.standard_normal(self._x0.shape)
@@ -114,6 +114,10 @@ def _ks_rhs(u, L):
     n = u.shape[0]
     k = 2 * jnp.pi / L * jnp.arange(n // 2 + 1, dtype=jnp.float64)
     if n % 2 == 0:
-        k = k.at[-1].set(0.0)
+        k = k * (jnp.arange(n // 2 + 1) < n // 2)
     v = jnp.fft.rfft(u)
     return jnp.fft.irfft((k**2 - k**4) * v - 0.5j * k * jnp.fft.rfft(u * u), n=n)
+
+
+_ks_rhs_jit = jax.jit(_ks_rhs)
+_ks_jac_jit = jax.jit(jax.jacfwd(_ks_rhs))

@@ -30,7 +30,8 @@ def mackey_glass_rhs(x, x_tau, p):
     return p["beta"] * x_tau / (1.0 + x_tau ** p["n"]) - p["gamma"] * x
 
 
-def _hermite(xbuf, fbuf, q, h, size):
+def _hermite(xbuf, fright, fleft, q, h, size):
+    """Cubic Hermite value at fractional grid position q from values and one-sided derivatives at the nodes."""
     j = jnp.floor(q)
     th = q - j
     j = j.astype(jnp.int64)
@@ -39,32 +40,38 @@ def _hermite(xbuf, fbuf, q, h, size):
     h10 = th * (1.0 - th) ** 2
     h01 = th**2 * (3.0 - 2.0 * th)
     h11 = th**2 * (th - 1.0)
-    return h00 * xbuf[a] + h10 * h * fbuf[a] + h01 * xbuf[b] + h11 * h * fbuf[b]
+    return h00 * xbuf[a] + h10 * h * fright[a] + h01 * xbuf[b] + h11 * h * fleft[b]
 
 
 @functools.lru_cache(maxsize=None)
 def _chunk(size: int, substeps: int, length: int, batched: bool):
-    """Compiled ``(params, state, dt) -> (state, xs)``; state = (x buffer, f buffer, step index, x)."""
+    """Compiled ``(params, state, dt) -> (state, xs)``; state = (x, right and left derivative buffers, step, x).
+
+    Left and right derivatives differ only at t = 0, where the history meets the solution (x' jumps there);
+    keeping both makes the interpolation across t = 0 exact for the history side and keeps 4th order.
+    """
 
     def run(params, state, dt):
         h = dt / substeps
         lag_steps = params["tau"] / h
 
         def rk4(carry, _):
-            xbuf, fbuf, i, x = carry
+            xbuf, fright, fleft, i, x = carry
             fi = i.astype(jnp.float64)
-            k1 = mackey_glass_rhs(x, _hermite(xbuf, fbuf, fi - lag_steps, h, size), params)
-            xbuf, fbuf = xbuf.at[i % size].set(x), fbuf.at[i % size].set(k1)
-            x_half = _hermite(xbuf, fbuf, fi + 0.5 - lag_steps, h, size)
-            x_one = _hermite(xbuf, fbuf, fi + 1.0 - lag_steps, h, size)
+            slot = i % size
+            k1 = mackey_glass_rhs(x, _hermite(xbuf, fright, fleft, fi - lag_steps, h, size), params)
+            xbuf, fright = xbuf.at[slot].set(x), fright.at[slot].set(k1)
+            fleft = fleft.at[slot].set(jnp.where(i == 0, fleft[slot], k1))
+            x_half = _hermite(xbuf, fright, fleft, fi + 0.5 - lag_steps, h, size)
+            x_one = _hermite(xbuf, fright, fleft, fi + 1.0 - lag_steps, h, size)
             k2 = mackey_glass_rhs(x + 0.5 * h * k1, x_half, params)
             k3 = mackey_glass_rhs(x + 0.5 * h * k2, x_half, params)
             k4 = mackey_glass_rhs(x + h * k3, x_one, params)
-            return (xbuf, fbuf, i + 1, x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)), None
+            return (xbuf, fright, fleft, i + 1, x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)), None
 
         def interval(carry, _):
             carry, _ = jax.lax.scan(rk4, carry, None, length=substeps)
-            return carry, carry[3]
+            return carry, carry[4]
 
         return jax.lax.scan(interval, state, None, length=length)
 
@@ -102,6 +109,9 @@ class MackeyGlassSystem(System):
         dphi = np.where(times < knots[0], 0.0, slope[seg] if len(slope) else 0.0)
         return phi, dphi
 
+    def _history_left_slope_at_zero(self, x0):
+        return (x0[0] - x0[1]) / self._params["embedding_lag"] if len(x0) > 1 else 0.0
+
     def _simulate(self, x0, n_samples, dt, *, batched, progress, process_noise, seeds, method):
         d, lag = self._params["embedding_dim"], self._params["embedding_lag"]
         lag_samples = round(lag / dt)
@@ -113,14 +123,14 @@ class MackeyGlassSystem(System):
             raise ValueError(f"tau={self._params['tau']} must be at least twice the internal step {h}")
         size = math.ceil(self._params["tau"] / h) + 3
         rows = np.atleast_2d(x0)
-        grid = h * np.arange(-(size - 1), 0)
+        steps = np.arange(-(size - 1), 1)
         states = []
         for row in rows:
-            phi, dphi = self._history(row, grid)
+            phi, dphi = self._history(row, h * steps)
+            dphi[-1] = self._history_left_slope_at_zero(row)
             xbuf, fbuf = np.zeros(size), np.zeros(size)
-            idx = np.arange(-(size - 1), 0) % size
-            xbuf[idx], fbuf[idx] = phi, dphi
-            states.append((xbuf, fbuf, np.int64(0), np.float64(row[0])))
+            xbuf[steps % size], fbuf[steps % size] = phi, dphi
+            states.append((xbuf, fbuf.copy(), fbuf, np.int64(0), np.float64(row[0])))
         state = jax.tree.map(lambda *a: jnp.asarray(np.stack(a)), *states)
         if not batched:
             state = jax.tree.map(lambda a: a[0], state)
