@@ -265,6 +265,19 @@ def test_worker_metrics_equal_in_process_execution(ran):
             assert rows[spec.run_id]["metrics"][k] == pytest.approx(v, rel=1e-12)
 
 
+def test_keep_models_writes_each_fitted_method_beside_the_store(tmp_path, executor):
+    """keep_models: the bytes of the method's `save` file come back from the worker and land as
+    <store>.artifacts/<run_id>.model.npz (only runs that got as far as generating)."""
+    p = write_suite(tmp_path / "m.toml", EXTRA, **{"seeds = [0, 1, 2]": "seeds = [0]", "grid = { ridge = [1e-6, 1e-2] }": ""})
+    suite = load_suite(p, components=COMPONENTS)
+    suite = dataclasses.replace(suite, tasks=suite.tasks[:1])
+    run_suite(suite, store=tmp_path / "m.sqlite", executor=executor, keep_models=True, progress=False)
+    with ResultsStore(tmp_path / "m.sqlite") as db:
+        saved = {r["method"]: db.model_path(r) for r in db.rows()}
+    assert saved["failing"] is None and saved["status_diverged"] is None
+    assert np.load(saved["linear"])["W"].shape == (3, 2)
+
+
 def test_rerun_skips_finished_runs(ran, executor):
     suite, path, _ = ran
     before = _rows(path)

@@ -76,6 +76,10 @@ class LinearAR:
         self.status_ = "ok"
         return self
 
+    def save(self, path):
+        np.savez(path, W=self.W)
+        return path
+
     def generate(self, x0, n_steps):
         out = np.empty((n_steps, len(x0)))
         x = np.asarray(x0, dtype=float)

@@ -65,17 +65,34 @@ def _finite_or_diverged(X: np.ndarray) -> str | None:
     return None
 
 
-def execute_run(config: dict, components: Components = DEFAULT, keep_trajectories: bool = False) -> dict:
+def _model_bytes(method) -> bytes | None:
+    """The fitted method as the bytes of its `save(path)` file (methods without `save`: None)."""
+    save = getattr(method, "save", None)
+    if not callable(save):
+        return None
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        written = save(Path(tmp) / "model.npz")
+        return Path(written or Path(tmp) / "model.npz").read_bytes()
+
+
+def execute_run(config: dict, components: Components = DEFAULT, keep_trajectories: bool = False,
+                keep_model: bool = False) -> dict:
     """Run one configuration (see `suite.run_config`).
 
     Returns {"status": "ok" | "diverged" | "failed", "reason": str | None, "traceback": str | None,
     "metrics": {name: float}, "timings": {"data_s", "fit_s", "generate_s", "metrics_s", "total_s"},
-    "trajectories": {"test": (T, N) float32, "generated": (T, N) float32} | None}.
+    "trajectories": {"test": (T, N) float32, "generated": (T, N) float32} | None,
+    "model": bytes of the fitted method's `save` file | None (with keep_model, for runs that got to generate)}.
+    The bytes travel back to the runner, which writes them beside the store (workers may be on other machines).
     """
     from ..data import Dataset
 
     t_start = time.perf_counter()
-    out = {"status": FAILED, "reason": None, "traceback": None, "metrics": {}, "timings": {}, "trajectories": None}
+    out = {"status": FAILED, "reason": None, "traceback": None, "metrics": {}, "timings": {}, "trajectories": None,
+           "model": None}
     clock = [t_start]
 
     def lap(name):
@@ -108,6 +125,11 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
         gen = gen[n_warm:]
         if keep_trajectories:
             out["trajectories"] = {"test": test.astype(np.float32), "generated": gen.astype(np.float32)}
+        if keep_model:
+            try:
+                out["model"] = _model_bytes(method)
+            except Exception as e:  # saving is a convenience; it never fails the run
+                out["timings"]["model_save_error"] = f"{type(e).__name__}: {e}"[:300]
         if why:
             out["status"], out["reason"] = DIVERGED, why
             return out

@@ -245,10 +245,10 @@ class InlineExecutor:
         self._queue.clear()
 
 
-def _ray_execute(config, components, keep_trajectories):
+def _ray_execute(*payload):
     from .execute import execute_run
 
-    return execute_run(config, components, keep_trajectories)
+    return execute_run(*payload)
 
 
 class RayExecutor:

@@ -85,7 +85,7 @@ class _Progress:
 
 def run_suite(suite, *, store=None, executor: str = "local", workers: int | None = None, address: str | None = None,
               fast: bool = False, time_limit: float | None = None, keep_trajectories: bool = True,
-              keep_points: int = 5000, progress: bool = True, components: Components | None = None,
+              keep_points: int = 5000, keep_models: bool = False, progress: bool = True, components: Components | None = None,
               lease: float = 120.0, retry_failed: bool = False, wait_for_others: bool = True,
               ray_runtime_env: dict | None = None, poll_interval: float = 0.5) -> RunSummary:
     """Run every run of `suite` that the store does not hold finished yet.
@@ -97,6 +97,7 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
       calls; the caller closes it then. time_limit: seconds per run; overrides the tasks' `time_limit`; a run over
       it is recorded as failed with reason "timeout". keep_trajectories: save the first `keep_points` steps of the
       compared test and generated trajectories beside the store (for the report's attractor figures).
+      keep_models: save each fitted method (its `save` file) as <store>.artifacts/<run_id>.model.npz.
     lease: seconds after which a claim without heartbeat is retaken. retry_failed: rerun failed and diverged runs.
     wait_for_others: once nothing is left to claim, wait for runs held by other live runners.
     Returns a RunSummary. Failures and divergences are results; the suite always runs to the end.
@@ -141,7 +142,7 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
                 if db.claim(rid, spec.config, owner, suite=suite.name, task=spec.task.name, method=spec.method.label,
                             seed=spec.seed, retry_failed=retry_failed):
                     limit = time_limit if time_limit is not None else spec.task.time_limit
-                    ex.submit(rid, (spec.config, components, keep_trajectories), limit)
+                    ex.submit(rid, (spec.config, components, keep_trajectories, keep_models), limit)
                     inflight[rid] = spec
                 else:
                     deferred.append(rid)
@@ -199,6 +200,8 @@ def _record(db: ResultsStore, spec: RunSpec, result: dict, version: str, keep_po
     traj = result.get("trajectories")
     if traj:
         artifact = db.save_artifact(spec.run_id, {k: v[:keep_points] for k, v in traj.items()})
+    if result.get("model"):
+        db.save_model(spec.run_id, result["model"])
     written = db.finish(spec.run_id, result, version=version, artifact=artifact, runner=owner)
     if not written:
         summary.by_others += 1

@@ -220,6 +220,20 @@ class ResultsStore:
         os.replace(tmp, final)
         return str(final.relative_to(self.path.parent))
 
+    def save_model(self, run_id: str, data: bytes) -> str:
+        """Write a fitted method's file (bytes of its `save` output) as `<artifact_dir>/<run_id>.model.npz`."""
+        self.artifact_dir.mkdir(parents=True, exist_ok=True)
+        final = self.artifact_dir / f"{run_id}.model.npz"
+        tmp = self.artifact_dir / f".{run_id}.{os.getpid()}.tmp.model"
+        tmp.write_bytes(data)
+        os.replace(tmp, final)
+        return str(final.relative_to(self.path.parent))
+
+    def model_path(self, row: dict) -> Path | None:
+        """Path of a run's saved model (load it with dsrkit.baselines.load), or None."""
+        path = self.artifact_dir / f"{row['run_id']}.model.npz"
+        return path if path.is_file() else None
+
     def load_artifact(self, row: dict) -> dict[str, np.ndarray] | None:
         if not row.get("artifact"):
             return None
