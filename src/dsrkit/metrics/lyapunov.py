@@ -19,22 +19,23 @@ from ._checks import as_2d, positive_float, positive_int
 from ._rollout import model_dtype
 
 
-def _benettin(step, x, q, n_blocks: int, n_transient_blocks: int, block: int):
+def _benettin(step, x, q, n_blocks, n_transient_blocks, block: int):
     """Sum of log|diag R| over `n_blocks` blocks of `block` tangent steps, each block ended by a QR.
 
     `step(x, Q) -> (x', Q')` advances the state and the tangent vectors (columns of Q) by one step. The first
-    `n_transient_blocks` blocks align Q with the Lyapunov vectors and are not counted.
+    `n_transient_blocks` blocks align Q with the Lyapunov vectors and are not counted. The block counts may be
+    traced values (one compilation serves every run length).
     """
 
-    def one_block(carry, _):
-        x, q, acc = carry
+    def one_block(_, carry):
+        x, q, acc, count = carry
         x, q = jax.lax.fori_loop(0, block, lambda _, c: step(*c), (x, q))
         q, r = jnp.linalg.qr(q)
-        return (x, q, acc + jnp.log(jnp.abs(jnp.diagonal(r)))), None
+        return x, q, acc + count * jnp.log(jnp.abs(jnp.diagonal(r))), count
 
     zero = jnp.zeros(q.shape[1], dtype=q.dtype)
-    (x, q, _), _ = jax.lax.scan(one_block, (x, q, zero), None, length=n_transient_blocks)
-    (x, q, acc), _ = jax.lax.scan(one_block, (x, q, zero), None, length=n_blocks)
+    x, q, _, _ = jax.lax.fori_loop(0, n_transient_blocks, one_block, (x, q, zero, jnp.asarray(0.0, q.dtype)))
+    _, _, acc, _ = jax.lax.fori_loop(0, n_blocks, one_block, (x, q, zero, jnp.asarray(1.0, q.dtype)))
     return acc
 
 
@@ -58,11 +59,26 @@ def _rk4_tangent(rhs, jac, h: float):
 
 
 @eqx.filter_jit
-def _model_benettin(model, z, q, n_blocks: int, n_transient_blocks: int, block: int):
+def _model_benettin(model, z, q, n_blocks, n_transient_blocks, block: int):
     def step(z, q):
         return model(z), model.jacobian(z) @ q
 
     return _benettin(step, z, q, n_blocks, n_transient_blocks, block)
+
+
+#: Compiled Benettin runs of systems, keyed by (id(system), kind, dt, qr_every); the system is kept alive with it.
+_SYSTEM_RUNS: dict = {}
+
+
+def _system_run(obj, key, step, block: int):
+    hit = _SYSTEM_RUNS.get(key)
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    run = jax.jit(lambda x, q, nb, nt: _benettin(step, x, q, nb, nt, block))
+    if len(_SYSTEM_RUNS) >= 16:
+        _SYSTEM_RUNS.pop(next(iter(_SYSTEM_RUNS)))
+    _SYSTEM_RUNS[key] = (obj, run)
+    return run
 
 
 def _to_float64(model):
@@ -90,8 +106,9 @@ def lyapunov_spectrum(
 
     k tangent vectors (columns of Q, start: the first k unit vectors) are propagated along a trajectory and
     re-orthonormalised by a QR decomposition every `qr_every` steps; λ_i = (Σ log|R_ii|) / (elapsed time).
-    The first `transient` steps (trajectory and tangent vectors) are not counted. Written as a jit-compiled
-    `jax.lax.scan`.
+    The first `transient` steps (trajectory and tangent vectors) are not counted. Written as one jit-compiled
+    loop (lax.fori_loop over QR blocks); the compilation is cached per model structure or system object and
+    re-used for any n_steps/transient.
 
     Supported objects:
       * flows (`obj.kind` "flow" or "pde", with `rhs` and `jacobian`; a missing jacobian is taken by
@@ -158,10 +175,12 @@ def lyapunov_spectrum(
         raise ValueError(f"n_exponents={k} exceeds the state dimension {dim}")
     nb, nt = _blocks(n_steps, transient, qr_every)
     q0 = jnp.eye(dim, k, dtype=state.dtype)
+    nb_, nt_ = jnp.asarray(nb), jnp.asarray(nt)
     if kind in ("flow", "pde", "map"):
-        acc = jax.jit(lambda x, q: _benettin(step, x, q, nb, nt, qr_every))(state, q0)
+        run = _system_run(obj, (id(obj), kind, scale, qr_every), step, qr_every)
+        acc = run(state, q0, nb_, nt_)
     else:
-        acc = _model_benettin(model, state, q0, nb, nt, qr_every)
+        acc = _model_benettin(model, state, q0, nb_, nt_, qr_every)
     return np.sort(np.asarray(acc, dtype=np.float64) / (nb * qr_every * scale))[::-1]
 
 
