@@ -138,6 +138,12 @@ def test_dstsp_nonfinite_generated_is_nan_and_flagged():
         assert np.isnan(metrics.state_space_divergence(true, gen))
     res = metrics.state_space_divergence_result(true, gen)
     assert res.diverged and np.isnan(res.value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # huge but finite values: dropped as out of range, no overflow warnings
+        huge = metrics.state_space_divergence_result(true, true * 1e200)
+    assert huge.in_range_fraction == 0.0 and np.isfinite(huge.value)
+    with pytest.warns(RuntimeWarning, match="diverged"):  # their variance overflows: D_H treats them as diverged
+        assert np.isnan(metrics.power_spectrum_distance(true, true * 1e200))
 
 
 def test_dstsp_bad_input_errors():

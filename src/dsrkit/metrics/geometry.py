@@ -52,7 +52,8 @@ def flat_bin_index(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int) 
     inside = np.ones(cols.shape[1], dtype=bool)
     flat = np.zeros(cols.shape[1], dtype=np.int64)
     for d in range(cols.shape[0]):
-        u = (cols[d] - lo[d]) * (bins / (hi[d] - lo[d]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = (cols[d] - lo[d]) * (bins / (hi[d] - lo[d]))
         inside &= (u >= 0.0) & (u <= bins)
         flat *= bins
         flat += np.minimum(np.clip(u, 0.0, bins).astype(np.int64), bins - 1)

@@ -76,7 +76,9 @@ def power_spectrum_distance_per_dim(true, gen, smoothing: float = 20.0) -> np.nd
     g = as_series(gen, "gen", require_finite=False)
     check_same_dim(t, g, ("true", "gen"))
     smoothing = 0.0 if smoothing == 0 else positive_float(smoothing, "smoothing")
-    if not np.isfinite(g).all():
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(g).all() and np.isfinite(g.std(axis=(0, 1))).all()
+    if not finite:  # NaN/inf, or values so large that their variance overflows
         return np.full(t.shape[-1], np.nan)
     n = min(t.shape[1], g.shape[1])
     if n < 2:
@@ -98,7 +100,8 @@ def power_spectrum_distance(true, gen, smoothing: float = 20.0) -> float:
 
     Args:
         true: (T, N), (T,) or (B, T, N); must be finite. A batch is z-scored jointly and its spectra averaged.
-        gen: generated series with the same N. NaN or inf -> nan (with a RuntimeWarning): the run diverged.
+        gen: generated series with the same N. NaN or inf (or a variance that overflows) -> nan with a
+            RuntimeWarning: the run diverged.
         smoothing: Gaussian kernel width in frequency bins (default 20; 0 disables smoothing).
 
     Unequal lengths: both series are cut to the shorter length T' = min(T_true, T_gen) (their first T'
