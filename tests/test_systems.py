@@ -92,8 +92,9 @@ def test_reference_values_follow_parameters():
     assert s.reference["kaplan_yorke_dimension"] == pytest.approx(2.06, abs=1e-2)
     assert "Sprott" in s.reference_sources["lyapunov_max"]
     assert systems.get("lorenz63", rho=35.0).reference == {}  # values are only valid at the cited parameters
-    assert systems.get("lorenz96").reference == {}
+    assert systems.get("lorenz96").reference_sources["lyapunov_max"].startswith("computed with dsrkit")
     assert systems.get("lorenz96", n=40).reference["lyapunov_max"] == pytest.approx(1.65)
+    assert systems.get("lorenz96", n=12).reference == {}
     assert systems.get("logistic").reference["lyapunov_max"] == pytest.approx(np.log(2))
     assert systems.get("henon").reference["lyapunov_max"] == pytest.approx(0.419, abs=1e-3)
 
