@@ -50,16 +50,19 @@ def normalized_spectra(x: np.ndarray, smoothing: float = 20.0) -> np.ndarray:
 
 def _spectra_rows(x: np.ndarray, smoothing: float) -> np.ndarray:
     """`normalized_spectra` laid out as (N, F) (contiguous along frequency)."""
-    cols = np.ascontiguousarray(np.moveaxis(x, 2, 1))  # (B, N, T)
-    mean = cols.mean(axis=(0, 2), keepdims=True)
-    sd = cols.std(axis=(0, 2), keepdims=True)
+    b, t, n = x.shape
+    cols = np.ascontiguousarray(np.moveaxis(x, 2, 0)).reshape(n, b * t)  # (N, B·T): one row per dimension
+    mean = cols.mean(axis=1, keepdims=True)
+    sd = cols.std(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (cols - mean) / sd
+        z = ((cols - mean) / sd).reshape(n, b, t)
     f = sp_fft.rfft(z, axis=-1)
-    power = (f.real**2 + f.imag**2).mean(axis=0)
+    power = np.square(f.real)
+    power += np.square(f.imag)
+    power = power.mean(axis=1) if b > 1 else power[:, 0]
     if smoothing > 0:
         power = gaussian_smooth(power, smoothing)
-    power = np.clip(power, 0.0, None)
+    np.clip(power, 0.0, None, out=power)
     with np.errstate(invalid="ignore", divide="ignore"):
         return power / power.sum(axis=-1, keepdims=True)
 
