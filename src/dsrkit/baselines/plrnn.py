@@ -105,7 +105,7 @@ class PLRNNBaseline(_PLRNNAdapter):
 
     def __init__(self, latent_dim: int = 20, interval: int = 16, sequence_length: int = 200, batch_size: int = 16,
                  batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3, lr_end: float = 1e-5,
-                 noise: float = 0.05):
+                 noise: float = 0.05, eval_every: int | None = None):
         self.latent_dim = latent_dim
         self.interval = interval
         self.sequence_length = sequence_length
