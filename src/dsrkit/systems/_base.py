@@ -42,7 +42,7 @@ class System:
 
     Attributes (read-only): ``name`` (str), ``kind`` ("flow" | "map" | "delay" | "pde"), ``dim`` (int, the
     dimension of a trajectory sample), ``dt`` (default sampling interval; 1 for maps), ``params`` (dict, a copy),
-    ``x0`` (default initial condition, (dim,) np.ndarray, a copy), ``x0_spread`` (std of the seeded Gaussian
+    ``x0`` (default initial condition, (dim,) np.ndarray, a copy), ``variables`` (dim names), ``x0_spread`` (std of the seeded Gaussian
     perturbation of x0), ``reference`` (dict of published invariants valid for the current parameters, e.g.
     ``{"lyapunov_max": 0.906}``; empty when overrides move the parameters away from the referenced values),
     ``reference_sources`` (dict: same keys -> citation of each value), ``citation`` (str), ``description`` (str).
@@ -51,12 +51,13 @@ class System:
     kind: str = ""
 
     def __init__(self, *, name, params, dim, dt, x0, x0_spread, reference, reference_sources, citation,
-                 description, factory, domain=None):
+                 description, factory, domain=None, variables=None):
         values = dict(
             name=name, _params=dict(params), dim=int(dim), dt=float(dt),
             _x0=np.asarray(x0, dtype=np.float64).copy(), x0_spread=float(x0_spread),
             _reference=dict(reference), _reference_sources=dict(reference_sources), citation=citation,
             description=description, _factory=factory, _domain=domain,
+            _variables=tuple(variables) if variables is not None else tuple(f"x{i + 1}" for i in range(int(dim))),
         )
         for key, value in values.items():
             object.__setattr__(self, key, value)
@@ -77,6 +78,11 @@ class System:
     @property
     def params(self) -> dict:
         return dict(self._params)
+
+    @property
+    def variables(self) -> list[str]:
+        """Names of the dim coordinates of a sample (e.g. ["x", "y", "z"]; "u0".. for the PDE grid)."""
+        return list(self._variables)
 
     @property
     def x0(self) -> np.ndarray:

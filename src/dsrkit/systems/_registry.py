@@ -80,6 +80,16 @@ def _default_x0(name: str, meta: dict, params: dict) -> np.ndarray:
     raise KeyError(name)
 
 
+def _variables(name: str, meta: dict, params: dict, dim: int) -> list[str]:
+    if meta.get("variables") and len(meta["variables"]) == dim:
+        return list(meta["variables"])
+    if name == "kuramoto_sivashinsky":
+        return [f"u{j}" for j in range(dim)]
+    if name == "mackey_glass":
+        return ["x(t)"] + [f"x(t-{k * params['embedding_lag']:g})" for k in range(1, dim)]
+    return [f"x{i + 1}" for i in range(dim)]
+
+
 def _matches(condition: dict, params: dict) -> bool:
     return all(np.allclose(np.asarray(params[k], dtype=float), np.asarray(v, dtype=float), rtol=1e-12, atol=0)
                for k, v in condition.items())
@@ -104,7 +114,7 @@ def build(name: str, **overrides):
     common = dict(name=name, params=params, dim=x0.shape[0], dt=meta["dt"], x0=x0, x0_spread=meta["x0_spread"],
                   reference=reference, reference_sources=sources, citation=meta["citation"],
                   description=meta["description"], factory=functools.partial(build, name),
-                  domain=meta.get("domain"))
+                  domain=meta.get("domain"), variables=_variables(name, meta, params, x0.shape[0]))
     if name in _FLOW_NAMES:
         fn = _FLOW_NAMES[name]
         return FlowSystem(rhs_fn=getattr(flows, fn), jac_fn=getattr(flows, fn + "_jac"), max_step=meta["max_step"],
