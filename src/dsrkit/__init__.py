@@ -13,7 +13,9 @@ jax.config.update("jax_enable_x64", True)
 
 from . import analysis, baselines, metrics, models, systems  # noqa: E402
 from .data import Dataset  # noqa: E402
+from .io import load, save  # noqa: E402
+from .training import STF, GTF, AdaptiveGTF, TrainResult, generate, train  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["Dataset", "analysis", "baselines", "metrics", "models", "systems", "__version__"]
+__all__ = ["Dataset", "STF", "GTF", "AdaptiveGTF", "TrainResult", "generate", "load", "save", "train", "analysis", "baselines", "metrics", "models", "systems", "__version__"]
