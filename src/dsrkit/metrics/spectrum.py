@@ -15,45 +15,23 @@ from scipy.ndimage import gaussian_filter1d
 from ._checks import as_series, check_same_dim, positive_float
 
 
-def gaussian_smooth(power: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
-    """scipy.ndimage.gaussian_filter1d(power, sigma, axis=-1, mode="reflect", truncate=truncate), by FFT.
-
-    The same kernel (radius int(truncate·sigma + 0.5), normalised to sum 1) and the same boundary extension
-    (mirror including the edge sample) as SciPy, applied by FFT convolution: O(F log F) instead of O(F·radius).
-    Equal to SciPy's result up to floating-point rounding (absolute error ~1e-16 of the maximum).
-    """
-    radius = int(truncate * sigma + 0.5)
-    n = power.shape[-1]
-    if radius == 0:
-        return power.copy()
-    if radius >= n:
-        return gaussian_filter1d(power, sigma, axis=-1, mode="reflect", truncate=truncate)
-    k = np.arange(-radius, radius + 1)
-    kernel = np.exp(-0.5 * (k / sigma) ** 2)
-    kernel /= kernel.sum()
-    padded = np.pad(power, [(0, 0)] * (power.ndim - 1) + [(radius, radius)], mode="symmetric")
-    m = padded.shape[-1] + kernel.size - 1
-    nfft = sp_fft.next_fast_len(m, real=True)
-    conv = sp_fft.irfft(sp_fft.rfft(padded, nfft, axis=-1) * sp_fft.rfft(kernel, nfft), nfft, axis=-1)
-    return conv[..., 2 * radius : 2 * radius + n]
-
-
 def normalized_spectra(x: np.ndarray, smoothing: float = 20.0) -> np.ndarray:
     """Smoothed, normalised power spectrum of each dimension of x (B, T, N) -> (T // 2 + 1, N) (those D_H compares).
 
     Per dimension: z-score over all B·T samples, |rfft|² of each of the B series, mean over B, Gaussian
-    smoothing along frequency (scipy.ndimage.gaussian_filter1d semantics: sigma=`smoothing`, mode "reflect",
+    smoothing along frequency (scipy.ndimage.gaussian_filter1d, sigma=`smoothing`, mode "reflect",
     truncate 4), clip at 0, normalise to sum 1. A constant dimension gives a column of NaN.
     """
-    return _spectra_rows(np.asarray(x, dtype=np.float64), smoothing).T
+    return _spectra_rows(np.asarray(x, dtype=np.float64), smoothing)[0].T
 
 
-def _spectra_rows(x: np.ndarray, smoothing: float) -> np.ndarray:
-    """`normalized_spectra` laid out as (N, F) (contiguous along frequency)."""
+def _spectra_rows(x: np.ndarray, smoothing: float) -> tuple[np.ndarray, np.ndarray]:
+    """`normalized_spectra` laid out as (N, F) (contiguous along frequency), and the standard deviations (N,)."""
     b, t, n = x.shape
     cols = np.ascontiguousarray(np.moveaxis(x, 2, 0)).reshape(n, b * t)  # (N, B·T): one row per dimension
     mean = cols.mean(axis=1, keepdims=True)
-    sd = cols.std(axis=1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sd = cols.std(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = ((cols - mean) / sd).reshape(n, b, t)
     f = sp_fft.rfft(z, axis=-1)
@@ -61,10 +39,10 @@ def _spectra_rows(x: np.ndarray, smoothing: float) -> np.ndarray:
     power += np.square(f.imag)
     power = power.mean(axis=1) if b > 1 else power[:, 0]
     if smoothing > 0:
-        power = gaussian_smooth(power, smoothing)
+        power = gaussian_filter1d(power, smoothing, axis=-1, mode="reflect", truncate=4.0)
     np.clip(power, 0.0, None, out=power)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return power / power.sum(axis=-1, keepdims=True)
+        return power / power.sum(axis=-1, keepdims=True), sd[:, 0]
 
 
 def hellinger(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -79,15 +57,16 @@ def power_spectrum_distance_per_dim(true, gen, smoothing: float = 20.0) -> np.nd
     g = as_series(gen, "gen", require_finite=False)
     check_same_dim(t, g, ("true", "gen"))
     smoothing = 0.0 if smoothing == 0 else positive_float(smoothing, "smoothing")
-    with np.errstate(over="ignore", invalid="ignore"):
-        finite = np.isfinite(g).all() and np.isfinite(g.std(axis=(0, 1))).all()
-    if not finite:  # NaN/inf, or values so large that their variance overflows
-        return np.full(t.shape[-1], np.nan)
+    nan = np.full(t.shape[-1], np.nan)
+    if not np.isfinite(g).all():
+        return nan
     n = min(t.shape[1], g.shape[1])
     if n < 2:
         raise ValueError(f"true and gen need at least 2 time steps, got {t.shape[1]} and {g.shape[1]}")
-    p = _spectra_rows(t[:, :n], smoothing)
-    q = _spectra_rows(g[:, :n], smoothing)
+    p, _ = _spectra_rows(t[:, :n], smoothing)
+    q, sd_gen = _spectra_rows(g[:, :n], smoothing)
+    if not np.isfinite(sd_gen).all():  # values so large that their variance overflows
+        return nan
     h = hellinger(p, q)
     const_t, const_g = np.isnan(p).any(axis=-1), np.isnan(q).any(axis=-1)
     h = np.where(const_t | const_g, 1.0, h)
