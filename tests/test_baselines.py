@@ -310,3 +310,11 @@ def test_nvar_is_exact_on_a_linear_autoregression():
     X = np.array(X)
     m = baselines.get("nvar", delays=1, degree=1, ridge=1e-12).fit(X)
     np.testing.assert_allclose(m.forecast(X[:50], 100), X[50:150], atol=1e-6)
+
+
+def test_esn_continues_a_sine_wave():
+    """A sine wave is easy for a reservoir: the closed-loop forecast stays within 2 % of the amplitude for 200 steps."""
+    t = np.arange(1200)
+    X = np.stack([np.sin(0.1 * t), np.cos(0.1 * t)], axis=1)
+    m = baselines.get("esn", units=24, warmup=10, ridge=1e-8).fit(X[:1000])
+    np.testing.assert_allclose(m.forecast(X[900:1000], 200), X[1000:1200], atol=0.02)
