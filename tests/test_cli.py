@@ -105,3 +105,14 @@ def test_reconstruct_end_to_end_tiny(tmp_path):
     assert metrics["status"] in ("ok", "diverged")
     code, out = invoke("reconstruct", "lorenz63", "--epochs", 1, "--out", out_dir)
     assert code == 2 and "already exists" in out
+
+
+def test_report_rewrites_from_a_data_file(trained_run):
+    code, out = invoke("report", trained_run / "run", "--data", trained_run / "test.npz")
+    assert code == 0, out
+    assert "data:image/png;base64," in (trained_run / "run" / "report.html").read_text()
+
+
+def test_bench_needs_a_suite_after_results():
+    code, out = invoke("bench", "results")
+    assert code == 2 and "needs the suite" in out

@@ -237,5 +237,57 @@ def reconstruct(
     console.print(f"report: {result.report}")
 
 
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def bench(
+    target: str = typer.Argument(..., help="SUITE.toml to run, or `results` / `report` followed by the suite."),
+    suite: Optional[str] = typer.Argument(None, help="The suite, after `results` or `report`."),
+    executor: str = typer.Option("local", help="local (processes) or ray."),
+    workers: Optional[int] = typer.Option(None, help="Local worker processes (default: one per core)."),
+    address: Optional[str] = typer.Option(None, help="Ray cluster address (default: start a local one)."),
+    fast: bool = typer.Option(False, help="The suite's fast settings (short series, few epochs and seeds)."),
+    store: Optional[str] = typer.Option(None, help="Results store (default results/<suite>.sqlite)."),
+    time_limit: Optional[float] = typer.Option(None, help="Seconds per run before it is recorded as failed."),
+    csv: Optional[str] = typer.Option(None, help="`results`: also export CSV here."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="`results`: also export JSON here."),
+    out: Optional[str] = typer.Option(None, help="`report`: HTML file (default results/<suite>.html)."),
+):
+    """Benchmark suites: `dsr bench SUITE.toml` runs (resumable), `dsr bench results SUITE` prints the
+    leaderboard, `dsr bench report SUITE` writes the HTML report."""
+    from .bench import bench_report, bench_results, bench_run
+
+    try:
+        if target in ("results", "report"):
+            if suite is None:
+                _fail(f"`dsr bench {target}` needs the suite: dsr bench {target} SUITE.toml")
+            if target == "results":
+                code = bench_results(suite, csv=csv, json=json_out, store=store, fast=fast or None)
+            else:
+                code = bench_report(suite, out=out, store=store, fast=fast or None)
+        else:
+            if suite is not None:
+                _fail(f"unexpected argument {suite!r}; run a suite with `dsr bench SUITE.toml`")
+            code = bench_run(target, executor=executor, workers=workers, address=address, fast=fast, store=store,
+                             time_limit=time_limit)
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as exc:
+        _fail(str(exc))
+    raise typer.Exit(code=code)
+
+
+@app.command()
+def report(
+    run: Path = typer.Argument(..., help="Run directory."),
+    data: Optional[Path] = typer.Option(None, help="Test data (default: the run's own independent test series)."),
+    dt: Optional[float] = typer.Option(None),
+):
+    """(Re)write the self-contained report.html of a run directory."""
+    from .pipeline import report_run
+
+    try:
+        path = report_run(run, data, dt=dt)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    console.print(f"wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

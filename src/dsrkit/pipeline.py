@@ -178,3 +178,46 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     analysis, report = write_report(run_dir, model, train_ds=train_ds, test_std=test_std, scaler=scaler,
                                     metrics=metrics, protocol=protocol, fit=fit, source=info, name=name)
     return Reconstruction(name, run_dir, fit, metrics, analysis, report, time.perf_counter() - t0)
+
+
+def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
+    """(Re)write `report.html` of a run directory.
+
+    The test series is `data` (a file in raw units) or, for a run made from a system, the same independent test
+    trajectory `reconstruct` used (regenerated from the recorded seed and length). Metrics are recomputed.
+    """
+    from . import systems
+    from .metrics import Protocol, evaluate
+    from .report.reconstruction import write_report
+
+    run_dir = Path(run_dir)
+    model, cfg = runs.load_run(run_dir)
+    source = cfg.get("source", {})
+    scaler = runs.standardizer_of(cfg) or Standardizer(np.zeros(model.obs_dim), np.ones(model.obs_dim))
+    if data is not None:
+        test = Dataset.load(data, dt=dt or cfg.get("dt"))
+    elif source.get("kind") == "system":
+        s = systems.get(source["system"], **source.get("params", {}))
+        test = Dataset([s.trajectory(source["n_test"], dt=source["dt"], seed=source["test_seed"])], source["dt"],
+                       cfg.get("names"))
+    else:
+        raise ValueError(f"{run_dir}: not made from a system; pass the test data file (dsr report RUN --data TEST)")
+    test_std, _ = test.standardize(scaler)
+    protocol = Protocol()
+    metrics = evaluate(model, test_std, protocol, lyapunov_max=source.get("reference", {}).get("lyapunov_max"))
+    metrics["protocol"]["data"] = str(data) if data is not None else "independent clean test trajectory (seed +1)"
+    runs.write_json(run_dir / runs.METRICS, metrics)
+    fit = _RecordedFit(cfg.get("status", "unknown"), cfg.get("best_epoch"), float(cfg.get("train_seconds", 0.0)))
+    name = source.get("system") or run_dir.name
+    _, path = write_report(run_dir, model, train_ds=None, test_std=test_std, scaler=scaler, metrics=metrics,
+                           protocol=protocol, fit=fit, source=source, name=name)
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class _RecordedFit:
+    """The parts of a TrainResult that a report shows, as recorded in config.json."""
+
+    status: str
+    best_epoch: int | None
+    seconds: float
