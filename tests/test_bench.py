@@ -325,7 +325,7 @@ def test_sigkill_mid_suite_then_restart_completes_each_run_once(tmp_path, execut
     the kill untouched (skipped, not redone), and the store holds every run exactly once."""
     suite_path = write_suite(tmp_path / "k.toml", **{"grid = { ridge = [1e-6, 1e-2] }": "params = { sleep = 0.3 }"})
     store = tmp_path / "k.sqlite"
-    proc = _runner(tmp_path, suite_path, store)
+    proc = _runner(tmp_path, suite_path, store, executor="inline")  # one interpreter to start: a shorter test
     deadline = time.monotonic() + 60
     done = 0
     while time.monotonic() < deadline and done < 2:

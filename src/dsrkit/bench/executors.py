@@ -108,6 +108,7 @@ class _Worker:
             self.proc.start()
         child.close()
         self.key = None
+        self.history: set = set()  # affinity keys (method labels) this worker has run: its JIT caches are warm
         self.started = False
         self.limit = None
         self.t0 = 0.0
@@ -132,10 +133,35 @@ class LocalExecutor:
         self._idle: list[_Worker] = []
         self._busy: list[_Worker] = []
 
-    def submit(self, key, payload: tuple, time_limit: float | None) -> None:
+    def preferred(self, affinities: list) -> int:
+        """Index of the pending run (given by affinity keys, e.g. method labels) the next free worker should take:
+        one it has run before (its compiled functions are cached), else one no worker has started on (so that two
+        workers do not both compile the same method), else the first."""
+        fresh = len(self._idle) + len(self._busy) < self.capacity
+        idle_seen = set() if (fresh and not self._idle) else set().union(*(w.history for w in self._idle))
+        all_seen = set().union(*(w.history for w in self._idle + self._busy))
+        for i, a in enumerate(affinities):
+            if a in idle_seen:
+                return i
+        for i, a in enumerate(affinities):
+            if a not in all_seen:
+                return i
+        return 0
+
+    def _take_worker(self, affinity) -> _Worker:
+        for w in self._idle:
+            if affinity in w.history:
+                self._idle.remove(w)
+                return w
+        if len(self._idle) + len(self._busy) < self.capacity:
+            return _Worker(self._ctx)
+        return self._idle.pop()
+
+    def submit(self, key, payload: tuple, time_limit: float | None, affinity=None) -> None:
         if len(self._busy) >= self.capacity:
             raise RuntimeError("executor is full")
-        w = self._idle.pop() if self._idle else _Worker(self._ctx)
+        w = self._take_worker(affinity)
+        w.history.add(affinity)
         w.key, w.limit, w.t0, w.started = key, time_limit, time.monotonic(), False
         w.deadline = None if time_limit is None else w.t0 + STARTUP_GRACE + time_limit
         try:
@@ -229,7 +255,7 @@ class InlineExecutor:
     def in_flight(self) -> int:
         return len(self._queue)
 
-    def submit(self, key, payload: tuple, time_limit: float | None) -> None:
+    def submit(self, key, payload: tuple, time_limit: float | None, affinity=None) -> None:
         self._queue.append((key, payload))
 
     def poll(self, timeout: float) -> list[tuple[object, dict]]:
@@ -282,7 +308,7 @@ class RayExecutor:
     def in_flight(self) -> int:
         return len(self._refs)
 
-    def submit(self, key, payload: tuple, time_limit: float | None) -> None:
+    def submit(self, key, payload: tuple, time_limit: float | None, affinity=None) -> None:
         ref = self._remote.remote(*payload)
         self._refs[ref] = (key, time.monotonic(), time_limit)
 

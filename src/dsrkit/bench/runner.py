@@ -118,7 +118,8 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
     if retry_failed:
         finished = {rid for rid in finished if states[rid]["status"] == "ok"}
     summary.skipped = len(finished)
-    # method-major order: a worker that runs the same method on same-shaped data again reuses its JIT compilations
+    # method-major order, and the local executor steers each method to the worker that ran it before: a worker
+    # that runs the same method on same-shaped data again reuses its JIT compilations
     order = {m.label: k for k, m in enumerate(suite.methods)}
     pending = sorted((rid for rid in specs if rid not in finished), key=lambda rid: order[specs[rid].method.label])
     deferred: list[str] = []
@@ -137,12 +138,14 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
         ex = start_executor() if pending else None
         while pending or inflight or (deferred and wait_for_others):
             while ex is not None and pending and len(inflight) < ex.capacity:
-                rid = pending.pop(0)
+                pick = ex.preferred([specs[r].method.label for r in pending]) if hasattr(ex, "preferred") else 0
+                rid = pending.pop(pick)
                 spec = specs[rid]
                 if db.claim(rid, spec.config, owner, suite=suite.name, task=spec.task.name, method=spec.method.label,
                             seed=spec.seed, retry_failed=retry_failed):
                     limit = time_limit if time_limit is not None else spec.task.time_limit
-                    ex.submit(rid, (spec.config, components, keep_trajectories, keep_models), limit)
+                    ex.submit(rid, (spec.config, components, keep_trajectories, keep_models), limit,
+                              affinity=spec.method.label)
                     inflight[rid] = spec
                 else:
                     deferred.append(rid)
