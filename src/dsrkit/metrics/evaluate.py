@@ -9,7 +9,6 @@ from every test point; VPT compares the free run from its start with the test se
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 from dataclasses import dataclass
 
