@@ -41,11 +41,11 @@ def random_plrnn(M: int, seed: int):
     """PLRNN with A ~ U(-0.9, 0.9), off-diagonal W ~ N(0, 1/M), h ~ N(0, 1) (float32)."""
     rng = np.random.default_rng(seed)
     m = PLRNN(3, M, key=jax.random.key(seed))
+    a = rng.uniform(-0.9, 0.9, M)
     W = rng.normal(0, 1.0 / np.sqrt(M), (M, M))
     np.fill_diagonal(W, 0.0)
-    return eqx.tree_at(lambda m: (m.A, m.W, m.h), m, (
-        jnp.asarray(rng.uniform(-0.9, 0.9, M), jnp.float32), jnp.asarray(W, jnp.float32),
-        jnp.asarray(rng.normal(0, 1.0, M), jnp.float32)))
+    h = rng.normal(0, 1.0, M)
+    return eqx.tree_at(lambda m: (m.A, m.W, m.h), m, tuple(jnp.asarray(x, jnp.float32) for x in (a, W, h)))
 
 
 def timed(fn, repeats: int):

@@ -6,7 +6,7 @@ callables code / affine / step), built from any model with `region_code` / `regi
 `plrnn_pieces`, `alrnn_pieces`, `shplrnn_pieces`.
 """
 
-from .cycles import SCYFI_DEFAULTS, Cycle, classify_eigenvalues, cycles, fixed_points
+from .scyfi import SCYFI_DEFAULTS, Cycle, classify_eigenvalues, cycles, fixed_points
 from .pieces import PiecewiseAffine, alrnn_pieces, as_piecewise_affine, plrnn_pieces, shplrnn_pieces
 from .summary import analyze, attractor_summary, free_run_latent
 from .symbolic import (

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .cycles import SCYFI_DEFAULTS, Cycle, cycles, fixed_points
+from .scyfi import SCYFI_DEFAULTS, Cycle, cycles, fixed_points
 from .pieces import _model_to_float64, as_piecewise_affine
 from .symbolic import infer_latent, subregions, transition_graph
 

@@ -248,7 +248,8 @@ def infer_latent(model: Any, X: Any, mode: str = "forced") -> np.ndarray:
     return np.concatenate([np.asarray(z0)[None], np.asarray(zs)], axis=0)
 
 
-def symbolic_graph(model: Any, X_or_Z: Any, latent: bool | None = None, mode: str = "forced"):
+def symbolic_graph(model: Any, X_or_Z: Any, latent: bool | None = None, mode: str = "forced",
+                   with_maps: bool = True):
     """Transition graph of the subregions a trajectory visits.
 
     Args:
@@ -259,6 +260,7 @@ def symbolic_graph(model: Any, X_or_Z: Any, latent: bool | None = None, mode: st
             (when N == M the array is taken as observations and inferred by forcing, which for the identity
             observation reproduces it exactly).
         mode: "forced" or "free", see `infer_latent`.
+        with_maps: attach each region's J and c to its node (memory K * M^2 floats for K regions).
 
     Returns:
         networkx.DiGraph. Nodes are the labels 0 .. K-1 of the subregions used (most visited = 0) with
@@ -276,4 +278,4 @@ def symbolic_graph(model: Any, X_or_Z: Any, latent: bool | None = None, mode: st
         obs_dim = getattr(model, "obs_dim", None)
         latent = arr.shape[1] == pieces.latent_dim and arr.shape[1] != obs_dim
     Z = arr if latent else infer_latent(model, arr, mode=mode)
-    return transition_graph(subregions(pieces, Z), pieces)
+    return transition_graph(subregions(pieces, Z), pieces if with_maps else None)
