@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
+import scipy.spatial
 
 from ._base import Reconstructor
 from ._features import delay_vectors, monomial_indices, monomials
@@ -158,8 +159,6 @@ class EDMD(_DelayedKoopman):
         return lam, V
 
     def _fit(self, trajectories, dt, seed):
-        import scipy.spatial  # noqa: F401  (pdist for the RBF width)
-
         pairs = self._pairs(trajectories)
         HX_all = np.concatenate([p[0] for p in pairs])
         self._setup_dictionary(HX_all, seed)

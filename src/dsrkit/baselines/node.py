@@ -15,7 +15,6 @@ compiles much faster than `diffeqsolve` under vmap and grad); a non-finite or es
 from __future__ import annotations
 
 import equinox as eqx
-import numpy as np
 
 from ._base import Reconstructor, Standardised
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 
 from ._base import Reconstructor, Standardised
 
@@ -50,9 +49,7 @@ class _RecurrentBase(Standardised, Reconstructor):
         return self.warmup
 
     def _skeleton(self, attr, key=None):
-        import equinox as eqx
         import jax
-        import jax.numpy as jnp
 
         k1, k2 = jax.random.split(jax.random.key(0) if key is None else key)
         cell_cls = eqx.nn.LSTMCell if self._cell_name == "lstm" else eqx.nn.GRUCell
@@ -63,7 +60,6 @@ class _RecurrentBase(Standardised, Reconstructor):
 
     def _fit(self, trajectories, dt, seed):
         import jax
-        import jax.numpy as jnp
 
         from ._train import fit_windows
 
@@ -80,8 +76,6 @@ class _RecurrentBase(Standardised, Reconstructor):
             self.reason_ = reason
 
     def _predict(self, context, n_steps):
-        import jax.numpy as jnp
-
         z = jnp.asarray(self._to_z(context), jnp.float32)
         return self._from_z(_rollout(self.net_, z, n_steps))
 
