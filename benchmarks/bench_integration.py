@@ -13,6 +13,7 @@ Prints a markdown table.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -37,12 +38,14 @@ def scipy_run(x0, n, dt, tol):
 
 
 def median_time(fn, repeats):
-    times, out = [], None
+    """Median wall time and median process CPU time (the latter is robust to other load on the machine)."""
+    walls, cpus, out = [], [], None
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return (statistics.median(walls), statistics.median(cpus)), out
 
 
 def main():
@@ -69,7 +72,7 @@ def main():
     t_adapt, adaptive = median_time(lambda: s.trajectory(n, transient=0, x0=x0, method="adaptive"), 1)
 
     t_scipy, theirs = median_time(lambda: scipy_run(x0, n, dt, args.tol), args.scipy_runs)
-    t_scipy_many = t_scipy * args.n_traj
+    t_scipy_many = (t_scipy[0] * args.n_traj, t_scipy[1] * args.n_traj)
 
     horizon = int(round(5.0 / dt)) + 1
     ref = scipy_run(x0, horizon, dt, 1e-12)
@@ -77,30 +80,33 @@ def main():
     dev_adapt = np.abs(adaptive[:horizon] - ref).max()
     dev_scipy = np.abs(theirs[:horizon] - ref).max()
 
-    rows.append(("dsrkit fixed-step (Tsit5, h = dt/4), 1 trajectory", t_one, t_scipy / t_one, dev_ours))
-    rows.append((f"dsrkit fixed-step, {args.n_traj} trajectories (vmap)", t_many, t_scipy_many / t_many, dev_ours))
-    rows.append(("dsrkit adaptive (Diffrax Dopri8, PID 1e-11), 1 trajectory", t_adapt, t_scipy / t_adapt, dev_adapt))
-    rows.append((f"SciPy DOP853 rtol=atol={args.tol:g}, 1 trajectory (median of {args.scipy_runs})", t_scipy, 1.0,
-                 dev_scipy))
+    rows.append(("dsrkit fixed-step (Tsit5, h = dt/4), 1 trajectory", t_one, t_scipy, dev_ours))
+    rows.append((f"dsrkit fixed-step, {args.n_traj} trajectories (vmap)", t_many, t_scipy_many, dev_ours))
+    rows.append(("dsrkit adaptive (Diffrax Dopri8, PID 1e-11), 1 trajectory", t_adapt, t_scipy, dev_adapt))
+    rows.append((f"SciPy DOP853 rtol=atol={args.tol:g}, 1 trajectory (median of {args.scipy_runs})", t_scipy,
+                 t_scipy, dev_scipy))
     rows.append((f"SciPy DOP853, {args.n_traj} trajectories (extrapolated: {args.n_traj} x single)", t_scipy_many,
-                 1.0, dev_scipy))
+                 t_scipy_many, dev_scipy))
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Lorenz-63, {n} samples at dt = {dt} ({n * dt:g} time units); machine: {platform.machine()}, "
-          f"{platform.processor() or 'cpu'}; medians over {args.repeats} runs after compilation\n")
-    print("| integrator | wall time [s] | speed-up vs SciPy | max abs deviation from DOP853 rtol 1e-12 (5 time units) |")
-    print("|---|---|---|---|")
-    for name, t, ratio, dev in rows:
-        print(f"| {name} | {t:.4f} | {ratio:.1f}x | {dev:.1e} |")
+          f"{os.cpu_count()} CPUs, load average {load:.1f} at the end; medians over {args.repeats} runs after "
+          "compilation\n")
+    print("| integrator | wall time [s] | CPU time [s] | speed-up vs SciPy (wall / CPU) | max abs deviation from "
+          "DOP853 rtol 1e-12 (5 time units) |")
+    print("|---|---|---|---|---|")
+    for name, t, base, dev in rows:
+        print(f"| {name} | {t[0]:.4f} | {t[1]:.4f} | {base[0] / t[0]:.1f}x / {base[1] / t[1]:.1f}x | {dev:.1e} |")
 
     print("\nOther native systems (100 000 samples unless noted, 1 trajectory, after compilation):\n")
-    print("| system | samples | dt | wall time [s] |")
-    print("|---|---|---|---|")
+    print("| system | samples | dt | wall time [s] | CPU time [s] |")
+    print("|---|---|---|---|---|")
     for name, count in [("rossler", n), ("lorenz96", n), ("kuramoto_sivashinsky", 10_000), ("mackey_glass", 10_000),
                         ("henon", n)]:
         sys_ = systems.get(name)
         sys_.trajectory(count, transient=0)
         t, _ = median_time(lambda: sys_.trajectory(count, transient=0), 3)
-        print(f"| {name} (dim {sys_.dim}) | {count} | {sys_.dt} | {t:.3f} |")
+        print(f"| {name} (dim {sys_.dim}) | {count} | {sys_.dt} | {t[0]:.3f} | {t[1]:.3f} |")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ perturbation and the observation noise of ``trajectory(seed=s)`` come from ``np.
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import jax.numpy as jnp
@@ -42,10 +43,11 @@ class System:
 
     Attributes (read-only): ``name`` (str), ``kind`` ("flow" | "map" | "delay" | "pde"), ``dim`` (int, the
     dimension of a trajectory sample), ``dt`` (default sampling interval; 1 for maps), ``params`` (dict, a copy),
-    ``x0`` (default initial condition, (dim,) np.ndarray, a copy), ``variables`` (dim names), ``x0_spread`` (std of the seeded Gaussian
-    perturbation of x0), ``reference`` (dict of published invariants valid for the current parameters, e.g.
-    ``{"lyapunov_max": 0.906}``; empty when overrides move the parameters away from the referenced values),
-    ``reference_sources`` (dict: same keys -> citation of each value), ``citation`` (str), ``description`` (str).
+    ``x0`` (default initial condition, (dim,) np.ndarray, a copy), ``variables`` (dim names),
+    ``x0_spread`` (std of the seeded Gaussian perturbation of x0), ``reference`` (dict of invariants valid for
+    the current parameters, e.g. ``{"lyapunov_max": 0.906}``; empty when overrides move the parameters away from
+    the referenced values), ``reference_sources`` (dict: same keys -> citation of each value; values computed by
+    this package say so), ``citation`` (str), ``description`` (str).
     """
 
     kind: str = ""
@@ -53,7 +55,7 @@ class System:
     def __init__(self, *, name, params, dim, dt, x0, x0_spread, reference, reference_sources, citation,
                  description, factory, domain=None, variables=None):
         values = dict(
-            name=name, _params=dict(params), dim=int(dim), dt=float(dt),
+            name=name, _params=copy.deepcopy(dict(params)), dim=int(dim), dt=float(dt),
             _x0=np.asarray(x0, dtype=np.float64).copy(), x0_spread=float(x0_spread),
             _reference=dict(reference), _reference_sources=dict(reference_sources), citation=citation,
             description=description, _factory=factory, _domain=domain,
@@ -77,7 +79,7 @@ class System:
 
     @property
     def params(self) -> dict:
-        return dict(self._params)
+        return copy.deepcopy(self._params)
 
     @property
     def variables(self) -> list[str]:
@@ -90,7 +92,7 @@ class System:
 
     @property
     def reference(self) -> dict:
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in self._reference.items()}
+        return copy.deepcopy(self._reference)
 
     @property
     def reference_sources(self) -> dict:
@@ -185,8 +187,9 @@ class System:
         fraction of each dimension's std over the returned samples; standardize: z-score each dimension (after
         noise; a constant dimension is only centred); x0: explicit initial condition (dim,), not perturbed;
         process_noise: sigma of additive isotropic dynamical noise dX = f dt + sigma dW (flows only; Tsit5 drift
-        step plus sigma * dW per substep, strong order 1, increments from ``jax.random.key(seed)``); progress: show a rich
-        progress bar while integrating (the series is integrated in compiled chunks of 8192 samples);
+        step plus sigma * dW per substep, strong order 1, increments from ``jax.random.key(seed)``);
+        progress: show a rich progress bar while integrating (the series is integrated in compiled chunks of
+        up to 8192 samples);
         method: "fixed" (default: fixed-step Tsit5 with ``max_step``-bounded substeps, see ``_integrate``) or
         "adaptive" (flows only: Diffrax Dopri8 with a PID controller at rtol = atol = 1e-11; slower).
         Raises ValueError/TypeError for invalid arguments and FloatingPointError if the solution blows up.

@@ -3,13 +3,14 @@
 The flow integrator is a ``jax.lax.scan`` over output intervals; each interval of length ``dt`` is covered by
 ``substeps`` steps of Tsitouras' 5(4) Runge–Kutta pair (5th-order solution, Diffrax's ``Tsit5`` tableau;
 Tsitouras 2011, Comput. Math. Appl. 62:770). The number of substeps is ``ceil(dt / max_step)`` with ``max_step``
-chosen per system in ``metadata.json`` so that the trajectory agrees with SciPy's DOP853 at rtol = atol = 1e-12
-to about 1e-8 over several Lyapunov times (Lorenz-63: max deviation 2e-9 over 5 time units). Why not
-``diffrax.diffeqsolve`` with an adaptive controller: on CPU its per-step bookkeeping (error estimate, dense output,
-controller) costs about 0.4 s per 100 000 saved Lorenz-63 points; the fused fixed-step loop costs about 0.03 s at
-the same accuracy. The adaptive Diffrax solve stays available as ``method="adaptive"`` (Dormand–Prince 8(7),
-PID controller, rtol = atol = 1e-11). Process noise uses the same Runge–Kutta step plus Brownian increments in the same chunked scan
-(a Diffrax ``VirtualBrownianTree`` solve of 300 Lorenz-63 samples took about a minute here, compile included).
+chosen per system in ``metadata.json`` and checked against SciPy's DOP853 at rtol = atol = 1e-12 in the tests.
+Lorenz-63 over 5 time units: max deviation 2e-9 from x0 = (1, 1, 1) and 1e-7 from a point on the attractor,
+where DOP853 at rtol = atol = 1e-10 deviates by 8e-9 and 6e-7. Why not ``diffrax.diffeqsolve`` with an adaptive
+controller: on CPU its per-step bookkeeping (error estimate, dense output, controller) makes it about 10x slower
+than this fused fixed-step loop (benchmarks/results/systems.md). The adaptive Diffrax solve stays available as
+``method="adaptive"`` (Dormand–Prince 8(7), PID controller, rtol = atol = 1e-11; compiled per series length).
+Process noise uses the same Runge–Kutta step plus Brownian increments in the same chunked scan (a Diffrax
+``VirtualBrownianTree`` solve of 300 Lorenz-63 samples took about a minute here, compile included).
 
 Every compiled function is cached on (right-hand side, substeps, chunk length, batched); parameters, step size and
 states are traced arguments, so repeated calls with the same shapes never recompile.
@@ -139,7 +140,10 @@ def sde_chunk(rhs, substeps: int, length: int, batched: bool):
 
 
 def chunk_length(n: int) -> int:
-    """Chunk size for a series of n samples: a power of two, at most CHUNK (bounds the number of compilations)."""
+    """Length of the next compiled chunk when n samples remain: the smallest power of two >= n, at most CHUNK.
+
+    Powers of two bound the number of compilations per system (at most 14); at most the last chunk is padded.
+    """
     return min(CHUNK, 1 << max(0, (n - 1).bit_length()))
 
 
@@ -150,8 +154,6 @@ def run_chunked(advance, state, n: int, *, batched: bool = False, progress: bool
     ``ys`` is (length, ...), or (B, length, ...) when ``batched``. Returns the first n samples as a NumPy array
     (n, ...) or (B, n, ...). With ``progress`` a rich progress bar counts the samples.
     """
-    length = chunk_length(n)
-    n_chunks = -(-n // length)
     pieces = []
     bar = None
     if progress:
@@ -163,7 +165,8 @@ def run_chunked(advance, state, n: int, *, batched: bool = False, progress: bool
         task = bar.add_task(description, total=n)
     try:
         done = 0
-        for _ in range(n_chunks):
+        while done < n:
+            length = chunk_length(n - done)
             state, ys = advance(state, length)
             pieces.append(np.asarray(ys))
             done += length

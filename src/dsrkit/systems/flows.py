@@ -105,7 +105,8 @@ def sprott_b_jac(x, p):
 
 
 def sprott_jerk(x, p):
-    """Sprott (1997) simplest dissipative chaotic flow, the jerk x''' = −A x'' + (x')² − x as a first-order system."""
+    """Sprott (1997) simplest dissipative chaotic flow, the jerk x''' = −A x'' + (x')² − x, as a first-order
+    system in (x, x', x'')."""
     return jnp.stack([x[1], x[2], -p["A"] * x[2] + x[1] ** 2 - x[0]])
 
 

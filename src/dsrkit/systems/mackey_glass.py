@@ -7,9 +7,9 @@ Bellen & Zennaro 2003, "Numerical methods for delay differential equations", ch.
 
 Observation: the embedding (x(t), x(t − lag), ..., x(t − (d−1) lag)) with d = ``embedding_dim`` (default 4) and
 lag = ``embedding_lag`` (default 6 time units, the classic choice for τ = 17 of Lapedes & Farber 1987 and
-Casdagli 1989; lag must be a multiple of dt). The initial condition x0 (d,) is read the same way: the history
-x(−k·lag) = x0[k], linear in between and constant x0[d−1] before −(d−1)·lag. The default x0 = 1.2 everywhere is
-the constant history of Mackey & Glass (1977).
+Casdagli 1989; lag must be a multiple of dt). The initial condition x0 (d,) is read the same way: the
+history x(−k·lag) = x0[k], linear in between and constant x0[d−1] before −(d−1)·lag. The default
+x0 = 1.2 everywhere is the constant history of Mackey & Glass (1977).
 """
 
 from __future__ import annotations
