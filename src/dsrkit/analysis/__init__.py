@@ -4,6 +4,10 @@ Public functions: `subregions`, `symbolic_graph`, `entropy_rate`, `frequent_word
 `fixed_points`, `cycles`, `attractor_summary`, `analyze`. Algorithms work on a `PiecewiseAffine` (batched
 callables code / affine / step), built from any model with `region_code` / `region_affine` or by hand with
 `plrnn_pieces`, `alrnn_pieces`, `shplrnn_pieces`.
+
+Modules: `pieces` (the batched affine description), `scyfi` (fixed points and cycles: exhaustive search and
+SCYFI, Eisenmann et al. 2023), `symbolic` (symbolic sequences and graphs), `summary` (`attractor_summary`,
+`analyze`). Figures of the results are in `dsrkit.report.interpretation`.
 """
 
 from .scyfi import SCYFI_DEFAULTS, Cycle, classify_eigenvalues, cycles, fixed_points
