@@ -175,8 +175,8 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     _progress_note(progress, "analysing the model and writing the report")
     from .report.reconstruction import write_report
 
-    analysis, report = write_report(run_dir, model, train_ds=train_ds, test_std=test_std, scaler=scaler,
-                                    metrics=metrics, protocol=protocol, fit=fit, source=info, name=name)
+    analysis, report = write_report(run_dir, model, test_std=test_std, metrics=metrics, protocol=protocol, fit=fit,
+                                    source=info, name=name)
     return Reconstruction(name, run_dir, fit, metrics, analysis, report, time.perf_counter() - t0)
 
 
@@ -209,7 +209,7 @@ def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
     runs.write_json(run_dir / runs.METRICS, metrics)
     fit = _RecordedFit(cfg.get("status", "unknown"), cfg.get("best_epoch"), float(cfg.get("train_seconds", 0.0)))
     name = source.get("system") or run_dir.name
-    _, path = write_report(run_dir, model, train_ds=None, test_std=test_std, scaler=scaler, metrics=metrics,
+    _, path = write_report(run_dir, model, test_std=test_std, metrics=metrics,
                            protocol=protocol, fit=fit, source=source, name=name)
     return path
 

@@ -26,8 +26,7 @@ def free_run(model, test: np.ndarray, protocol) -> np.ndarray:
     return generate(model, test[0], n_total, dtype=np.float64)[n_drop:n_drop + t]
 
 
-def write_report(run_dir, model, *, train_ds, test_std, scaler, metrics: dict, protocol, fit, source: dict,
-                 name: str):
+def write_report(run_dir, model, *, test_std, metrics: dict, protocol, fit, source: dict, name: str):
     """Figures, analysis.json and report.html of a trained model. Returns (analysis dict, report path).
 
     test_std: standardised test Dataset; figures are drawn in standardised units (the model's coordinates).
