@@ -92,7 +92,7 @@ def test_reference_values_follow_parameters():
     assert s.reference["kaplan_yorke_dimension"] == pytest.approx(2.06, abs=1e-2)
     assert "Sprott" in s.reference_sources["lyapunov_max"]
     assert systems.get("lorenz63", rho=35.0).reference == {}  # values are only valid at the cited parameters
-    assert systems.get("lorenz96").reference_sources["lyapunov_max"].startswith("computed with dsrkit")
+    assert systems.get("lorenz96").reference_sources["lyapunov_max"].startswith("computed (dsrkit")
     assert systems.get("lorenz96", n=40).reference["lyapunov_max"] == pytest.approx(1.65)
     assert systems.get("lorenz96", n=12).reference == {}
     assert systems.get("logistic").reference["lyapunov_max"] == pytest.approx(np.log(2))
@@ -215,7 +215,8 @@ def test_mackey_glass_embedding_and_step_convergence():
     fine = systems.get("mackey_glass")
     object.__setattr__(fine, "max_step", 0.0125)
     Y = fine.trajectory(150, transient=0, seed=0)
-    assert np.abs(s.trajectory(600, transient=0, seed=0)[:150] - Y).max() < 1e-6  # RK4 h = 0.05 vs 0.0125
+    # RK4 at h = 0.1 vs h = 0.0125, 4th order (one-sided derivatives where the history has kinks)
+    assert np.abs(s.trajectory(600, transient=0, seed=0)[:150] - Y).max() < 1e-8
     with pytest.raises(ValueError, match="multiple of dt"):
         s.trajectory(10, dt=0.7)
 

@@ -98,19 +98,19 @@ class MackeyGlassSystem(System):
         raise NotImplementedError("the Mackey–Glass state is a history function (infinite-dimensional); "
                                   "use rhs_delay for the local partial derivatives")
 
-    def _history(self, x0, times):
-        """History φ(t) (and φ') at times <= 0 from the embedding vector x0 (d,) (see module docstring)."""
+    def _history(self, x0, times, side="right"):
+        """History φ(t) and its one-sided derivative (``side`` "left" or "right") at times <= 0 from the embedding
+        vector x0 (d,) (see module docstring)."""
         lag = self._params["embedding_lag"]
         knots = -lag * np.arange(len(x0))[::-1]
         values = np.asarray(x0)[::-1]
         phi = np.interp(times, knots, values)
-        slope = np.diff(values) / lag if len(x0) > 1 else np.zeros(0)
-        seg = np.clip(np.searchsorted(knots, times, side="right") - 1, 0, max(len(slope) - 1, 0))
-        dphi = np.where(times < knots[0], 0.0, slope[seg] if len(slope) else 0.0)
-        return phi, dphi
-
-    def _history_left_slope_at_zero(self, x0):
-        return (x0[0] - x0[1]) / self._params["embedding_lag"] if len(x0) > 1 else 0.0
+        if len(x0) == 1:
+            return phi, np.zeros_like(phi)
+        slope = np.diff(values) / lag
+        seg = np.clip(np.searchsorted(knots, times, side=side) - 1, 0, len(slope) - 1)
+        before = times <= knots[0] if side == "left" else times < knots[0]
+        return phi, np.where(before, 0.0, slope[seg])
 
     def _simulate(self, x0, n_samples, dt, *, batched, progress, process_noise, seeds, method):
         d, lag = self._params["embedding_dim"], self._params["embedding_lag"]
@@ -126,11 +126,11 @@ class MackeyGlassSystem(System):
         steps = np.arange(-(size - 1), 1)
         states = []
         for row in rows:
-            phi, dphi = self._history(row, h * steps)
-            dphi[-1] = self._history_left_slope_at_zero(row)
-            xbuf, fbuf = np.zeros(size), np.zeros(size)
-            xbuf[steps % size], fbuf[steps % size] = phi, dphi
-            states.append((xbuf, fbuf.copy(), fbuf, np.int64(0), np.float64(row[0])))
+            phi, right = self._history(row, h * steps, "right")
+            left = self._history(row, h * steps, "left")[1]
+            xbuf, fright, fleft = np.zeros(size), np.zeros(size), np.zeros(size)
+            xbuf[steps % size], fright[steps % size], fleft[steps % size] = phi, right, left
+            states.append((xbuf, fright, fleft, np.int64(0), np.float64(row[0])))
         state = jax.tree.map(lambda *a: jnp.asarray(np.stack(a)), *states)
         if not batched:
             state = jax.tree.map(lambda a: a[0], state)
