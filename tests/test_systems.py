@@ -123,6 +123,19 @@ def test_jacobian_matches_central_differences(name):
         np.testing.assert_allclose(jac, fd, rtol=1e-6, atol=1e-6 * max(1.0, np.abs(fd).max()))
 
 
+@pytest.mark.parametrize("name", ["lorenz63", "kuramoto_sivashinsky", "henon"])
+def test_flow_map_is_one_sample_of_trajectory_and_differentiable(name):
+    """flow_map(x) is the next trajectory sample; jax.jacfwd of it matches central differences (tangent map)."""
+    s = systems.get(name)
+    X = _sample(name)
+    np.testing.assert_allclose(np.asarray(s.flow_map(X[10])), X[11], rtol=1e-12, atol=1e-12)
+    jac = np.asarray(jax.jacfwd(s.flow_map)(X[10]))
+    eps = 1e-6
+    fd = np.stack([(np.asarray(s.flow_map(X[10] + e)) - np.asarray(s.flow_map(X[10] - e))) / (2 * eps)
+                   for e in eps * np.eye(s.dim)[:4]], axis=1)
+    np.testing.assert_allclose(jac[:, :4], fd, rtol=1e-5, atol=1e-6 * np.abs(jac).max())
+
+
 def test_mackey_glass_has_no_finite_jacobian_but_exposes_delay_rhs():
     s = systems.get("mackey_glass")
     with pytest.raises(NotImplementedError):

@@ -115,6 +115,13 @@ class System:
         """Jacobian (dim, dim) of the vector field (flows, PDE) or of the map (maps) at x (dim,)."""
         raise NotImplementedError(f"{self.name} ({self.kind}) has no finite-dimensional Jacobian")
 
+    def flow_map(self, x, dt=None):
+        """The state one sampling interval later, x(t + dt) from x(t), (dim,) -> (dim,), computed with the same
+        integrator as ``trajectory`` (maps: one iteration). JAX-traceable for native systems, so
+        ``jax.jacfwd(s.flow_map)(x)`` is the tangent map over one sample (e.g. for Lyapunov spectra of stiff
+        systems such as the Kuramoto–Sivashinsky PDE, where explicit RK4 on ``rhs`` would need tiny steps)."""
+        raise NotImplementedError(f"{self.name} ({self.kind}) has no finite-dimensional flow map")
+
     def _simulate(self, x0, n_samples, dt, *, batched, progress, process_noise, seeds, method):
         """Series of n_samples states starting with (the observation of) x0: (n, dim) or (B, n, dim)."""
         raise NotImplementedError

@@ -69,6 +69,18 @@ def flow_chunk(rhs, substeps: int, length: int, batched: bool):
 
 
 @functools.lru_cache(maxsize=None)
+def flow_map(rhs, substeps: int):
+    """Compiled ``(params, x, dt) -> x(dt)``: one sampling interval of the fixed-step integrator; traceable by
+    ``jax.jvp``/``jax.jacfwd``/``jax.vmap`` (its Jacobian is the tangent map of one sample)."""
+
+    def run(params, x, dt):
+        h = dt / substeps
+        return jax.lax.fori_loop(0, substeps, lambda i, z: rk_step(rhs, z, params, h), x)
+
+    return jax.jit(run)
+
+
+@functools.lru_cache(maxsize=None)
 def map_chunk(step, length: int, batched: bool):
     """Compiled ``(params, x) -> (x_end, xs)`` iterating x_{k+1} = step(x_k, params) ``length`` times."""
 

@@ -42,6 +42,11 @@ class FlowSystem(System):
     def rhs(self, x):
         return compiled(self._rhs_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
 
+    def flow_map(self, x, dt=None):
+        dt = self._check_dt(dt)
+        run = _integrate.flow_map(self._rhs_fn, _integrate.substeps_for(dt, self.max_step))
+        return run(self._jparams, jnp.asarray(x, dtype=jnp.float64), jnp.asarray(dt, dtype=jnp.float64))
+
     def jacobian(self, x):
         return compiled(self._jac_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
 
@@ -88,6 +93,10 @@ class MapSystem(System):
 
     def step(self, x):
         return compiled(self._step_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+
+    def flow_map(self, x, dt=None):
+        self._check_dt(dt)
+        return self.step(x)
 
     def jacobian(self, x):
         return compiled(self._jac_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)

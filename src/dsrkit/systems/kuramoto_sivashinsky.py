@@ -69,6 +69,17 @@ def _chunk(n: int, substeps: int, length: int, batched: bool):
     return jax.jit(run)
 
 
+@functools.lru_cache(maxsize=None)
+def _advance(n: int, substeps: int):
+    """Compiled ``(coeffs, u) -> u(t + dt)`` on the grid (traceable: its Jacobian is the one-sample tangent map)."""
+    chunk = _chunk(n, substeps, 1, False)
+
+    def run(coeffs, u):
+        return chunk(coeffs, jnp.fft.rfft(u))[1][0]
+
+    return jax.jit(run)
+
+
 class KuramotoSivashinskySystem(System):
     """Kuramoto–Sivashinsky on [0, L) with N = ``n`` grid points; kind "pde", dim = n, output on the grid."""
 
@@ -88,6 +99,13 @@ class KuramotoSivashinskySystem(System):
 
     def jacobian(self, x):
         return _ks_jac_jit(jnp.asarray(x, jnp.float64), jnp.asarray(self._params["L"], jnp.float64))
+
+    def flow_map(self, x, dt=None):
+        dt = self._check_dt(dt)
+        n = self._params["n"]
+        substeps = _integrate.substeps_for(dt, self.max_step)
+        coeffs = etdrk4_coefficients(self._params["L"], n, dt / substeps)
+        return _advance(n, substeps)(coeffs, jnp.asarray(x, jnp.float64))
 
     def _perturbed_x0(self, rng):
         noise = self.x0_spread * rng.standard_normal(self._x0.shape)
