@@ -6,6 +6,8 @@
     s.trajectory(n_steps, dt=None, transient=1000, seed=0, noise=0.0, standardize=False, x0=None,
                  process_noise=0.0, progress=False) -> np.ndarray (n_steps, s.dim)
     s.trajectories(n_traj, n_steps, ...) -> np.ndarray (n_traj, n_steps, s.dim)
+    s.rhs(x) (flows, PDE) / s.step(x) (maps) / s.jacobian(x) / s.flow_map(x, dt=None)   (JAX, (dim,) arrays)
+    s.name, s.kind, s.dim, s.dt, s.params, s.x0, s.variables, s.reference, s.reference_sources, s.citation
 
 Parameters, default initial conditions and sampling steps, reference invariants with their sources, and
 citations live in ``metadata.json``.
