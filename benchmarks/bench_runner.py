@@ -25,6 +25,29 @@ from pathlib import Path
 from dsrkit.bench import ResultsStore, load_suite, run_suite
 
 
+def _spin(_=None) -> float:
+    """A fixed CPU-bound job (NumPy, one thread); returns its wall time."""
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((200, 200))
+    t0 = time.perf_counter()
+    for _ in range(400):
+        a = np.tanh(a @ a / 200)
+    return time.perf_counter() - t0
+
+
+def available_parallelism(n: int = 2) -> float:
+    """How many cores this process tree gets right now: n x t(one job alone) / t(n jobs at once), in spawned
+    processes. About n on an idle machine; about 1 when other load (or one scheduling group) caps our share."""
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(n) as pool:
+        pool.map(_spin, range(n))  # warm-up: interpreter start and imports
+        alone = pool.apply(_spin)
+        together = max(pool.map(_spin, range(n)))
+    return n * alone / together
+
+
 def measure(suite_path: str, fast: bool, workers: int, store: Path) -> dict:
     suite = load_suite(suite_path, fast=fast)
     t0 = time.perf_counter()
@@ -44,6 +67,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args()
     fast = not args.full
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    par = available_parallelism(max(args.workers))
+    print(f"available parallelism for {max(args.workers)} processes: {par:.2f} (load average {os.getloadavg()[0]:.1f})",
+          flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for w in args.workers:
@@ -55,7 +83,7 @@ def main() -> None:
             rows.append((w, ms))
     base = statistics.median(m["wall"] for m in rows[0][1])
     print(f"\nsuite {Path(args.suite).name} ({'fast' if fast else 'full'} settings), {rows[0][1][0]['runs']} runs, "
-          f"median of {args.repeats} repeat(s)\n")
+          f"median of {args.repeats} repeat(s); available parallelism {par:.2f} of {max(args.workers)}\n")
     print("| workers | wall time (s) | speed-up vs 1st row | summed run time (s) | ok / diverged / failed |")
     print("|---|---|---|---|---|")
     for w, ms in rows:
