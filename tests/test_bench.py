@@ -302,6 +302,22 @@ def test_timeout_and_worker_crash_are_failures_not_stalls(tmp_path, executor):
     assert rows["linear"]["status"] == "ok"
 
 
+def test_local_executor_steers_methods_to_workers_that_ran_them():
+    """A fresh worker takes a method no worker has started on; a free worker takes a method it ran before."""
+    class W:
+        def __init__(self, seen):
+            self.history = set(seen)
+
+    ex = LocalExecutor(2)
+    ex._busy = [W({"alrnn"})]
+    assert ex.preferred(["alrnn", "alrnn", "esn"]) == 2  # room for a fresh worker: not alrnn again
+    ex._idle, ex._busy = [W({"esn"})], [W({"alrnn"})]
+    assert ex.preferred(["alrnn", "nvar", "esn"]) == 2  # the idle worker has esn compiled
+    ex._idle = [W({"sindy"})]
+    assert ex.preferred(["alrnn", "nvar"]) == 1 and ex.preferred(["alrnn"]) == 0
+    ex._idle, ex._busy = [], []
+
+
 RUNNER = """
 import sys
 sys.path.insert(0, {tests!r})

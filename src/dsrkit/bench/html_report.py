@@ -50,7 +50,7 @@ def _distribution_figure(task, methods, runs_by_method, metrics):
     return fig
 
 
-def _attractor_figure(task, best: list[tuple[str, dict, dict]]):
+def _attractor_figure(task, best: list[tuple[str, dict, dict]], key_metric: str | None):
     n = len(best)
     cols = min(n, 4)
     nrows = math.ceil(n / cols)
@@ -70,8 +70,8 @@ def _attractor_figure(task, best: list[tuple[str, dict, dict]]):
             x_g, y_g = (gen[:, 0], gen[:, j]) if dim > 1 else (gen[:-1, 0], gen[1:, 0])
             ax.plot(x_t, y_t, color="0.6", lw=0.3)
             ax.plot(x_g, y_g, color="tab:red", lw=0.3)
-        first = next(iter(row["metrics"].items()), None)
-        ax.set_title(f"{label} (seed {row['seed']})" + (f"\n{first[0]} = {first[1]:.3g}" if first and first[1] is not None else ""),
+        value = row["metrics"].get(key_metric) if key_metric else None
+        ax.set_title(f"{label} (seed {row['seed']})" + (f"\n{key_metric} = {value:.3g}" if value is not None else ""),
                      fontsize=8)
         ax.tick_params(labelsize=6)
     fig.suptitle(f"{task.name}: test trajectory (grey) and the best run's free run (red), first 3 variables",
@@ -139,7 +139,7 @@ def report(suite, out_html=None, *, store=None, fast: bool | None = None,
                         best.append((label, r, arr))
                         break
             if best:
-                rep.figure(_attractor_figure(task, best),
+                rep.figure(_attractor_figure(task, best, key_metric),
                            f"Best run of each method by {key_metric}; kept trajectories only.")
 
         bad = [
