@@ -244,7 +244,9 @@ class LocalExecutor:
 class InlineExecutor:
     """Runs each run in the calling process, one at a time: for debugging and for exercising the store.
 
-    It cannot stop a stuck run, so time limits are not enforced; use "local" or "ray" for real suites."""
+    It cannot stop a stuck run, so time limits are not enforced, and the runner cannot refresh its claims' heartbeat
+    during a run: a run longer than the store's lease may be retaken by another runner (duplicated work, never a
+    duplicated row). Use "local" or "ray" for real suites."""
 
     capacity = 1
 
