@@ -48,6 +48,7 @@ class _PLRNNAdapter(Reconstructor):
             model, Dataset(trajectories, dt=dt), scheme=STF(self.interval), epochs=self.epochs,
             seq_len=self.sequence_length, batch_size=self.batch_size, batches_per_epoch=self.batches_per_epoch,
             lr=(self.lr_start, self.lr_end), noise=self.noise, seed=seed, progress=False, eval_every=self.eval_every,
+            grad_clip=self.grad_clip,
         )
         self.model_ = result.model
         self.best_epoch_ = int(result.best_epoch)
@@ -66,6 +67,7 @@ _TRAIN_DOC = """
         lr_start, lr_end: exponential learning-rate decay per epoch (default 1e-3 -> 1e-5).
         noise: Gaussian input noise std in data units (default 0.05).
         eval_every: D_stsp model selection every this many epochs (default None: train's default; 0: off).
+        grad_clip: global-norm gradient clipping threshold (default None: off).
     Learned: `model_` (the Equinox model, float32), `best_epoch_`."""
 
 
@@ -74,7 +76,8 @@ class ALRNNBaseline(_PLRNNAdapter):
 
     def __init__(self, latent_dim: int = 20, relu_units: int = 2, interval: int = 16, sequence_length: int = 200,
                  batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3,
-                 lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None):
+                 lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None,
+                 grad_clip: float | None = None):
         self.latent_dim = latent_dim
         self.relu_units = relu_units
         self.interval = interval
@@ -86,6 +89,7 @@ class ALRNNBaseline(_PLRNNAdapter):
         self.lr_end = lr_end
         self.noise = noise
         self.eval_every = eval_every
+        self.grad_clip = grad_clip
 
     def _build(self, key):
         from ..models import ALRNN
@@ -105,7 +109,8 @@ class PLRNNBaseline(_PLRNNAdapter):
 
     def __init__(self, latent_dim: int = 20, interval: int = 16, sequence_length: int = 200, batch_size: int = 16,
                  batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3, lr_end: float = 1e-5,
-                 noise: float = 0.05, eval_every: int | None = None):
+                 noise: float = 0.05, eval_every: int | None = None,
+                 grad_clip: float | None = None):
         self.latent_dim = latent_dim
         self.interval = interval
         self.sequence_length = sequence_length
@@ -116,6 +121,7 @@ class PLRNNBaseline(_PLRNNAdapter):
         self.lr_end = lr_end
         self.noise = noise
         self.eval_every = eval_every
+        self.grad_clip = grad_clip
 
     def _build(self, key):
         from ..models import PLRNN
@@ -134,7 +140,8 @@ class ShallowPLRNNBaseline(_PLRNNAdapter):
 
     def __init__(self, latent_dim: int = 3, hidden_dim: int = 50, clipped: bool = False, interval: int = 16,
                  sequence_length: int = 200, batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300,
-                 lr_start: float = 1e-3, lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None):
+                 lr_start: float = 1e-3, lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None,
+                 grad_clip: float | None = None):
         self.latent_dim = latent_dim
         self.hidden_dim = hidden_dim
         self.clipped = clipped
@@ -147,6 +154,7 @@ class ShallowPLRNNBaseline(_PLRNNAdapter):
         self.lr_end = lr_end
         self.noise = noise
         self.eval_every = eval_every
+        self.grad_clip = grad_clip
 
     def _build(self, key):
         from ..models import ShallowPLRNN
