@@ -127,6 +127,15 @@ def table(rows) -> str:
                 f"{fmt(r.get('pe20'), '.3g')} | {fmt(r.get('vpt'), '.2f')} | {fmt(r.get('train_s'), '.1f')} | "
                 f"{r['status']} |"
             )
+    out += ["\n**Settings** (everything else at the method's defaults; seed 0)\n"]
+    seen = {}
+    for r in rows:
+        seen.setdefault(r["method"], {})[r["system"]] = r.get("params", {})
+    for method, per_system in seen.items():
+        variants = {json.dumps(p, sort_keys=True) for p in per_system.values()}
+        for v in sorted(variants):
+            systems = ", ".join(k for k, p in per_system.items() if json.dumps(p, sort_keys=True) == v)
+            out.append(f"- {method} ({systems}): `{v}`")
     return "\n".join(out)
 
 

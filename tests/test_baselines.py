@@ -318,3 +318,11 @@ def test_esn_continues_a_sine_wave():
     X = np.stack([np.sin(0.1 * t), np.cos(0.1 * t)], axis=1)
     m = baselines.get("esn", units=24, warmup=10, ridge=1e-8).fit(X[:1000])
     np.testing.assert_allclose(m.forecast(X[900:1000], 200), X[1000:1200], atol=0.02)
+
+
+def test_missing_optional_dependency_names_the_install_hint(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pysindy", None)  # makes `import pysindy` raise ImportError
+    with pytest.raises(ImportError, match=r"pip install 'dsrkit\[baselines\]'"):
+        baselines.get("sindy").fit(TRAIN)

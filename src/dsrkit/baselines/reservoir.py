@@ -2,7 +2,9 @@
 
 Both work on internally z-scored data, learn a linear read-out by ridge regression (float64 normal equations,
 `ridge` is added to the diagonal of FᵀF, i.e. it is absolute, as in reservoirpy and Gauthier et al.), predict the
-increment x_{t+1} − x_t, and free-run in closed loop inside a jit-compiled `lax.scan`.
+increment x_{t+1} − x_t, and free-run in closed loop inside a jit-compiled `lax.scan`. reservoirpy is not needed:
+the whole reservoir run and the closed loop are single compiled scans here, and the seeded construction makes fits
+reproducible without global random state.
 """
 
 from __future__ import annotations
