@@ -11,7 +11,8 @@ everything learned by `fit` ends in an underscore. Shapes are time first: a traj
 - `status_` is "ok", "diverged" (the last free run left the finite region around the training data: non-finite or
   farther than `divergence_factor` half-ranges from the centre of the training data in some variable; the rows
   from that point on are NaN) or "failed" (fitting did not produce a usable model; generation then returns NaN).
-  `reason_` says why. Divergence is a result, never an exception.
+  `reason_` says why (with status "ok" it may carry a note from fitting, e.g. an early stop). The status describes
+  the last `fit`/`generate`/`forecast` call. Divergence is a result, never an exception.
 - `get_params()` / `set_params(**params)`; `save(path)` / `Reconstructor.load(path)` (a single `.npz` file with a
   JSON header: no pickle).
 """
