@@ -116,3 +116,25 @@ def test_report_rewrites_from_a_data_file(trained_run):
 def test_bench_needs_a_suite_after_results():
     code, out = invoke("bench", "results")
     assert code == 2 and "needs the suite" in out
+
+
+def test_train_with_two_seeds_keeps_the_better_member(trained_run):
+    code, out = invoke("train", trained_run / "train.npz", "--latent", 8, "--epochs", 2, "--seq-len", 30,
+                       "--seeds", 2, "--out", trained_run / "run2")
+    assert code == 0, out
+    cfg = json.loads((trained_run / "run2" / "config.json").read_text())
+    metrics = json.loads((trained_run / "run2" / "metrics.json").read_text())
+    assert cfg["seeds"] == 2 and cfg["member"] in (0, 1)
+    assert set(metrics["training_data"]) >= {"d_stsp", "d_h"}
+    import dsrkit
+
+    assert dsrkit.load(trained_run / "run2").latent_dim == 8
+
+
+def test_default_run_directory_never_replaces_an_earlier_run(tmp_path):
+    from dsrkit.pipeline import default_run_dir
+
+    assert default_run_dir("lorenz63", tmp_path) == tmp_path / "lorenz63"
+    (tmp_path / "lorenz63").mkdir()
+    (tmp_path / "lorenz63" / "report.html").write_text("kept")
+    assert default_run_dir("lorenz63", tmp_path) == tmp_path / "lorenz63-2"

@@ -140,7 +140,7 @@ def train(
         ds = Dataset.load(data, dt=dt)
         ds.require_length(seq_len + 1, f"training with windows of {seq_len} + 1 steps")
         config["train"]["eval_steps"] = min(config["train"]["eval_steps"], min(ds.lengths))
-        fit, _, run_dir, _ = train_run(ds, config, out, seed=seed, seeds=seeds, force=force,
+        fit, _, run_dir = train_run(ds, config, out, seed=seed, seeds=seeds, force=force,
                                        source={"kind": "file", "path": str(data.resolve())})
     except (ValueError, TypeError, FileExistsError, FileNotFoundError) as exc:
         _fail(str(exc))
@@ -215,7 +215,7 @@ def analyze(
 def reconstruct(
     source: str = typer.Argument(..., help="System name (see `dsr systems`) or data file."),
     dt: Optional[float] = typer.Option(None, help="Sampling step (data files without a stored dt need it)."),
-    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/<name>)."),
+    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/<name>, or runs/<name>-2, ... if taken)."),
     epochs: Optional[int] = typer.Option(None, help="Override the default number of epochs."),
     seeds: int = typer.Option(1, help="Models trained at once; the best by training D_stsp is kept."),
     seed: int = typer.Option(0),

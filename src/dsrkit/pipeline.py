@@ -99,38 +99,67 @@ def train_run(data: Dataset, config: dict, out, *, seed: int = 0, seeds: int = 1
     """Standardise `data`, train the configured model and write a run directory (config, model, history).
 
     config: as `dsrkit.training.default_config` returns (model, model_args, scheme, scheme_args, train).
-    Returns (TrainResult, Standardizer, run_dir). With seeds > 1 the best seed by final D_stsp is saved.
+    Returns (fit, Standardizer, run_dir); with seeds > 1, fit is the `SelectedFit` of the best member.
     """
     from .io import save
-    from .training import build_model, build_scheme, train, unstack
     from .report.figures import learning_curves
+    from .training import build_model, build_scheme, train
 
     run_dir = runs.prepare_run_dir(out, force=force)
     std_data, scaler = data.standardize()
     model = build_model(config, data.dim, key=jax.random.key(seed))
     fit = train(model, std_data, scheme=build_scheme(config), seed=seed, seeds=seeds, progress=progress,
                 **config["train"])
-    best = fit.model
-    if seeds > 1:
-        best = unstack(fit.model, _best_seed(fit))
-    save(best, run_dir / runs.MODEL)
+    fit = select_member(fit) if seeds > 1 else fit
+    save(fit.model, run_dir / runs.MODEL)
     runs.write_json(run_dir / runs.CONFIG, {
-        "config": config, "seed": seed, "seeds": seeds, "source": source or {}, "dt": data.dt, "names": data.names,
-        "standardizer": scaler.to_dict(), "status": fit.status, "best_epoch": fit.best_epoch,
-        "train_seconds": fit.seconds,
+        "config": config, "seed": seed, "seeds": seeds, "member": getattr(fit, "member", 0), "source": source or {},
+        "dt": data.dt, "names": data.names, "standardizer": scaler.to_dict(), "status": fit.status,
+        "best_epoch": fit.best_epoch, "train_seconds": fit.seconds,
     })
+    runs.write_json(run_dir / runs.METRICS, {"training_data": fit.best_metrics, "status": fit.status,
+                                             "note": "D_stsp and D_H of the selected checkpoint's free run against "
+                                                     "the (standardised) training data"})
     runs.write_history(run_dir / runs.HISTORY, fit.history)
     hist = runs.read_history(run_dir / runs.HISTORY)
     if hist:
         learning_curves(hist).savefig(run_dir / "figures" / "learning_curves.png", dpi=110, bbox_inches="tight")
-    return fit, scaler, run_dir, best
+    return fit, scaler, run_dir
 
 
-def _best_seed(fit) -> int:
-    metrics = np.asarray(fit.best_metrics if fit.best_metrics is not None else [], dtype=float).reshape(-1)
-    if metrics.size and np.isfinite(metrics).any():
-        return int(np.nanargmin(metrics))
-    return 0
+@dataclasses.dataclass(frozen=True)
+class SelectedFit:
+    """One member of a k-seed `TrainResult`: the one with the lowest training-data D_stsp (diverged ones last)."""
+
+    model: object
+    history: list
+    best_epoch: int
+    status: str
+    best_metrics: dict
+    seconds: float
+    member: int
+
+
+def select_member(fit) -> SelectedFit:
+    """The best member of a multi-seed fit by D_stsp of its selected checkpoint (ties: lowest index)."""
+    def score(i):
+        d = (fit.best_metrics[i] or {}).get("d_stsp")
+        ok = fit.status[i] == "ok" and d is not None and np.isfinite(d)
+        return (0, d) if ok else (1, 0.0)
+
+    i = min(range(len(fit.model)), key=score)
+    history = [row for row in fit.history if row.get("member", i) == i]
+    return SelectedFit(fit.model[i], history, fit.best_epoch[i], fit.status[i], fit.best_metrics[i], fit.seconds, i)
+
+
+def default_run_dir(name: str, root="runs") -> Path:
+    """runs/<name>, or runs/<name>-2, -3, ... when taken, so that a default run never replaces an earlier one."""
+    base = Path(root) / name
+    candidate, k = base, 1
+    while candidate.exists() and any(candidate.iterdir()):
+        k += 1
+        candidate = base.with_name(f"{name}-{k}")
+    return candidate
 
 
 def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool = False, epochs: int | None = None,
@@ -141,7 +170,7 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
 
     Args:
         source: system name or data file. dt: sampling step (data files without a stored dt need it).
-        out: run directory (default runs/<name>); never overwritten unless `force`.
+        out: run directory (default runs/<name>, or runs/<name>-2, ... if taken); never overwritten unless `force`.
         epochs: override the default number of epochs. seed: seed of data, initialisation and training.
         seeds: models trained at once (the best by training D_stsp is kept). noise: observation noise of the
             simulated training data (fraction of std). n_train, n_test: simulated series lengths (default 100 000).
@@ -151,7 +180,7 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
 
     t0 = time.perf_counter()
     name = Path(source).name.split(".")[0] if _is_file_source(source) else source
-    out = Path(out) if out is not None else Path("runs") / name
+    out = Path(out) if out is not None else default_run_dir(name)
     if out.exists() and any(out.iterdir()) and not force:
         raise FileExistsError(f"{out}: run directory already exists and is not empty; choose another --out or pass --force")
     _progress_note(progress, f"data: {source}")
@@ -162,8 +191,9 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     config["train"]["eval_steps"] = min(config["train"].get("eval_steps", 10_000), min(train_ds.lengths))
     _progress_note(progress, f"training {config['model']} {config['model_args']} with {config['scheme']} "
                              f"{config['scheme_args']} for {config['train']['epochs']} epochs")
-    fit, scaler, run_dir, model = train_run(train_ds, config, out, seed=seed, seeds=seeds, force=force,
-                                            progress=progress, source=info)
+    fit, scaler, run_dir = train_run(train_ds, config, out, seed=seed, seeds=seeds, force=force, progress=progress,
+                                     source=info)
+    model = fit.model
     test_std, _ = test_ds.standardize(scaler)
     protocol = Protocol()
     lam = info.get("reference", {}).get("lyapunov_max")
