@@ -119,6 +119,14 @@ def test_ragged_csv(tmp_path):
         Dataset.load(p, dt=1.0)
 
 
+def test_series_too_short_for_the_windows(tmp_path):
+    p = tmp_path / "short.csv"
+    p.write_text("# dt = 0.1\n" + "\n".join(f"{i},{i}" for i in range(12)) + "\n")
+    ds = Dataset.load(p)
+    with pytest.raises(ValueError, match=r"training with windows of 200 \+ 1 steps needs at least 201 time steps.*has 12"):
+        ds.require_length(201, "training with windows of 200 + 1 steps")
+
+
 def test_missing_dt_is_asked_for(tmp_path):
     p = tmp_path / "nodt.npy"
     np.save(p, np.zeros((10, 2)))

@@ -247,6 +247,15 @@ def test_dh_identity_symmetry_bound(lorenz):
     assert far > 0.99
 
 
+def test_dh_invariant_to_time_reversal(lorenz):
+    """Reversing a real series conjugates its Fourier transform up to a phase: |rfft|^2, hence D_H, is unchanged.
+    (Shuffling the samples, by contrast, destroys the time structure and must be detected.)"""
+    x, _ = lorenz
+    assert metrics.power_spectrum_distance(x, x[::-1]) == pytest.approx(0.0, abs=1e-10)
+    shuffled = x[np.random.default_rng(0).permutation(len(x))]
+    assert metrics.power_spectrum_distance(x, shuffled) > 0.3
+
+
 def test_dh_grows_with_time_scale_and_ignores_affine_maps(lorenz):
     """D_H grows as the generated series is played faster (spectrum moves); it is blind to shifts/scales (z-score)."""
     _, s = lorenz
