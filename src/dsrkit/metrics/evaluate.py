@@ -56,6 +56,11 @@ class Protocol:
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("bins", "max_forecast_starts") else 0):
                 raise ValueError(f"Protocol.{name} must be a non-negative integer (bins, max_forecast_starts >= 1), got {v!r}")
 
+    def rollout_lengths(self, t: int) -> tuple[int, int]:
+        """(steps dropped as transient, total free-run steps) for a test series of length t."""
+        n_drop = int(round(self.transient_fraction * t))
+        return n_drop, max(int(round(self.rollout_factor * t)), n_drop + t)
+
     def describe(self) -> str:
         """One sentence stating the protocol, for reports."""
         return (
@@ -81,8 +86,7 @@ def _finite_or_none(v) -> float | None:
 
 def _evaluate_one(model, x: np.ndarray, protocol: Protocol, dt, lyapunov_max) -> dict:
     t = x.shape[0]
-    n_drop = int(round(protocol.transient_fraction * t))
-    n_total = max(int(round(protocol.rollout_factor * t)), n_drop + t)
+    n_drop, n_total = protocol.rollout_lengths(t)
     y = generate(model, x[0], n_total)
     if y.shape != (n_total, x.shape[1]):
         raise ValueError(f"the model generated shape {y.shape}, expected {(n_total, x.shape[1])}")

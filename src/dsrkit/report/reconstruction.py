@@ -21,8 +21,7 @@ def free_run(model, test: np.ndarray, protocol) -> np.ndarray:
     from ..training import generate
 
     t = test.shape[0]
-    n_drop = int(round(protocol.transient_fraction * t))
-    n_total = max(int(round(protocol.rollout_factor * t)), n_drop + t)
+    n_drop, n_total = protocol.rollout_lengths(t)
     return generate(model, test[0], n_total, dtype=np.float64)[n_drop:n_drop + t]
 
 
