@@ -53,11 +53,7 @@ def _epoch_timer(models, scheme, X, *, seq_len=200, batch_size=16, bpe=50, repea
         loop._COMPILED.clear()
     try:
         fn = loop.compiled_epoch(static, scheme, None, seq_len, batch_size, bpe, 0.0, 0.0, 1, len(models) > 1)
-        if len(models) == 1:
-            sq = lambda t: jax.tree_util.tree_map(lambda x: x[0], t)  # noqa: E731
-            args = (sq(params), sq(opt_state), sq(sstate), keys[0])
-        else:
-            args = (params, opt_state, sstate, keys)
+        args = (params, opt_state, sstate, keys)
         lr = jnp.asarray(1e-3, template.dtype)
         jax.block_until_ready(fn(*args, lr, flat, starts))
         times = []

@@ -242,9 +242,16 @@ def compiled_epoch(static, scheme, grad_clip, seq_len, batch_size, batches_per_e
 
     def wrapped(params, opt_state, sstate, key_data, lr, flat, starts):
         p, o, s, k, loss = epoch_fn(params, opt_state, sstate, jax.random.wrap_key_data(key_data), lr, flat, starts)
-        return p, o, s, jax.random.key_data(k), loss
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(p)]))
+        return p, o, s, jax.random.key_data(k), loss, finite
 
-    fn = jax.jit(jax.vmap(wrapped, in_axes=(0, 0, 0, 0, None, None, None)) if vmapped else wrapped)
+    def single(params, opt_state, sstate, key_data, lr, flat, starts):
+        squeeze = lambda t: jax.tree_util.tree_map(lambda x: x[0], t)  # noqa: E731
+        out = wrapped(squeeze(params), squeeze(opt_state), squeeze(sstate), key_data[0], lr, flat, starts)
+        return jax.tree_util.tree_map(lambda x: x[None], out)
+
+    # Both take and return member-stacked state (leading axis k; k = 1 for `single`, squeezed inside the jit).
+    fn = jax.jit(jax.vmap(wrapped, in_axes=(0, 0, 0, 0, None, None, None)) if vmapped else single)
     try:
         if len(_COMPILED) > 32:
             _COMPILED.clear()
@@ -325,6 +332,12 @@ def _evaluate(model, true: np.ndarray, n_eval: int) -> tuple[float, float]:
     except (ValueError, FloatingPointError):
         return math.nan, math.nan
     return d_stsp, d_h
+
+
+@jax.jit
+def _select(keep, new, old):
+    """Per member (leading axis): new where keep else old."""
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, b), new, old)
 
 
 def _progress(enabled: bool):
@@ -419,14 +432,9 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
 
     compiled = compiled_epoch(static, scheme, grad_clip, seq_len, batch_size, batches_per_epoch, float(noise),
                               float(regularization), unroll, seeds > 1)
-    if seeds == 1:
-        def run_epoch(p, o, s, k, lr):
-            sq = lambda t: jax.tree_util.tree_map(lambda x: x[0], t)  # noqa: E731
-            ex = lambda t: jax.tree_util.tree_map(lambda x: x[None], t)  # noqa: E731
-            return ex(compiled(sq(p), sq(o), sq(s), k[0], lr, flat, starts))
-    else:
-        def run_epoch(p, o, s, k, lr):
-            return compiled(p, o, s, k, lr, flat, starts)
+
+    def run_epoch(p, o, s, k, lr):
+        return compiled(p, o, s, k, lr, flat, starts)
 
     alive = np.ones(seeds, bool)
     diverged_epoch: list = [None] * seeds
@@ -441,19 +449,13 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
             lr_e = lr0 * (lr1 / lr0) ** (epoch / max(epochs - 1, 1))
             new = run_epoch(params, opt_state, sstate, keys, jnp.asarray(lr_e, dtype))
             losses = np.asarray(new[4], dtype=np.float64).reshape(seeds)
-            finite_params = np.array([
-                all(bool(jnp.all(jnp.isfinite(x[i]))) for x in jax.tree_util.tree_leaves(new[0]))
-                for i in range(seeds)])
-            ok = alive & np.isfinite(losses) & finite_params
+            ok = alive & np.isfinite(losses) & np.asarray(new[5]).reshape(seeds)
             for i in np.flatnonzero(alive & ~ok):
                 diverged_epoch[i] = epoch
-            keep = jnp.asarray(ok)
-
-            def choose(a, b, keep=keep):
-                return jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
-
-            params, opt_state, sstate = (jax.tree_util.tree_map(choose, n, o)
-                                         for n, o in zip(new[:3], (params, opt_state, sstate)))
+            if ok.all():
+                params, opt_state, sstate = new[:3]
+            else:  # members that diverged keep their last finite state and stop training
+                params, opt_state, sstate = _select(jnp.asarray(ok), new[:3], (params, opt_state, sstate))
             keys = new[3]
             alive = ok
             alphas = np.asarray(jax.vmap(scheme.alpha)(sstate), dtype=np.float64).reshape(seeds)
@@ -493,7 +495,7 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
             b_epoch = epochs - 1
         elif b_epoch < 0:
             m = eqx.combine(jax.tree_util.tree_map(lambda x: x[i], params), static)
-        finite = np.all(np.isfinite(generate(m, trajs[0][0], min(n_eval, 2000))))
+        finite = np.all(np.isfinite(generate(m, trajs[0][0], n_eval + n_eval // 4)))  # same length: compiled once
         status = "ok" if finite and (b_epoch >= 0 or diverged_epoch[i] is None) else "diverged"
         models_out.append(m)
         best_epochs.append(b_epoch)
