@@ -73,7 +73,7 @@ class ESN(Standardised, Reconstructor):
         rng = np.random.default_rng(seed)
         M, N = self.units, self.dim_
         W = rng.normal(size=(M, M)) * (rng.random((M, M)) < self.connectivity)
-        rho = np.max(np.abs(np.linalg.eigvals(W))) if M > 1 else abs(W[0, 0])
+        rho = _spectral_radius(W)
         W = W * (self.spectral_radius / rho) if rho > 0 else W
         W_in = rng.uniform(-1, 1, size=(M, N + 1))
         W_in[:, 0] *= self.bias_scaling
@@ -82,7 +82,7 @@ class ESN(Standardised, Reconstructor):
         self.W_in_ = W_in.astype(np.float32)
         feats, targets = [], []
         for z in self._set_scaler(trajectories):
-            states = np.asarray(_drive(jnp.asarray(self.W_), jnp.asarray(self.W_in_), np.float32(self.leak),
+            states = np.asarray(_drive(self._recurrent(), jnp.asarray(self.W_in_), np.float32(self.leak),
                                        jnp.zeros(M, jnp.float32), jnp.asarray(z[:-1], jnp.float32))[1])
             sl = slice(self.warmup, None)
             feats.append(np.hstack([np.ones((len(z) - 1, 1)), z[:-1], states.astype(np.float64)])[sl])
@@ -92,20 +92,56 @@ class ESN(Standardised, Reconstructor):
             return self._fail("ridge read-out is not finite")
         self.W_out_ = W_out.astype(np.float32)
 
+    def _recurrent(self):
+        """W_ as a dense (W,) or, below 20 % density, a sparse (rows, cols, values) tuple of jax arrays."""
+        import jax.numpy as jnp
+
+        W = np.asarray(self.W_, np.float32)
+        if np.count_nonzero(W) > 0.2 * W.size:
+            return (jnp.asarray(W),)
+        rows, cols = np.nonzero(W)
+        return (jnp.asarray(rows, jnp.int32), jnp.asarray(cols, jnp.int32), jnp.asarray(W[rows, cols]))
+
     def _predict(self, context, n_steps):
         import jax.numpy as jnp
 
         z = jnp.asarray(self._to_z(context), jnp.float32)
-        W, W_in, W_out = (jnp.asarray(a) for a in (self.W_, self.W_in_, self.W_out_))
+        W = self._recurrent()
+        W_in, W_out = jnp.asarray(self.W_in_), jnp.asarray(self.W_out_)
         leak = np.float32(self.leak)
         r = _drive(W, W_in, leak, jnp.zeros(self.units, jnp.float32), z[:-1])[0]
         return self._from_z(_closed_loop(W, W_in, W_out, leak, r, z[-1], n_steps))
 
 
+def _spectral_radius(W: np.ndarray) -> float:
+    """Largest |eigenvalue| of W: ARPACK on the sparse matrix (deterministic start vector), dense eig as fallback."""
+    if W.shape[0] > 50:
+        import scipy.sparse
+        import scipy.sparse.linalg
+
+        try:
+            lam = scipy.sparse.linalg.eigs(scipy.sparse.csr_matrix(W), k=1, which="LM", v0=np.ones(W.shape[0]),
+                                           return_eigenvectors=False, maxiter=10_000, tol=1e-8)
+            return float(np.abs(lam).max())
+        except scipy.sparse.linalg.ArpackNoConvergence:
+            pass
+    return float(np.max(np.abs(np.linalg.eigvals(W))))
+
+
+def _recurrent_matvec(rec, r):
+    """W r for rec = (W,) dense or (rows, cols, values) sparse (row-sorted coordinates)."""
+    import jax
+
+    if len(rec) == 1:
+        return rec[0] @ r
+    rows, cols, vals = rec
+    return jax.ops.segment_sum(vals * r[cols], rows, num_segments=r.shape[0], indices_are_sorted=True)
+
+
 def _esn_update(W, W_in, leak, r, u):
     import jax.numpy as jnp
 
-    pre = W @ r + W_in[:, 0] + W_in[:, 1:] @ u
+    pre = _recurrent_matvec(W, r) + W_in[:, 0] + W_in[:, 1:] @ u
     return (1 - leak) * r + leak * jnp.tanh(pre)
 
 
