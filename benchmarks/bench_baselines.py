@@ -40,7 +40,7 @@ SETTINGS = {
     "last_value": {},
     "parroting": dict(match_length=10),
     "sindy": dict(degree=2, threshold=0.1, differentiation="smoothed"),
-    "esn": dict(units=1000, spectral_radius=1.0, leak=0.5, input_scaling=0.5, connectivity=0.02, ridge=1e-6),
+    "esn": dict(units=1000, spectral_radius=0.9, leak=0.3, input_scaling=0.5, connectivity=0.02, ridge=1e-6),
     "nvar": dict(delays=3, skip=5, degree=2, ridge=50.0),
     "edmd": dict(dictionary="polynomial", degree=3),
     "mpedmd": dict(dictionary="polynomial", degree=3),

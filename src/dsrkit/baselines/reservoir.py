@@ -29,8 +29,8 @@ class ESN(Standardised, Reconstructor):
 
     Args:
         units: reservoir size M (default 500).
-        spectral_radius: largest |eigenvalue| of the sparse random W (default 1.0).
-        leak: leak rate a in (0, 1] (default 0.5).
+        spectral_radius: largest |eigenvalue| of the sparse random W (default 0.9).
+        leak: leak rate a in (0, 1] (default 0.3).
         input_scaling: W_in entries uniform in ±input_scaling (default 0.5).
         bias_scaling: bias column of W_in uniform in ±bias_scaling (default 0.5).
         connectivity: fraction of non-zero entries of W (default 0.02).
@@ -45,7 +45,7 @@ class ESN(Standardised, Reconstructor):
     name = "esn"
     _bucket_steps = True
 
-    def __init__(self, units: int = 500, spectral_radius: float = 1.0, leak: float = 0.5, input_scaling: float = 0.5,
+    def __init__(self, units: int = 500, spectral_radius: float = 0.9, leak: float = 0.3, input_scaling: float = 0.5,
                  bias_scaling: float = 0.5, connectivity: float = 0.02, ridge: float = 1e-6, warmup: int = 100):
         self.units = units
         self.spectral_radius = spectral_radius
