@@ -31,29 +31,25 @@ def random_states(m, n=20, seed=0):
     return jax.random.normal(jax.random.key(seed), (n, m.latent_dim), dtype=F64) * 2.0
 
 
+@eqx.filter_jit
+def _pieces(m, z):
+    def affine_step(x):
+        jac, c = m.region_affine(m.region_code(x))
+        return jac @ x + c
+
+    return (jax.vmap(m.jacobian)(z), jax.vmap(jax.jacfwd(m))(z), jax.vmap(m.region_code)(z), jax.vmap(affine_step)(z),
+            jax.vmap(m)(z))
+
+
 @pytest.mark.parametrize("model", all_models(), ids=lambda m: type(m).__name__)
-def test_jacobian_matches_autodiff(model):
-    """The analytic Jacobian equals jax.jacfwd of the step at random states (away from kinks), to 1e-12."""
-    z = random_states(model)
-    analytic = eqx.filter_jit(lambda m, z: jax.vmap(m.jacobian)(z))(model, z)
-    autodiff = eqx.filter_jit(lambda m, z: jax.vmap(jax.jacfwd(m))(z))(model, z)
+def test_jacobian_and_region_affine(model):
+    """The analytic Jacobian equals jax.jacfwd of the step at random states (1e-12); the subregion code is 0/1 of
+    length n_switch; within the subregion of z, J z + c equals the nonlinear step (1e-12)."""
+    analytic, autodiff, d, affine, step = _pieces(model, random_states(model))
     np.testing.assert_allclose(analytic, autodiff, atol=1e-12)
-
-
-@pytest.mark.parametrize("model", all_models(), ids=lambda m: type(m).__name__)
-def test_region_affine_reproduces_step(model):
-    """Within the subregion of z, J z + c equals the nonlinear step (1e-12) and the code is 0/1 of length n_switch."""
-    z = random_states(model)
-
-    def affine_step(m, z):
-        jac, c = m.region_affine(m.region_code(z))
-        return jac @ z + c
-
-    d = eqx.filter_jit(lambda m, z: jax.vmap(m.region_code)(z))(model, z)
-    assert d.shape == (len(z), model.n_switch) and d.dtype == jnp.int8
-    assert set(np.unique(np.asarray(d))) <= {0, 1} and len(np.unique(np.asarray(d))) == 2
-    np.testing.assert_allclose(eqx.filter_jit(lambda m, z: jax.vmap(lambda x: affine_step(m, x))(z))(model, z),
-                               eqx.filter_jit(lambda m, z: jax.vmap(m)(z))(model, z), atol=1e-12)
+    assert d.shape == (20, model.n_switch) and d.dtype == jnp.int8
+    assert set(np.unique(np.asarray(d))) == {0, 1}
+    np.testing.assert_allclose(affine, step, atol=1e-12)
 
 
 def test_alrnn_regions_are_last_p_units():
@@ -117,9 +113,9 @@ def test_generate_matches_numpy_loop(model):
 
 
 def test_generate_dtype_and_shape_checks():
-    """float32 by default, float64 on request; wrong x0 shape or n_steps rejected."""
+    """float64 on request (float32 output is covered by the save/load tests); wrong x0 shape or n_steps rejected."""
     m = ALRNN(3, 10, 2, key=jax.random.key(0))
-    assert generate(m, np.ones(3), 5).dtype == np.float32
+    assert m.A.dtype == jnp.float32
     y = generate(m, np.ones(3), 1, dtype=jnp.float64)
     assert y.dtype == np.float64 and y.shape == (1, 3)
     with pytest.raises(ValueError, match="x0"):
