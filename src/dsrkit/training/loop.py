@@ -490,6 +490,8 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
     models_out, best_epochs, statuses, metrics = [], [], [], []
     for i in range(seeds):
         d_stsp, b_epoch, d_h, m = best[i]
+        if b_epoch < 0:
+            d_stsp = d_h = math.nan
         if b_epoch < 0 and eval_every == 0 and diverged_epoch[i] is None:
             m = eqx.combine(jax.tree_util.tree_map(lambda x: x[i], params), static)
             b_epoch = epochs - 1
@@ -500,7 +502,7 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
         models_out.append(m)
         best_epochs.append(b_epoch)
         statuses.append(status)
-        metrics.append({"d_stsp": d_stsp if b_epoch >= 0 else math.nan, "d_h": d_h})
+        metrics.append({"d_stsp": d_stsp, "d_h": d_h})
     config = {"scheme": repr(scheme), "epochs": epochs, "seq_len": seq_len, "batch_size": batch_size,
               "batches_per_epoch": batches_per_epoch, "lr": [lr0, lr1], "noise": noise, "seeds": seeds,
               "eval_every": eval_every, "eval_steps": n_eval, "seed": seed, "regularization": regularization,
