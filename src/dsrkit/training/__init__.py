@@ -6,9 +6,9 @@
 """
 
 from .config import build_model, build_scheme, default_config
-from .loop import TrainResult, init_members, penalty, stack, train, unstack
+from .loop import TrainResult, init_members, penalty, train
 from .rollout import generate
 from .schemes import GTF, STF, AdaptiveGTF
 
 __all__ = ["train", "generate", "STF", "GTF", "AdaptiveGTF", "TrainResult", "default_config", "build_model", "build_scheme",
-           "init_members", "stack", "unstack", "penalty"]
+           "init_members", "penalty"]

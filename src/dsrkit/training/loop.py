@@ -304,19 +304,6 @@ def init_members(model, seeds: int, seed: int) -> list:
     return members
 
 
-def stack(models: list):
-    """Stack k models of identical structure into one module with a leading member axis on every array."""
-    params = [eqx.filter(m, eqx.is_array) for m in models]
-    static = eqx.filter(models[0], eqx.is_array, inverse=True)
-    return eqx.combine(jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *params), static)
-
-
-def unstack(stacked, i: int):
-    """Member i of a module made by `stack`."""
-    params, static = eqx.partition(stacked, eqx.is_array)
-    return eqx.combine(jax.tree_util.tree_map(lambda x: x[i], params), static)
-
-
 def _evaluate(model, true: np.ndarray, n_eval: int) -> tuple[float, float]:
     """Free run from true[0] for 1.25·n_eval steps, drop the first 25 %, compare with true[:n_eval]."""
     from ..metrics import power_spectrum_distance, state_space_divergence

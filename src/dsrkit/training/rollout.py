@@ -39,7 +39,7 @@ def generate(model, x0, n_steps: int, dtype=None) -> np.ndarray:
 
     Args:
         model: a dsrkit model (one-step map with `init_state` and `observe`); a single model, not a seed stack
-            (take one out with `dsrkit.training.unstack`).
+            (a k-seed `TrainResult.model` is a list: pass one of its members).
         x0: (N,) initial observation; z0 = model.init_state(x0).
         n_steps: number of rows returned (>= 1).
         dtype: dtype to run in (float32 or float64); default the model's parameter dtype. float64 casts a copy of
