@@ -73,12 +73,15 @@ def simulate(
     seed: int = typer.Option(0, help="Seed of the initial-condition perturbation and the noise."),
     out: Path = typer.Option(..., help="Output file (.npz, .npy, .csv, .csv.gz)."),
     plot: Optional[Path] = typer.Option(None, help="Also write a figure of the trajectory (PNG)."),
-    force: bool = typer.Option(False, help="Replace OUT if it exists."),
+    force: bool = typer.Option(False, help="Replace OUT (and PLOT) if they exist."),
 ):
     """Simulate a ground-truth system and save the trajectory."""
     from . import systems as sysdb
     from .data import Dataset
 
+    for path in (out, plot):
+        if path is not None and path.exists() and not force:
+            _fail(f"{path}: already exists; pass --force to replace it")
     try:
         s = sysdb.get(system)
         X = s.trajectory(steps, dt=dt, transient=transient, seed=seed, noise=noise, progress=True)
