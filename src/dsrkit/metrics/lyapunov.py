@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..models._common import astype
 from ._checks import as_2d, positive_float, positive_int
 from ._rollout import model_dtype
 
@@ -79,10 +80,6 @@ def _system_run(obj, key, step, block: int):
         _SYSTEM_RUNS.pop(next(iter(_SYSTEM_RUNS)))
     _SYSTEM_RUNS[key] = (obj, run)
     return run
-
-
-def _to_float64(model):
-    return jax.tree_util.tree_map(lambda a: a.astype(jnp.float64) if eqx.is_inexact_array(a) else a, model)
 
 
 def _blocks(n_steps: int, transient: int, qr_every: int) -> tuple[int, int]:
@@ -156,7 +153,7 @@ def lyapunov_spectrum(
         scale = 1.0 if dt is None else positive_float(dt, "dt")
         defaults = (100_000, 1000)
     elif callable(obj) and hasattr(obj, "jacobian"):
-        model = _to_float64(obj) if float64 else obj
+        model = astype(obj, jnp.float64) if float64 else obj
         state = _model_start(model, jnp.float64 if float64 else model_dtype(obj), x0, z0, seed)
         scale = 1.0 if dt is None else positive_float(dt, "dt")
         defaults = (10_000, 1000)
