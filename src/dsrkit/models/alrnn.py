@@ -35,7 +35,9 @@ class ALRNN(PiecewiseLinearRNN):
     Args:
         obs_dim: N, observed dimension.
         latent_dim: M >= N.
-        relu_units: P, 1 <= P <= M.
+        relu_units: P, 1 <= P <= M. DESIGN.md reads the first N units out linearly, which needs N <= M - P;
+            `training.build_model` and the baselines always choose M >= N + P. Smaller M is accepted on purpose
+            (then some read-outs pass through the ReLU), e.g. for M = N models whose data stay in one subregion.
         key: JAX random key (required).
         observation: "identity" (default; x̂ = z[:N], z0 = [x0; L x0]) or "affine" (x̂ = B z + b).
         dtype: parameter dtype, float32 (default) or float64.
