@@ -197,7 +197,7 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     test_std, _ = test_ds.standardize(scaler)
     protocol = Protocol()
     lam = info.get("reference", {}).get("lyapunov_max")
-    _progress_note(progress, "evaluating on the independent test series")
+    _progress_note(progress, "evaluating on the test series")
     metrics = evaluate(model, test_std, protocol, lyapunov_max=lam)
     metrics["protocol"]["data"] = ("independent clean test trajectory (seed +1), standardised with training statistics"
                                    if info["kind"] == "system" else "last 20 % of each trajectory")
