@@ -39,6 +39,16 @@ def _interpolate(z: jax.Array, z_hat: jax.Array, alpha: jax.Array) -> jax.Array:
     return jnp.concatenate([(1 - a) * z[..., :n] + a * z_hat, z[..., n:]], axis=-1)
 
 
+def _interpolation_coefficients(alpha, n_steps: int, n_forced: int, latent_dim: int, dtype):
+    """GTF forcing z̃_k = c_k ⊙ z_k + d_k ⊙ [ẑ_k; 0] with c = 1 − α, d = α on the forced units (α without
+    gradient): returns c, d of shape (n_steps, M)."""
+    a = jax.lax.stop_gradient(alpha).astype(dtype)
+    first = _first_units(n_forced, latent_dim)
+    c = jnp.where(first, 1 - a, jnp.ones((), dtype))
+    d = jnp.where(first, a, jnp.zeros((), dtype))
+    return jnp.broadcast_to(c, (n_steps, latent_dim)), jnp.broadcast_to(d, (n_steps, latent_dim))
+
+
 class STF(eqx.Module):
     """Sparse teacher forcing: after every τ-th prediction (k = τ, 2τ, …) the first n_forced latent units are
     replaced by the data-inferred values; no gradient flows through the replaced units. τ = 1 is full forcing.
@@ -94,12 +104,7 @@ class GTF(eqx.Module):
         return _interpolate(z, z_hat, state["alpha"])
 
     def coefficients(self, state, n_steps: int, n_forced: int, latent_dim: int, dtype):
-        """Per-step forcing as z̃_k = c_k ⊙ z_k + d_k ⊙ [ẑ_k; 0]: returns c, d of shape (n_steps, M)."""
-        a = jax.lax.stop_gradient(state["alpha"]).astype(dtype)
-        first = _first_units(n_forced, latent_dim)
-        c = jnp.where(first, 1 - a, jnp.ones((), dtype))
-        d = jnp.where(first, a, jnp.zeros((), dtype))
-        return jnp.broadcast_to(c, (n_steps, latent_dim)), jnp.broadcast_to(d, (n_steps, latent_dim))
+        return _interpolation_coefficients(state["alpha"], n_steps, n_forced, latent_dim, dtype)
 
     def update(self, state, model, z_hat_full, batch_index):
         return state
@@ -186,12 +191,7 @@ class AdaptiveGTF(eqx.Module):
         return _interpolate(z, z_hat, state["alpha"])
 
     def coefficients(self, state, n_steps: int, n_forced: int, latent_dim: int, dtype):
-        """Per-step forcing as z̃_k = c_k ⊙ z_k + d_k ⊙ [ẑ_k; 0]: returns c, d of shape (n_steps, M)."""
-        a = jax.lax.stop_gradient(state["alpha"]).astype(dtype)
-        first = _first_units(n_forced, latent_dim)
-        c = jnp.where(first, 1 - a, jnp.ones((), dtype))
-        d = jnp.where(first, a, jnp.zeros((), dtype))
-        return jnp.broadcast_to(c, (n_steps, latent_dim)), jnp.broadcast_to(d, (n_steps, latent_dim))
+        return _interpolation_coefficients(state["alpha"], n_steps, n_forced, latent_dim, dtype)
 
     def target(self, model, z_hat_full):
         """α* = max(0, 1 − 1/𝒩)."""
