@@ -12,7 +12,7 @@ import numpy as np
 
 from .scyfi import SCYFI_DEFAULTS, Cycle, cycles, fixed_points
 from .pieces import _model_to_float64, as_piecewise_affine
-from .symbolic import infer_latent, subregions, transition_graph
+from .symbolic import check_observations, infer_latent, subregions, transition_graph
 
 __all__ = ["free_run_latent", "attractor_summary", "analyze"]
 
@@ -195,15 +195,7 @@ def analyze(model: Any, X: Any, dt: float | None = None, max_cycle_period: int =
     if isinstance(max_cycle_period, bool) or not isinstance(max_cycle_period, (int, np.integer)) \
             or max_cycle_period < 1:
         raise ValueError(f"max_cycle_period must be a positive integer, got {max_cycle_period!r}")
-    for name in ("obs_dim", "latent_dim", "init_state"):
-        if not hasattr(model, name):
-            raise TypeError(f"analyze needs a dsrkit model with `{name}`; got {type(model).__name__}")
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != model.obs_dim or X.shape[0] < 10:
-        raise ValueError(f"X must be a (T, {model.obs_dim}) array with T >= 10, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        rows = np.unique(np.nonzero(~np.isfinite(X))[0])
-        raise ValueError(f"X contains NaN/inf at time steps {rows[:10].tolist()}")
+    X = check_observations(model, X, min_length=10, caller="analyze")
     T = X.shape[0]
     n_drop = T // 4
     pl = _is_piecewise_linear(model)

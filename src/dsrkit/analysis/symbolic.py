@@ -205,6 +205,21 @@ def transition_graph(seq: SymbolicSequence, pieces: PiecewiseAffine | None = Non
     return G
 
 
+def check_observations(model: Any, X: Any, min_length: int, caller: str) -> np.ndarray:
+    """X as a finite (T, obs_dim) float64 array with T >= min_length, for a dsrkit model; clear errors otherwise."""
+    for name in ("init_state", "obs_dim", "latent_dim"):
+        if not hasattr(model, name):
+            raise TypeError(f"{caller} needs a dsrkit model with `{name}`; got {type(model).__name__}")
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != model.obs_dim or X.shape[0] < min_length:
+        raise ValueError(f"X must be a (T, {model.obs_dim}) array of observations with T >= {min_length}, "
+                         f"got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        rows = np.unique(np.nonzero(~np.isfinite(X))[0])
+        raise ValueError(f"X contains NaN/inf at time steps {rows[:10].tolist()}")
+    return X
+
+
 def infer_latent(model: Any, X: Any, mode: str = "forced") -> np.ndarray:
     """Latent states (T, M) for observations X (T, N) of a model, in float64.
 
@@ -220,15 +235,7 @@ def infer_latent(model: Any, X: Any, mode: str = "forced") -> np.ndarray:
 
     if mode not in ("forced", "free"):
         raise ValueError(f"mode must be 'forced' or 'free', got {mode!r}")
-    for name in ("init_state", "obs_dim", "latent_dim"):
-        if not hasattr(model, name):
-            raise TypeError(f"infer_latent needs a dsrkit model with `{name}`; got {type(model).__name__}")
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != model.obs_dim or X.shape[0] < 1:
-        raise ValueError(f"X must be a (T, {model.obs_dim}) array of observations with T >= 1, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        rows = np.unique(np.nonzero(~np.isfinite(X))[0])
-        raise ValueError(f"X contains NaN/inf at time steps {rows[:10].tolist()}")
+    X = check_observations(model, X, min_length=1, caller="infer_latent")
     m64 = _model_to_float64(model)
     n_forced = int(getattr(model, "n_forced", model.obs_dim))
     Xj = jnp.asarray(X)
