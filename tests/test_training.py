@@ -129,10 +129,12 @@ def test_adaptive_gtf_rule():
 
 
 def test_jacobian_norms_match_svd():
-    """Spectral norms of the Jacobians equal numpy's SVD: exactly (1e-8) through the AL-RNN's subregion table,
-    to 1e-2 by power iteration for a PLRNN (2^11 subregions, too many to tabulate)."""
+    """Spectral norms of the Jacobians equal numpy's SVD to 1e-8 (float64): through the AL-RNN's subregion table,
+    and state by state (Gram-matrix eigenvalues) for a PLRNN (2^11 subregions, too many to tabulate) and a
+    shPLRNN."""
     for model, tol in [(ALRNN(3, 6, 3, key=jax.random.key(5), dtype=F64), 1e-8),
-                       (PLRNN(2, 11, key=jax.random.key(5), dtype=F64), 1e-2)]:
+                       (PLRNN(2, 11, key=jax.random.key(5), dtype=F64), 1e-8),
+                       (ShallowPLRNN(3, 3, 50, key=jax.random.key(5), dtype=F64), 1e-8)]:
         z = jax.random.normal(jax.random.key(6), (4, 9, model.latent_dim), dtype=F64)
         ref = np.linalg.norm(np.asarray(eqx.filter_jit(lambda m, z: jax.vmap(jax.vmap(m.jacobian))(z))(model, z)),
                              ord=2, axis=(-2, -1))

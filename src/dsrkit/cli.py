@@ -13,6 +13,14 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="dsrkit: dynamical systems reconstruction.", no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def _setup() -> None:
+    """dsrkit: dynamical systems reconstruction."""
+    from .compile_cache import enable_compilation_cache
+
+    enable_compilation_cache()  # later commands reuse compiled programs (see dsrkit.compile_cache)
 console = Console()
 
 

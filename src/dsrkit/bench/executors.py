@@ -86,7 +86,10 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _worker_main(conn, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
+    from ..compile_cache import enable_compilation_cache
     from .execute import execute_run
+
+    enable_compilation_cache()  # workers share compiled programs: a method compiled once is loaded by the others
 
     while True:
         try:

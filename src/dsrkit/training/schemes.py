@@ -113,20 +113,12 @@ class GTF(eqx.Module):
         return state["alpha"]
 
 
-def spectral_norm(mats: jax.Array, iterations: int = 100) -> jax.Array:
-    """‖J‖₂ of a stack of square matrices (..., M, M) by power iteration on JᵀJ, written with elementwise products
-    and sums (much faster than a batched SVD or batched matrix-vector products on CPU). Converges from below;
-    100 iterations give ~1e-4 relative accuracy unless the top two singular values nearly coincide (then it
-    underestimates by up to ~1e-2 on random 12×12 Jacobians)."""
-    v = jnp.ones(mats.shape[:-1], mats.dtype) / jnp.sqrt(mats.shape[-1])
-
-    def body(v, _):
-        w = jnp.sum(mats * v[..., None, :], axis=-1)
-        w = jnp.sum(mats * w[..., :, None], axis=-2)
-        return w / jnp.maximum(jnp.linalg.norm(w, axis=-1, keepdims=True), 1e-30), None
-
-    v, _ = jax.lax.scan(body, v, None, length=iterations)
-    return jnp.linalg.norm(jnp.sum(mats * v[..., None, :], axis=-1), axis=-1)
+def spectral_norm(mats: jax.Array) -> jax.Array:
+    """‖J‖₂ of a stack of square matrices (..., M, M): the square root of the largest eigenvalue of the Gram matrix
+    JᵀJ (batched `eigvalsh`). Exact to float rounding, and on CPU faster than a batched SVD or power iteration
+    (3200 Jacobians of 3×3: 2 ms against 53 ms for 100 power iterations)."""
+    gram = jnp.swapaxes(mats, -1, -2) @ mats
+    return jnp.sqrt(jnp.maximum(jnp.linalg.eigvalsh(gram)[..., -1], 0.0))
 
 
 MAX_ENUMERATED_SWITCHES = 10
