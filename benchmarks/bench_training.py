@@ -69,7 +69,7 @@ def _epoch_timer(models, scheme, X, *, seq_len=200, batch_size=16, bpe=50, repea
     return statistics.median(times) / bpe
 
 
-def speed(repeats: int):
+def speed(repeats: int, ensembles=(8,)):
     X = dsrkit.systems.get("lorenz63").trajectory(20_000, seed=0, standardize=True)
     alrnn = lambda i: ALRNN(3, 20, 2, key=jax.random.key(i))  # noqa: E731
     rows = []
@@ -81,7 +81,8 @@ def speed(repeats: int):
 
     base = _epoch_timer([alrnn(0)], STF(16), X, repeats=repeats)
     add("AL-RNN M=20 P=2, STF τ=16 (hand-written BPTT)", base)
-    add("  same, 8-seed ensemble (vmap)", _epoch_timer([alrnn(i) for i in range(8)], STF(16), X, repeats=repeats), 8)
+    for k in ensembles:
+        add(f"  same, {k}-seed ensemble (vmap)", _epoch_timer([alrnn(i) for i in range(k)], STF(16), X, repeats=repeats), k)
     add("  same, plain autodiff through lax.scan", _epoch_timer([alrnn(0)], STF(16), X, repeats=max(3, repeats // 3),
                                                                 reference=True), baseline=None)
     add("AL-RNN M=20 P=2, GTF α=0.1", _epoch_timer([alrnn(0)], GTF(0.1), X, repeats=repeats))
@@ -94,8 +95,10 @@ def speed(repeats: int):
     print("|---|---|---|---|")
     for name, n, ms, per, _ in rows:
         print(f"| {name} | {n} | {ms:.3f} | {per:.3f} |")
-    print(f"\nAL-RNN: hand-written BPTT vs autodiff: {rows[2][2] / rows[0][2]:.1f}× faster; "
-          f"8-seed ensemble costs {rows[1][2] / rows[0][2]:.2f}× one model ({rows[0][2] * 8 / rows[1][2]:.2f}× throughput).")
+    k0, n_ens = ensembles[0], len(ensembles)
+    print(f"\nDevice: {jax.devices()[0].device_kind}. AL-RNN: hand-written BPTT vs autodiff: "
+          f"{rows[1 + n_ens][2] / rows[0][2]:.1f}× faster; {k0}-seed ensemble costs {rows[1][2] / rows[0][2]:.2f}× one "
+          f"model ({rows[0][2] * k0 / rows[1][2]:.2f}× throughput).")
 
 
 # ---------------------------------------------------------------------------------------------- quality
@@ -179,6 +182,7 @@ def main(argv=None):
     ap.add_argument("--n-train", type=int, default=100_000)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--vmap", action="store_true", help="quality: train the seeds as one vmapped ensemble")
+    ap.add_argument("--ensembles", type=int, nargs="+", default=[8], help="speed: ensemble sizes to time")
     ap.add_argument("--json", default=None, help="write quality results to this JSON file as they come")
     args = ap.parse_args(argv)
     print(f"# dsrkit training benchmark — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPU cores, jax {jax.__version__}",
@@ -186,7 +190,7 @@ def main(argv=None):
     if args.quality:
         quality(args.systems, args.configs, args.seeds, args.epochs, args.n_train, args.json, args.vmap)
     else:
-        speed(args.repeats)
+        speed(args.repeats, tuple(args.ensembles))
 
 
 if __name__ == "__main__":
