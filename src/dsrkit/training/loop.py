@@ -130,11 +130,9 @@ def forced_unroll(params, static, coeff: jax.Array, z0: jax.Array, u: jax.Array,
         def step(z, inp):
             c, u_k = inp
             zp = step_fn(z)
-            return c * zp + u_k, zp
+            return c * zp + u_k, (z, zp)
 
-        _, z_pred = jax.lax.scan(step, z0, (coeff, u), unroll=unroll)
-        # The inputs of steps 1 … T−1, rebuilt outside the loop (the same operations, so the same values).
-        z_in = jnp.concatenate([z0[None], coeff[:-1, None, :] * z_pred[:-1] + u[:-1]], axis=0)
+        _, (z_in, z_pred) = jax.lax.scan(step, z0, (coeff, u), unroll=unroll)
         return z_in, z_pred
 
     @jax.custom_vjp
@@ -152,16 +150,13 @@ def forced_unroll(params, static, coeff: jax.Array, z0: jax.Array, u: jax.Array,
         def rstep(mu, inp):
             g_k, c, zi = inp
             lam = g_k + c * mu
-            return jax.vjp(step_fn, zi)[1](lam)[0], lam
+            return jax.vjp(step_fn, zi)[1](lam)[0], (lam, mu)
 
-        # The loop carries only the state cotangent; parameter and input cotangents are one batched VJP after it.
-        _, lams = jax.lax.scan(rstep, jnp.zeros_like(z0), (g, coeff, z_in), reverse=True, unroll=unroll)
+        mu0, (lams, mus) = jax.lax.scan(rstep, jnp.zeros_like(z0), (g, coeff, z_in), reverse=True, unroll=unroll)
         flat_in = z_in.reshape(-1, z_in.shape[-1])
-        _, vjp = jax.vjp(lambda p, z: jax.vmap(eqx.combine(p, static))(z), params, flat_in)
-        d_params, d_in = vjp(lams.reshape(flat_in.shape))
-        d_in = d_in.reshape(z_in.shape)                          # d_in[k] = μ_{k−1}, the cotangent of z̃_{k−1}
-        mus = jnp.concatenate([d_in[1:], jnp.zeros_like(d_in[:1])], axis=0)
-        return d_params, d_in[0], mus
+        _, param_vjp = jax.vjp(lambda p: jax.vmap(eqx.combine(p, static))(flat_in), params)
+        (d_params,) = param_vjp(lams.reshape(flat_in.shape))
+        return d_params, mu0, mus
 
     unroll_fn.defvjp(fwd, bwd)
     return unroll_fn(params, z0, u)
