@@ -1,12 +1,13 @@
 """Benchmark runner speed: the core suite (fast settings by default) with 1 vs 2 local worker processes.
 
-Each measurement runs the whole suite into a fresh store (worker start-up and JIT compilation included, as a user
-sees it) and reports the wall time; the speed-up is t(1 worker) / t(N workers). Also printed: the summed
+Each measurement runs the whole suite into a fresh store with an empty compilation cache (worker start-up and JIT
+compilation included, as a user sees it on a first run; the workers of one measurement share that cache) and reports the wall time; the speed-up is t(1 worker) / t(N workers). Also printed: the summed
 in-worker run time (what perfect parallelism would divide) and the load average, since other processes on the
 machine skew the numbers.
 
     python benchmarks/bench_runner.py                       # core --fast, workers 1 and 2, one repeat
     python benchmarks/bench_runner.py --workers 1 2 4 --repeats 3 --suite suites/core.toml --full
+    python benchmarks/bench_runner.py --full --tasks lorenz63 rossler --methods esn lstm --seeds 0   # a slice
 
 The full core leaderboard (every method, 5 seeds; many hours on 2 cores) is a separate command:
     nohup dsr bench suites/core.toml --workers 2 > results/core.log 2>&1 &
@@ -16,6 +17,7 @@ The full core leaderboard (every method, 5 seeds; many hours on 2 cores) is a se
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import tempfile
@@ -48,8 +50,23 @@ def available_parallelism(n: int = 2) -> float:
     return n * alone / together
 
 
-def measure(suite_path: str, fast: bool, workers: int, store: Path) -> dict:
-    suite = load_suite(suite_path, fast=fast)
+def select(suite, tasks=None, methods=None, seeds=None):
+    """A slice of a suite: only these task names and method names/labels, each task with only these seeds."""
+    if tasks:
+        suite.tasks = [t for t in suite.tasks if t.name in tasks]
+    if methods:
+        suite.methods = [m for m in suite.methods if m.name in methods or m.label in methods]
+    if seeds is not None:
+        suite.tasks = [dataclasses.replace(t, seeds=tuple(seeds)) for t in suite.tasks]
+    if not suite.tasks or not suite.methods:
+        raise SystemExit("the selection leaves no task or no method")
+    return suite
+
+
+def measure(suite_path: str, fast: bool, workers: int, store: Path, selection: dict) -> dict:
+    """One run of the suite into a fresh store, with an empty compilation cache (as on a first run)."""
+    suite = select(load_suite(suite_path, fast=fast), **selection)
+    os.environ["DSRKIT_JAX_CACHE"] = str(store.with_suffix(".jaxcache"))  # inherited by the spawned workers
     t0 = time.perf_counter()
     summary = run_suite(suite, store=store, workers=workers, progress=False, keep_trajectories=False)
     wall = time.perf_counter() - t0
@@ -65,7 +82,11 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="full settings instead of the suite's [fast] block")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--tasks", nargs="+", help="only these task names (a slice of the suite)")
+    ap.add_argument("--methods", nargs="+", help="only these method names or labels")
+    ap.add_argument("--seeds", type=int, nargs="+", help="only these seeds")
     args = ap.parse_args()
+    selection = {"tasks": args.tasks, "methods": args.methods, "seeds": args.seeds}
     fast = not args.full
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -77,7 +98,7 @@ def main() -> None:
         for w in args.workers:
             ms = []
             for k in range(args.repeats):
-                ms.append(measure(args.suite, fast, w, Path(tmp) / f"w{w}-{k}.sqlite"))
+                ms.append(measure(args.suite, fast, w, Path(tmp) / f"w{w}-{k}.sqlite", selection))
                 print(f"workers={w} repeat={k}: {ms[-1]['wall']:.1f} s, load average {os.getloadavg()[0]:.1f}",
                       flush=True)
             rows.append((w, ms))

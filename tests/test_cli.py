@@ -107,6 +107,19 @@ def test_reconstruct_end_to_end_tiny(tmp_path):
     assert code == 2 and "already exists" in out
 
 
+def test_reconstruct_with_the_shplrnn_and_an_unknown_model(tmp_path):
+    """--model shplrnn trains the shPLRNN with adaptive GTF; an unknown model name is a clear error."""
+    out_dir = tmp_path / "sh"
+    code, out = invoke("reconstruct", "lorenz63", "--model", "shplrnn", "--epochs", 2, "--n-train", 3000,
+                       "--n-test", 2000, "--out", out_dir)
+    assert code == 0, out
+    cfg = json.loads((out_dir / "config.json").read_text())
+    assert cfg["model"] == "ShallowPLRNN" and cfg["scheme"] == "AdaptiveGTF"
+    assert (out_dir / "report.html").exists()
+    code, out = invoke("reconstruct", "lorenz63", "--model", "lstm", "--out", tmp_path / "x")
+    assert code == 2 and "model must be one of" in out and not (tmp_path / "x").exists()
+
+
 def test_report_rewrites_from_a_data_file(trained_run):
     code, out = invoke("report", trained_run / "run", "--data", trained_run / "test.npz")
     assert code == 0, out

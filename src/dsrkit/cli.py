@@ -234,13 +234,14 @@ def reconstruct(
     n_train: Optional[int] = typer.Option(None, help="Simulated training points (default 100 000)."),
     n_test: Optional[int] = typer.Option(None, help="Simulated test points (default 100 000)."),
     force: bool = typer.Option(False, help="Replace the run directory if it exists."),
+    model: str = typer.Option("alrnn", help="alrnn (interpretable, default) or shplrnn (most accurate, slower)."),
 ):
     """The main job: simulate or load data, train, evaluate on independent test data, analyse, report."""
     from .pipeline import reconstruct as run_reconstruction
 
     try:
         result = run_reconstruction(source, dt=dt, out=out, force=force, epochs=epochs, seed=seed, seeds=seeds,
-                                    noise=noise, n_train=n_train, n_test=n_test)
+                                    noise=noise, n_train=n_train, n_test=n_test, model=model)
     except (ValueError, TypeError, FileExistsError, FileNotFoundError) as exc:
         _fail(str(exc))
     _print_table(f"dsr reconstruct {source}", result.summary_rows())

@@ -162,9 +162,12 @@ def default_run_dir(name: str, root="runs") -> Path:
     return candidate
 
 
+_MODEL_CHOICES = {"alrnn": None, "shplrnn": "ShallowPLRNN"}
+
+
 def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool = False, epochs: int | None = None,
                 seed: int = 0, seeds: int = 1, noise: float = 0.05, n_train: int | None = None,
-                n_test: int | None = None, progress: bool = True) -> Reconstruction:
+                n_test: int | None = None, progress: bool = True, model: str = "alrnn") -> Reconstruction:
     """The main job: simulate (or load) data, train with per-system defaults, evaluate on independent test data,
     analyse the model's linear subregions and fixed points, and write `report.html` into the run directory.
 
@@ -174,10 +177,15 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
         epochs: override the default number of epochs. seed: seed of data, initialisation and training.
         seeds: models trained at once (the best by training D_stsp is kept). noise: observation noise of the
             simulated training data (fraction of std). n_train, n_test: simulated series lengths (default 100 000).
+        model: "alrnn" (default: per-system AL-RNN settings, few linear subregions, interpretable) or "shplrnn"
+            (the shPLRNN with adaptive GTF: the most accurate configuration measured, 1500 epochs, hundreds of
+            subregions).
     """
     from .metrics import Protocol, evaluate
     from .training import default_config
 
+    if model not in _MODEL_CHOICES:
+        raise ValueError(f"model must be one of {sorted(_MODEL_CHOICES)}, got {model!r}")
     t0 = time.perf_counter()
     name = Path(source).name.split(".")[0] if _is_file_source(source) else source
     out = Path(out) if out is not None else default_run_dir(name)
@@ -185,7 +193,7 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
         raise FileExistsError(f"{out}: run directory already exists and is not empty; choose another --out or pass --force")
     _progress_note(progress, f"data: {source}")
     train_ds, test_ds, info = load_data(source, dt=dt, n_train=n_train, n_test=n_test, noise=noise, seed=seed)
-    config = default_config(None if info["kind"] == "file" else source)
+    config = default_config(None if info["kind"] == "file" else source, model=_MODEL_CHOICES[model])
     if epochs is not None:
         config["train"]["epochs"] = int(epochs)
     config["train"]["eval_steps"] = min(config["train"].get("eval_steps", 10_000), min(train_ds.lengths))
