@@ -17,7 +17,6 @@ The full core leaderboard (every method, 5 seeds; many hours on 2 cores) is a se
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import statistics
 import tempfile
@@ -50,22 +49,9 @@ def available_parallelism(n: int = 2) -> float:
     return n * alone / together
 
 
-def select(suite, tasks=None, methods=None, seeds=None):
-    """A slice of a suite: only these task names and method names/labels, each task with only these seeds."""
-    if tasks:
-        suite.tasks = [t for t in suite.tasks if t.name in tasks]
-    if methods:
-        suite.methods = [m for m in suite.methods if m.name in methods or m.label in methods]
-    if seeds is not None:
-        suite.tasks = [dataclasses.replace(t, seeds=tuple(seeds)) for t in suite.tasks]
-    if not suite.tasks or not suite.methods:
-        raise SystemExit("the selection leaves no task or no method")
-    return suite
-
-
 def measure(suite_path: str, fast: bool, workers: int, store: Path, selection: dict) -> dict:
     """One run of the suite into a fresh store, with an empty compilation cache (as on a first run)."""
-    suite = select(load_suite(suite_path, fast=fast), **selection)
+    suite = load_suite(suite_path, fast=fast).select(**selection)
     os.environ["DSRKIT_JAX_CACHE"] = str(store.with_suffix(".jaxcache"))  # inherited by the spawned workers
     t0 = time.perf_counter()
     summary = run_suite(suite, store=store, workers=workers, progress=False, keep_trajectories=False)

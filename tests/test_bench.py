@@ -189,6 +189,24 @@ def test_fast_selectors_pick_tasks_and_methods(tmp_path):
         load_suite(bad, fast=True, components=COMPONENTS)
 
 
+def test_select_slices_a_suite_keeping_run_ids(tmp_path):
+    """Suite.select keeps exactly the named tasks, methods (by name or label) and seeds, with the run ids of the
+    whole suite (so a slice fills the same store); unknown names and absent seeds are errors naming them."""
+    p = write_suite(tmp_path / "s.toml", "")
+    full = load_suite(p, components=COMPONENTS)
+    part = full.select(tasks=["osc-noise5"], methods=["linear(ridge=0.01)"], seeds=[0, 2])
+    got = [(r.task.name, r.method.label, r.seed) for r in part.runs()]
+    assert got == [("osc-noise5", "linear(ridge=0.01)", 0), ("osc-noise5", "linear(ridge=0.01)", 2)]
+    assert {r.run_id for r in part.runs()} <= {r.run_id for r in full.runs()}
+    assert len(full.select(methods=["linear"]).runs()) == len([r for r in full.runs() if r.method.name == "linear"])
+    with pytest.raises(ValueError, match=r"unknown task\(s\) \['lorenz'\].*tasks: osc"):
+        full.select(tasks=["lorenz"])
+    with pytest.raises(ValueError, match=r"unknown method\(s\) \['lstm'\]"):
+        full.select(methods=["lstm"])
+    with pytest.raises(ValueError, match=r"no task .* has seed\(s\) \[7\]"):
+        full.select(seeds=[7])
+
+
 def test_data_file_task_splits_train_then_test_and_standardizes_with_train_statistics(tmp_path):
     """A data task takes the first n_train points for training and the next n_test for testing, z-scored with the
     training mean and standard deviation; the file's content hash (not its path) enters the run id."""

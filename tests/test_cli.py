@@ -2,6 +2,7 @@
 and reports bad input as a one-line error (exit code 2) instead of a traceback."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,6 +125,18 @@ def test_report_rewrites_from_a_data_file(trained_run):
     code, out = invoke("report", trained_run / "run", "--data", trained_run / "test.npz")
     assert code == 0, out
     assert "data:image/png;base64," in (trained_run / "run" / "report.html").read_text()
+
+
+def test_bench_runs_a_slice_of_a_suite(tmp_path):
+    """--task / --method run only that slice (here one fast run of the `mean` baseline) into the given store."""
+    suite = Path(__file__).resolve().parents[1] / "suites" / "core.toml"
+    store = tmp_path / "core.sqlite"
+    code, out = invoke("bench", suite, "--fast", "--task", "lorenz63", "--method", "mean", "--workers", 1,
+                       "--store", store)
+    assert code == 0, out
+    assert "core: 1 runs" in out and "1 ok" in out
+    code, out = invoke("bench", suite, "--fast", "--task", "lorenz", "--store", store)
+    assert code == 2 and "unknown task(s) ['lorenz']" in out
 
 
 def test_bench_needs_a_suite_after_results():

@@ -262,6 +262,9 @@ def bench(
     csv: Optional[str] = typer.Option(None, help="`results`: also export CSV here."),
     json_out: Optional[str] = typer.Option(None, "--json", help="`results`: also export JSON here."),
     out: Optional[str] = typer.Option(None, help="`report`: HTML file (default results/<suite>.html)."),
+    task: Optional[list[str]] = typer.Option(None, help="Run only this task (repeatable): a slice of the suite."),
+    method: Optional[list[str]] = typer.Option(None, help="Run only this method name or label (repeatable)."),
+    seed: Optional[list[int]] = typer.Option(None, help="Run only this seed (repeatable)."),
 ):
     """Benchmark suites: `dsr bench SUITE.toml` runs (resumable), `dsr bench results SUITE` prints the
     leaderboard, `dsr bench report SUITE` writes the HTML report."""
@@ -279,7 +282,7 @@ def bench(
             if suite is not None:
                 _fail(f"unexpected argument {suite!r}; run a suite with `dsr bench SUITE.toml`")
             code = bench_run(target, executor=executor, workers=workers, address=address, fast=fast, store=store,
-                             time_limit=time_limit)
+                             time_limit=time_limit, tasks=task, methods=method, seeds=seed or None)
     except (ValueError, TypeError, FileNotFoundError, ImportError) as exc:
         _fail(str(exc))
     raise typer.Exit(code=code)

@@ -1,7 +1,8 @@
 """The three `dsr bench` commands as plain functions (the CLI only parses arguments and calls these).
 
     dsr bench SUITE.toml [--executor local|ray] [--workers N] [--address A] [--fast] [--store PATH] [--time-limit S]
-        -> bench_run(suite, executor=, workers=, address=, fast=, store=, time_limit=)
+        [--task NAME ...] [--method NAME ...] [--seed K ...]
+        -> bench_run(suite, executor=, workers=, address=, fast=, store=, time_limit=, tasks=, methods=, seeds=)
     dsr bench results SUITE [--csv F] [--json F] [--store PATH] [--fast]   -> bench_results(suite, csv=, json=, ...)
     dsr bench report SUITE [--out F] [--store PATH] [--fast]               -> bench_report(suite, out=, ...)
 
@@ -15,13 +16,16 @@ import sys
 from .leaderboard import results
 from .html_report import report
 from .runner import run_suite
+from .suite import load_suite
 
 
 def bench_run(suite: str, *, executor: str = "local", workers: int | None = None, address: str | None = None,
               fast: bool = False, store: str | None = None, time_limit: float | None = None,
-              progress: bool = True) -> int:
-    """Run (or resume) a suite and print a summary. Failed runs are results: the exit code is 0 unless the
-    suite could not be run at all."""
+              progress: bool = True, tasks=None, methods=None, seeds=None) -> int:
+    """Run (or resume) a suite, or the slice of it named by `tasks` / `methods` / `seeds` (see `Suite.select`),
+    and print a summary. Failed runs are results: the exit code is 0 unless the suite could not be run at all."""
+    if tasks or methods or seeds is not None:
+        suite = load_suite(suite, fast=fast).select(tasks=tasks, methods=methods, seeds=seeds)
     summary = run_suite(suite, executor=executor, workers=workers, address=address, fast=fast, store=store,
                         time_limit=time_limit, progress=progress)
     print(f"{summary.suite}: {summary.total} runs; {summary.skipped} already done, {summary.ok} ok, "

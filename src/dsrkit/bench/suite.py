@@ -46,7 +46,7 @@ import itertools
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .components import DEFAULT, Components
@@ -252,6 +252,32 @@ class Suite:
     @property
     def stem(self) -> str:
         return self.path.stem if self.path is not None else self.name
+
+    def select(self, tasks=None, methods=None, seeds=None) -> "Suite":
+        """A slice of this suite: only the named tasks, the methods with these names or labels, and these seeds
+        (each task keeps those of its seeds that are listed). Runs keep their ids, so a slice fills the same store
+        as the whole suite and a later full run skips what the slice finished.
+
+        Raises ValueError naming what is unknown and what exists."""
+        out = self
+        if tasks:
+            known = [t.name for t in self.tasks]
+            unknown = [t for t in tasks if t not in known]
+            if unknown:
+                raise ValueError(f"unknown task(s) {unknown} in suite {self.name!r}; tasks: {', '.join(known)}")
+            out = replace(out, tasks=[t for t in out.tasks if t.name in tasks])
+        if methods:
+            known = sorted({m.name for m in self.methods} | {m.label for m in self.methods})
+            unknown = [m for m in methods if m not in known]
+            if unknown:
+                raise ValueError(f"unknown method(s) {unknown} in suite {self.name!r}; methods: {', '.join(known)}")
+            out = replace(out, methods=[m for m in out.methods if m.name in methods or m.label in methods])
+        if seeds is not None:
+            wanted = {int(s) for s in seeds}
+            out = replace(out, tasks=[replace(t, seeds=tuple(s for s in t.seeds if s in wanted)) for t in out.tasks])
+            if not any(t.seeds for t in out.tasks):
+                raise ValueError(f"no task of suite {self.name!r} has seed(s) {sorted(wanted)}")
+        return out
 
     def runs(self) -> list[RunSpec]:
         """Every run of the suite, task-major, then method, then seed."""
