@@ -258,7 +258,7 @@ def test_bad_input_is_rejected_clearly(name):
         f.generate(np.array([0.0, np.nan, 0.0]), 5)
     with pytest.raises(ValueError, match="n_steps"):
         f.generate(TEST[0], 0)
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(TypeError, match="n_steps"):
         f.forecast(TEST[:5], 2.5)
 
 

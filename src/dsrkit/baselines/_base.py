@@ -29,6 +29,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._checks import check_int
+
 from ..data import Dataset
 
 STATUSES = ("ok", "diverged", "failed")
@@ -167,9 +169,7 @@ class Reconstructor(abc.ABC):
 
     @staticmethod
     def _validate_steps(n_steps, minimum: int) -> int:
-        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < minimum:
-            raise ValueError(f"n_steps must be an integer >= {minimum}, got {n_steps!r}")
-        return int(n_steps)
+        return check_int("n_steps", n_steps, minimum)
 
     def _guard(self, Y: np.ndarray, first: int = 0) -> np.ndarray:
         """NaN out everything from the first non-finite or far-out row (at or after `first`) on; set the status."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_int
+
 
 def as_series(x, name: str, *, allow_batch: bool = True, require_finite: bool = True) -> np.ndarray:
     """Return `x` as a float64 array of shape (B, T, N).
@@ -45,9 +47,7 @@ def check_same_dim(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> None
 
 
 def positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(name, value)
 
 
 def positive_float(value, name: str) -> float:

@@ -7,17 +7,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._checks import check_int
 from ._base import AbstractPiecewiseLinear
 from .observation import IdentityObservation, make_observation
 
 
-def check_size(name: str, value, minimum: int = 1) -> int:
-    """Validate an integer hyperparameter (>= minimum) and return it as int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+check_size = check_int  # integer hyperparameters of the models
 
 
 def check_dims(obs_dim, latent_dim) -> tuple[int, int]:

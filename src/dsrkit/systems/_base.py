@@ -14,15 +14,9 @@ import numbers
 import jax.numpy as jnp
 import numpy as np
 
+from .._checks import check_int  # noqa: F401  (re-exported for the systems package)
+
 KINDS = ("flow", "map", "delay", "pde")
-
-
-def check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
 
 
 def check_real(name: str, value, *, positive: bool = False, nonnegative: bool = False) -> float:

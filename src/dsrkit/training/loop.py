@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .._checks import check_int
 from ..models.alrnn import ALRNN
 from .rollout import generate
 from .schemes import STF
@@ -336,12 +337,6 @@ def _progress(enabled: bool):
                     TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
 
 
-def _check_int(name, v, minimum=1):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
-    return int(v)
-
-
 # ----------------------------------------------------------------------------------------------- train
 
 
@@ -375,11 +370,11 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
     scheme = STF(16) if scheme is None else scheme
     if not all(hasattr(scheme, a) for a in ("init", "force", "update", "alpha")):
         raise TypeError(f"scheme must be STF(...), GTF(...) or AdaptiveGTF(...), got {scheme!r}")
-    epochs = _check_int("epochs", epochs)
-    seq_len = _check_int("seq_len", seq_len)
-    batch_size = _check_int("batch_size", batch_size)
-    batches_per_epoch = _check_int("batches_per_epoch", batches_per_epoch)
-    unroll = _check_int("unroll", unroll)
+    epochs = check_int("epochs", epochs)
+    seq_len = check_int("seq_len", seq_len)
+    batch_size = check_int("batch_size", batch_size)
+    batches_per_epoch = check_int("batches_per_epoch", batches_per_epoch)
+    unroll = check_int("unroll", unroll)
     lr0, lr1 = (float(lr), float(lr)) if np.isscalar(lr) else (float(lr[0]), float(lr[1]))
     if not (lr0 > 0 and lr1 > 0):
         raise ValueError(f"learning rates must be positive, got {lr}")
@@ -394,7 +389,7 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
             raise ValueError(f"seeds={seeds} does not match the {len(members)} models given")
         seeds = len(members)
     else:
-        seeds = _check_int("seeds", seeds)
+        seeds = check_int("seeds", seeds)
         members = init_members(model, seeds, seed)
     template = members[0]
     for m in members[1:]:

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._checks import check_int
 from ..models._common import astype
 
 
@@ -48,8 +49,7 @@ def generate(model, x0, n_steps: int, dtype=None) -> np.ndarray:
     Returns:
         np.ndarray (n_steps, N); the first row is observe(z0). A diverging model yields inf/NaN rows, not an error.
     """
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+    check_int("n_steps", n_steps)
     x0 = np.asarray(x0)
     if x0.shape != (model.obs_dim,):
         raise ValueError(f"x0 must have shape ({model.obs_dim},) for this model, got {x0.shape}")

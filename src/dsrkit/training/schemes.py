@@ -23,6 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._checks import check_int
+
 
 def _replace(z: jax.Array, z_hat: jax.Array) -> jax.Array:
     n = z_hat.shape[-1]
@@ -60,9 +62,7 @@ class STF(eqx.Module):
     interval: int = eqx.field(static=True)
 
     def __init__(self, interval: int = 16):
-        if isinstance(interval, bool) or not isinstance(interval, (int, np.integer)) or interval < 1:
-            raise ValueError(f"STF interval must be a positive integer, got {interval!r}")
-        self.interval = int(interval)
+        self.interval = check_int("STF interval", interval)
 
     def init(self, dtype=jnp.float32):
         return {"alpha": jnp.asarray(0.0, dtype)}
@@ -168,8 +168,7 @@ class AdaptiveGTF(eqx.Module):
     alpha_start: float = eqx.field(static=True)
 
     def __init__(self, update_every: int = 5, decay: float = 0.001, alpha_start: float = 1.0):
-        if isinstance(update_every, bool) or not isinstance(update_every, (int, np.integer)) or update_every < 1:
-            raise ValueError(f"update_every must be a positive integer, got {update_every!r}")
+        check_int("update_every", update_every)
         if not 0.0 < decay <= 1.0:
             raise ValueError(f"decay must lie in (0, 1], got {decay}")
         if not 0.0 <= alpha_start <= 1.0:
