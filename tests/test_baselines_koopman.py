@@ -125,3 +125,12 @@ def test_havok_eigenvalues_and_unit_stabilisation():
 def test_edmd_rejects_bad_settings(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         baselines.get("edmd", **bad).fit(_rotation())
+
+
+def test_edmd_refuses_a_dictionary_too_large_for_memory():
+    """Degree 3 on 64 variables is 47 905 monomials (C(67, 3)); EDMD refuses it up front, naming the size, rather
+    than allocating 20 000 x 47 905 snapshot matrices (which killed a benchmark worker)."""
+    x = np.random.default_rng(0).normal(size=(300, 64))
+    with pytest.raises(ValueError, match=r"has 47905 functions, more than max_features=5000"):
+        baselines.get("edmd").fit(x)
+    assert baselines.get("edmd", degree=1).fit(x).koopman_matrix_.shape == (65, 65)

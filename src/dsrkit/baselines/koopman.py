@@ -23,6 +23,8 @@ linearly, φ_t = φ_0 λ^t (the pure Koopman prediction; it decays or oscillates
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.linalg
 import scipy.spatial
@@ -82,6 +84,9 @@ class EDMD(_DelayedKoopman):
         residual_threshold: discard eigenpairs whose ResDMD residual exceeds this (default None: keep all).
         rollout: "relift" or "linear" (see the module docstring; default "relift").
         rcond: relative cut-off of the least-squares solve for K (default 1e-10).
+        max_features: largest dictionary accepted (default 5000). A larger one (e.g. degree 3 on 64 variables: 47 905
+            monomials) is refused with a ValueError before any snapshot matrix is allocated, instead of exhausting
+            memory.
 
     Learned: `koopman_matrix_` (n, n), `eigenvalues_` (n,) complex sorted by decreasing modulus, `eigenvectors_`
     (n, n) (columns g, normalised to ‖Ψ_X g‖ = √M), `modes_` (n, N), `residuals_` (n,), `kept_` (n,) bool,
@@ -94,7 +99,8 @@ class EDMD(_DelayedKoopman):
 
     def __init__(self, dictionary: str = "polynomial", degree: int = 3, n_centers: int = 100,
                  rbf_width: float | None = None, delays: int = 1, skip: int = 1,
-                 residual_threshold: float | None = None, rollout: str = "relift", rcond: float = 1e-10):
+                 residual_threshold: float | None = None, rollout: str = "relift", rcond: float = 1e-10,
+                 max_features: int = 5000):
         self.dictionary = dictionary
         self.degree = degree
         self.n_centers = n_centers
@@ -104,6 +110,7 @@ class EDMD(_DelayedKoopman):
         self.residual_threshold = residual_threshold
         self.rollout = rollout
         self.rcond = rcond
+        self.max_features = max_features
 
     def _min_length(self):
         if self.dictionary not in ("polynomial", "rbf", "delay"):
@@ -158,9 +165,21 @@ class EDMD(_DelayedKoopman):
         lam, V = np.linalg.eig(K)
         return lam, V
 
+    def _check_dictionary_size(self, n_samples: int) -> None:
+        d = self.delays * self.dim_
+        degree = self.degree if self.dictionary == "polynomial" else 1
+        n = math.comb(d + degree, degree) + (min(self.n_centers, n_samples) if self.dictionary == "rbf" else 0)
+        if n > self.max_features:
+            gb = 8 * n * n_samples / 1e9
+            raise ValueError(f"EDMD: the {self.dictionary} dictionary of degree {degree} on {d} variables has {n} "
+                             f"functions, more than max_features={self.max_features}; each {n_samples} x {n} "
+                             f"snapshot matrix would need {gb:.1f} GB. Lower `degree`, use dictionary='rbf', or raise "
+                             f"max_features")
+
     def _fit(self, trajectories, dt, seed):
         pairs = self._pairs(trajectories)
         HX_all = np.concatenate([p[0] for p in pairs])
+        self._check_dictionary_size(len(HX_all))
         self._setup_dictionary(HX_all, seed)
         PXc = [self._lift(hx) for hx, _ in pairs]
         PYc = [self._lift(hy) for _, hy in pairs]
