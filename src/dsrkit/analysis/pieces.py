@@ -155,16 +155,9 @@ def shplrnn_pieces(A: Any, W1: Any, W2: Any, h1: Any, h2: Any) -> PiecewiseAffin
 
 
 def _model_to_float64(model: Any) -> Any:
-    import equinox as eqx
-    import jax
-    import jax.numpy as jnp
+    from ..models._common import astype
 
-    def cast(x):  # through numpy: no per-leaf XLA compilation
-        if eqx.is_inexact_array(x) and jnp.issubdtype(x.dtype, jnp.floating):
-            return np.asarray(x, dtype=np.float64)
-        return x
-
-    return jax.tree_util.tree_map(cast, model)
+    return astype(model, np.float64)
 
 
 _MODEL_CACHE: dict[int, tuple[Any, PiecewiseAffine]] = {}
