@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="dsrkit: dynamical systems reconstruction.", no_args_is_help=True, add_completion=False)
+console = Console()
 
 
 @app.callback()
@@ -21,7 +22,6 @@ def _setup() -> None:
     from .compile_cache import enable_compilation_cache
 
     enable_compilation_cache()  # later commands reuse compiled programs (see dsrkit.compile_cache)
-console = Console()
 
 
 def _fail(message: str) -> None:

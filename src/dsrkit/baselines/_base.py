@@ -30,7 +30,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._checks import check_int
-
 from ..data import Dataset
 
 STATUSES = ("ok", "diverged", "failed")

@@ -214,7 +214,6 @@ class EDMD(_DelayedKoopman):
         return np.real(self.eigenvectors_[:, k] @ (self.eigenvalues_[k, None] * self.modes_[k]))
 
     def _predict(self, context, n_steps):
-        import jax
         import jax.numpy as jnp
 
         hist = self._history(context)

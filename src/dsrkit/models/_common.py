@@ -98,12 +98,15 @@ def build_observation(observation: str, n: int, m: int, key, dtype):
 def astype(model: eqx.Module, dtype) -> eqx.Module:
     """Cast every floating parameter of `model` to `dtype` (float32 or float64).
 
-    The cast goes through NumPy and back (a host copy), so no XLA program is compiled per parameter shape."""
+    Outside a trace the cast goes through NumPy (a host copy), so no XLA program is compiled per parameter shape;
+    inside `jax.jit` it is an ordinary traced cast."""
     dt = check_dtype(dtype)
 
     def cast(leaf):
-        if eqx.is_array(leaf) and jnp.issubdtype(leaf.dtype, jnp.floating):
-            return jnp.asarray(np.asarray(leaf, dtype=dt))
-        return leaf
+        if not (eqx.is_array(leaf) and jnp.issubdtype(leaf.dtype, jnp.floating)):
+            return leaf
+        if isinstance(leaf, jax.core.Tracer):
+            return leaf.astype(dt)
+        return jnp.asarray(np.asarray(leaf, dtype=dt))
 
     return jax.tree_util.tree_map(cast, model)
