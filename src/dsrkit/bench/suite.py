@@ -495,7 +495,7 @@ def _parse_task(ck, i, raw, defaults, fast, system_names, metric_names, base, co
 
 def _catalogue_hint(name: str) -> str:
     if ":" in name:
-        return (f" (catalogue names are '<catalogue>:<Name>', e.g. 'dysts:Lorenz'; the dysts catalogue needs "
+        return (" (catalogue names are '<catalogue>:<Name>', e.g. 'dysts:Lorenz'; the dysts catalogue needs "
                 "pip install 'dsrkit[dysts]')")
     return ""
 
