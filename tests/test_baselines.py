@@ -326,3 +326,15 @@ def test_missing_optional_dependency_names_the_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "pysindy", None)  # makes `import pysindy` raise ImportError
     with pytest.raises(ImportError, match=r"pip install 'dsrkit\[baselines\]'"):
         baselines.get("sindy").fit(TRAIN)
+
+
+def test_plrnn_adapter_trains_with_adaptive_gtf_and_rejects_unknown_schemes():
+    """scheme="adaptive_gtf" trains through AdaptiveGTF (other parameters than STF from the same seed and data);
+    an unknown scheme is a clear error."""
+    kw = dict(epochs=2, batches_per_epoch=3, sequence_length=20, hidden_dim=8, eval_every=0)
+    gtf = baselines.get("shplrnn", scheme="adaptive_gtf", **kw).fit(TRAIN, seed=0)
+    stf = baselines.get("shplrnn", scheme="stf", **kw).fit(TRAIN, seed=0)
+    assert gtf.status_ in ("ok", "diverged") and gtf.model_.W1.shape == stf.model_.W1.shape
+    assert not np.allclose(np.asarray(gtf.model_.W1), np.asarray(stf.model_.W1))
+    with pytest.raises(ValueError, match=r"scheme must be one of \('stf', 'adaptive_gtf'\)"):
+        baselines.get("alrnn", scheme="gtf").fit(TRAIN[:400])

@@ -1,6 +1,7 @@
 """Adapters that run dsrkit's own piecewise-linear RNNs (AL-RNN, PLRNN, shPLRNN) through the Reconstructor protocol.
 
-Training is `dsrkit.training.train` with sparse teacher forcing (STF, interval τ), the published loss, RAdam with an
+Training is `dsrkit.training.train` with sparse teacher forcing (STF, interval τ; or adaptive GTF with
+`scheme="adaptive_gtf"`), the published loss, RAdam with an
 exponentially decaying learning rate and model selection by D_stsp on the training data; free runs are
 `dsrkit.training.generate` from z0 = init_state(x_last), so only the last context observation is used.
 References: Brenner et al., "Almost-linear RNNs yield highly interpretable symbolic codes in dynamical systems
@@ -15,6 +16,9 @@ import numpy as np
 from ._base import Reconstructor
 
 
+SCHEMES = ("stf", "adaptive_gtf")
+
+
 class _PLRNNAdapter(Reconstructor):
     _bucket_steps = True
     _model_name = ""
@@ -24,6 +28,8 @@ class _PLRNNAdapter(Reconstructor):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{type(self).__name__}: {k} must be a positive int, got {v!r}")
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"{type(self).__name__}: scheme must be one of {SCHEMES}, got {self.scheme!r}")
 
     def _min_length(self):
         self._check()
@@ -41,11 +47,12 @@ class _PLRNNAdapter(Reconstructor):
         import jax
 
         from ..data import Dataset
-        from ..training import STF, train
+        from ..training import STF, AdaptiveGTF, train
 
         model = self._build(jax.random.key(seed))
+        scheme = STF(self.interval) if self.scheme == "stf" else AdaptiveGTF()
         result = train(
-            model, Dataset(trajectories, dt=dt), scheme=STF(self.interval), epochs=self.epochs,
+            model, Dataset(trajectories, dt=dt), scheme=scheme, epochs=self.epochs,
             seq_len=self.sequence_length, batch_size=self.batch_size, batches_per_epoch=self.batches_per_epoch,
             lr=(self.lr_start, self.lr_end), noise=self.noise, seed=seed, progress=False, eval_every=self.eval_every,
             grad_clip=self.grad_clip,
@@ -62,6 +69,7 @@ class _PLRNNAdapter(Reconstructor):
 
 
 _TRAIN_DOC = """
+        scheme: "stf" (default) or "adaptive_gtf" (Hess et al. 2023; `interval` is then unused).
         interval: STF forcing interval τ (default 16). sequence_length: T̃, windows of T̃ + 1 points (default 200).
         batch_size: S (default 16). batches_per_epoch: 50. epochs: default 300 (the published runs use 2000).
         lr_start, lr_end: exponential learning-rate decay per epoch (default 1e-3 -> 1e-5).
@@ -77,7 +85,7 @@ class ALRNNBaseline(_PLRNNAdapter):
     def __init__(self, latent_dim: int = 20, relu_units: int = 2, interval: int = 16, sequence_length: int = 200,
                  batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3,
                  lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None,
-                 grad_clip: float | None = None):
+                 grad_clip: float | None = None, scheme: str = "stf"):
         self.latent_dim = latent_dim
         self.relu_units = relu_units
         self.interval = interval
@@ -90,6 +98,7 @@ class ALRNNBaseline(_PLRNNAdapter):
         self.noise = noise
         self.eval_every = eval_every
         self.grad_clip = grad_clip
+        self.scheme = scheme
 
     def _build(self, key):
         from ..models import ALRNN
@@ -98,7 +107,7 @@ class ALRNNBaseline(_PLRNNAdapter):
         return ALRNN(self.dim_, m, self.relu_units, key=key)
 
 
-ALRNNBaseline.__doc__ = """AL-RNN (identity observation) trained with STF.
+ALRNNBaseline.__doc__ = """AL-RNN (identity observation) trained with STF or adaptive GTF.
 
     Args:
         latent_dim: M (default 20; raised to N + relu_units if smaller). relu_units: P (default 2).""" + _TRAIN_DOC
@@ -110,7 +119,7 @@ class PLRNNBaseline(_PLRNNAdapter):
     def __init__(self, latent_dim: int = 20, interval: int = 16, sequence_length: int = 200, batch_size: int = 16,
                  batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3, lr_end: float = 1e-5,
                  noise: float = 0.05, eval_every: int | None = None,
-                 grad_clip: float | None = None):
+                 grad_clip: float | None = None, scheme: str = "stf"):
         self.latent_dim = latent_dim
         self.interval = interval
         self.sequence_length = sequence_length
@@ -122,6 +131,7 @@ class PLRNNBaseline(_PLRNNAdapter):
         self.noise = noise
         self.eval_every = eval_every
         self.grad_clip = grad_clip
+        self.scheme = scheme
 
     def _build(self, key):
         from ..models import PLRNN
@@ -129,7 +139,7 @@ class PLRNNBaseline(_PLRNNAdapter):
         return PLRNN(self.dim_, max(self.latent_dim, self.dim_), key=key)
 
 
-PLRNNBaseline.__doc__ = """PLRNN (identity observation) trained with STF.
+PLRNNBaseline.__doc__ = """PLRNN (identity observation) trained with STF or adaptive GTF.
 
     Args:
         latent_dim: M (default 20; raised to N if smaller).""" + _TRAIN_DOC
@@ -141,7 +151,7 @@ class ShallowPLRNNBaseline(_PLRNNAdapter):
     def __init__(self, latent_dim: int = 3, hidden_dim: int = 50, clipped: bool = False, interval: int = 16,
                  sequence_length: int = 200, batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300,
                  lr_start: float = 1e-3, lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None,
-                 grad_clip: float | None = None):
+                 grad_clip: float | None = None, scheme: str = "stf"):
         self.latent_dim = latent_dim
         self.hidden_dim = hidden_dim
         self.clipped = clipped
@@ -155,6 +165,7 @@ class ShallowPLRNNBaseline(_PLRNNAdapter):
         self.noise = noise
         self.eval_every = eval_every
         self.grad_clip = grad_clip
+        self.scheme = scheme
 
     def _build(self, key):
         from ..models import ShallowPLRNN
@@ -162,7 +173,7 @@ class ShallowPLRNNBaseline(_PLRNNAdapter):
         return ShallowPLRNN(self.dim_, max(self.latent_dim, self.dim_), self.hidden_dim, self.clipped, key=key)
 
 
-ShallowPLRNNBaseline.__doc__ = """shPLRNN (identity observation) trained with STF.
+ShallowPLRNNBaseline.__doc__ = """shPLRNN (identity observation) trained with STF or adaptive GTF.
 
     Args:
         latent_dim: M (default 3; raised to N if smaller). hidden_dim: H (default 50). clipped: clipped variant
