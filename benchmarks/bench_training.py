@@ -90,6 +90,7 @@ def speed(repeats: int, ensembles=(8,)):
     sh = lambda i: ShallowPLRNN(3, 3, 50, key=jax.random.key(i))  # noqa: E731
     add("shPLRNN M=3 L=50, STF τ=16", _epoch_timer([sh(0)], STF(16), X, repeats=repeats))
     add("  same, 8-seed ensemble (vmap)", _epoch_timer([sh(i) for i in range(8)], STF(16), X, repeats=repeats), 8)
+    add("shPLRNN M=3 L=50, adaptive GTF", _epoch_timer([sh(0)], AdaptiveGTF(), X, repeats=repeats))
 
     print("\n| configuration (T̃=200, batch 16, float32) | models | ms per step (all models) | ms per step per model |")
     print("|---|---|---|---|")

@@ -115,8 +115,7 @@ class GTF(eqx.Module):
 
 def spectral_norm(mats: jax.Array) -> jax.Array:
     """‖J‖₂ of a stack of square matrices (..., M, M): the square root of the largest eigenvalue of the Gram matrix
-    JᵀJ (batched `eigvalsh`). Exact to float rounding, and on CPU faster than a batched SVD or power iteration
-    (3200 Jacobians of 3×3: 2 ms against 53 ms for 100 power iterations)."""
+    JᵀJ (batched `eigvalsh`). Exact to float rounding, and on CPU faster than a batched SVD or power iteration."""
     gram = jnp.swapaxes(mats, -1, -2) @ mats
     return jnp.sqrt(jnp.maximum(jnp.linalg.eigvalsh(gram)[..., -1], 0.0))
 
