@@ -69,6 +69,29 @@ def _epoch_timer(models, scheme, X, *, seq_len=200, batch_size=16, bpe=50, repea
     return statistics.median(times) / bpe
 
 
+def _bare_scan_ms(repeats: int) -> float:
+    """Floor of the time loop: a bare lax.scan of 200 steps over a (16, 20) state (one matmul, one ReLU), one
+    output per step, as in the forward pass; median ms per call. A training step runs 200 forward and 200
+    backward iterations, so about twice this bounds it from below whatever the model code does."""
+    W = jnp.asarray(np.random.default_rng(0).standard_normal((20, 20)) * 0.1, jnp.float32)
+    z0, u = jnp.ones((16, 20), jnp.float32), jnp.zeros((200, 16, 20), jnp.float32)
+
+    @jax.jit
+    def f(z0, u):
+        def step(z, u_k):
+            zp = 0.9 * z + jnp.maximum(z, 0) @ W.T
+            return zp + u_k, zp
+        return jax.lax.scan(step, z0, u)[1]
+
+    jax.block_until_ready(f(z0, u))
+    times = []
+    for _ in range(max(repeats, 10) * 20):
+        t0 = time.perf_counter()
+        jax.block_until_ready(f(z0, u))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
 def speed(repeats: int, ensembles=(8,)):
     X = dsrkit.systems.get("lorenz63").trajectory(20_000, seed=0, standardize=True)
     alrnn = lambda i: ALRNN(3, 20, 2, key=jax.random.key(i))  # noqa: E731
@@ -97,6 +120,7 @@ def speed(repeats: int, ensembles=(8,)):
     for name, n, ms, per, _ in rows:
         print(f"| {name} | {n} | {ms:.3f} | {per:.3f} |")
     k0, n_ens = ensembles[0], len(ensembles)
+    print(f"\nBare 200-step lax.scan (the loop's floor, see _bare_scan_ms): {_bare_scan_ms(repeats):.3f} ms per call.")
     print(f"\nDevice: {jax.devices()[0].device_kind}. AL-RNN: hand-written BPTT vs autodiff: "
           f"{rows[1 + n_ens][2] / rows[0][2]:.1f}× faster; {k0}-seed ensemble costs {rows[1][2] / rows[0][2]:.2f}× one "
           f"model ({rows[0][2] * k0 / rows[1][2]:.2f}× throughput).")
