@@ -146,16 +146,39 @@ CONFIGS = {
 SYSTEM_CONFIGS = {"lorenz63": ["alrnn", "shplrnn"], "rossler": ["rossler-alrnn"], "lorenz96": ["l96-alrnn"]}
 
 
-def quality(systems, configs, seeds, epochs, n_train, out_json, vmap=False):
+def protocol_data(name: str, n: int = 100_000):
+    """The quality protocol's data: a training trajectory (seed 0, 5 % observation noise) and an independent clean
+    test trajectory (seed 1) of `n` points, both standardised with the training mean and std."""
+    system = dsrkit.systems.get(name)
+    train_x, test_x = system.trajectory(n, seed=0, noise=0.05), system.trajectory(n, seed=1)
+    mean, std = train_x.mean(0), train_x.std(0)
+    return (train_x - mean) / std, (test_x - mean) / std
+
+
+def score(model, test_s: np.ndarray) -> dict:
+    """The protocol's judgement of a model: free run from the first test point for 1.25 T, first 25 % dropped,
+    D_stsp and D_H against the test series; subregions = distinct region codes along 20 000 latent steps (None for
+    models without them). A non-finite free run gives d_stsp = d_h = None. Returns also `gen`, the compared run."""
     from dsrkit.metrics import power_spectrum_distance, state_space_divergence
 
+    n = len(test_s)
+    gen = generate(model, test_s[0], n + n // 4).astype(np.float64)[n // 4:]
+    if not np.all(np.isfinite(gen)):
+        return {"d_stsp": None, "d_h": None, "regions": None, "gen": gen}
+    regions = None
+    if hasattr(model, "region_code"):
+        z = rollout_latent(model, model.init_state(jnp.asarray(test_s[0])), 20_000)
+        codes = np.asarray(jax.vmap(model.region_code)(z))
+        regions = len({tuple(c) for c in codes.reshape(len(codes), -1).tolist()})
+    return {"d_stsp": float(state_space_divergence(test_s, gen)), "d_h": float(power_spectrum_distance(test_s, gen)),
+            "regions": regions, "gen": gen}
+
+
+def quality(systems, configs, seeds, epochs, n_train, out_json, vmap=False):
     results = []
     for name in systems:
         system = dsrkit.systems.get(name)
-        train_x = system.trajectory(n_train, seed=0, noise=0.05)
-        test_x = system.trajectory(n_train, seed=1)
-        mean, std = train_x.mean(0), train_x.std(0)
-        train_s, test_s = (train_x - mean) / std, (test_x - mean) / std
+        train_s, test_s = protocol_data(name, n_train)
         for cname in configs or SYSTEM_CONFIGS[name]:
             build, scheme, kw = CONFIGS[cname]
             t0 = time.perf_counter()
@@ -170,15 +193,12 @@ def quality(systems, configs, seeds, epochs, n_train, out_json, vmap=False):
                 models, statuses = [f.model for f in fits], [f.status for f in fits]
             seconds = time.perf_counter() - t0
             per_seed = []
-            n = len(test_s)
             for m, status in zip(models, statuses):
-                gen = generate(m, test_s[0], n + n // 4).astype(np.float64)[n // 4:]
-                if status != "ok" or not np.all(np.isfinite(gen)):
+                sc = score(m, test_s)
+                if status != "ok" or sc["d_stsp"] is None:
                     per_seed.append((np.nan, np.nan, np.nan))
                     continue
-                z = rollout_latent(m, m.init_state(jnp.asarray(test_s[0])), 20_000)
-                regions = len({tuple(r) for r in np.asarray(jax.vmap(m.region_code)(z)).tolist()})
-                per_seed.append((state_space_divergence(test_s, gen), power_spectrum_distance(test_s, gen), regions))
+                per_seed.append((sc["d_stsp"], sc["d_h"], sc["regions"]))
             arr = np.array(per_seed, dtype=float)
             res = {"system": name, "config": cname, "seeds": seeds, "epochs": epochs,
                    "d_stsp_median": float(np.nanmedian(arr[:, 0])), "d_h_median": float(np.nanmedian(arr[:, 1])),

@@ -10,15 +10,14 @@ import argparse
 
 import jax
 import matplotlib
-import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-import dsrkit  # noqa: E402
-from dsrkit.metrics import power_spectrum_distance, state_space_divergence  # noqa: E402
+from bench_training import protocol_data, score  # noqa: E402
+
 from dsrkit.models import ALRNN  # noqa: E402
-from dsrkit.training import STF, generate, train  # noqa: E402
+from dsrkit.training import STF, train  # noqa: E402
 
 
 def main():
@@ -27,15 +26,11 @@ def main():
     ap.add_argument("--epochs", type=int, default=1000)
     ap.add_argument("--out", default="benchmarks/results/figures/alrnn_lorenz63_coverage.png")
     args = ap.parse_args()
-    system = dsrkit.systems.get("lorenz63")
-    train_x, test_x = system.trajectory(100_000, seed=0, noise=0.05), system.trajectory(100_000, seed=1)
-    mean, std = train_x.mean(0), train_x.std(0)
-    train_s, test_s = (train_x - mean) / std, (test_x - mean) / std
+    train_s, test_s = protocol_data("lorenz63")
     fit = train(ALRNN(3, 20, 2, key=jax.random.key(args.seed)), train_s, scheme=STF(16), epochs=args.epochs,
                 seed=args.seed, eval_every=10, eval_steps=20_000, noise=0.05)
-    n = len(test_s)
-    gen = generate(fit.model, test_s[0], n + n // 4).astype(np.float64)[n // 4:]
-    d_stsp, d_h = state_space_divergence(test_s, gen), power_spectrum_distance(test_s, gen)
+    sc = score(fit.model, test_s)
+    gen, d_stsp, d_h = sc["gen"], sc["d_stsp"], sc["d_h"]
     print(f"selected epoch {fit.best_epoch}: test D_stsp {d_stsp:.3f}, D_H {d_h:.3f}")
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
     for ax, (a, b) in zip(axes, [(0, 1), (0, 2), (1, 2)]):

@@ -11,7 +11,7 @@ GRID.json is a list of configurations:
      "train": {"epochs": 1000, "seq_len": 200, "lr": [1e-3, 1e-5], "noise": 0.05, "eval_every": 10},
      "seeds": [0, 1, 2]}
 
-Protocol (as bench_training.py --quality): train on 100 000 points with 5 % observation noise, standardised with
+Protocol (bench_training.protocol_data and bench_training.score, as `bench_training.py --quality`): train on 100 000 points with 5 % observation noise, standardised with
 the training statistics; judge the selected checkpoint on an independent clean 100 000-point test trajectory
 (seed 1): free run from the first test point for 1.25 T, first 25 % dropped, D_stsp (30 bins; GMM variant for
 N > 10) and D_H (σ = 20). Subregions: distinct region codes along 20 000 free-running latent steps.
@@ -33,13 +33,10 @@ _DATA: dict = {}
 
 
 def _data(system: str, n: int):
-    import dsrkit
+    from bench_training import protocol_data
 
     if (system, n) not in _DATA:
-        s = dsrkit.systems.get(system)
-        train_x, test_x = s.trajectory(n, seed=0, noise=0.05), s.trajectory(n, seed=1)
-        mean, std = train_x.mean(0), train_x.std(0)
-        _DATA[system, n] = ((train_x - mean) / std, (test_x - mean) / std)
+        _DATA[system, n] = protocol_data(system, n)
     return _DATA[system, n]
 
 
@@ -49,13 +46,11 @@ def run_one(spec: dict, seed: int, skip_at: float) -> dict:
     if time.time() > skip_at:
         return {**out, "status": "skipped"}
     import jax
-    import jax.numpy as jnp
     import numpy as np
+    from bench_training import score
 
-    from dsrkit.metrics import power_spectrum_distance, state_space_divergence
-    from dsrkit.training import generate, train
+    from dsrkit.training import train
     from dsrkit.training.config import build_model, build_scheme
-    from dsrkit.training.rollout import rollout_latent
 
     train_s, test_s = _data(spec.get("system", "lorenz63"), spec.get("n", 100_000))
     model = build_model(spec, obs_dim=train_s.shape[1], key=jax.random.key(seed))
@@ -63,18 +58,13 @@ def run_one(spec: dict, seed: int, skip_at: float) -> dict:
     t0 = time.perf_counter()
     fit = train(model, train_s, scheme=build_scheme(spec), seed=seed, progress=False, **kw)
     seconds = time.perf_counter() - t0
-    n = len(test_s)
-    gen = generate(fit.model, test_s[0], n + n // 4).astype(np.float64)[n // 4:]
     trace = [(h["epoch"], round(h["d_stsp"], 3)) for h in fit.history if np.isfinite(h["d_stsp"])]
     out.update(status=fit.status, best_epoch=fit.best_epoch, train_best=fit.best_metrics, seconds=seconds,
                final_loss=fit.history[-1]["loss"], trace=trace)
-    if fit.status != "ok" or not np.all(np.isfinite(gen)):
+    if fit.status != "ok":
         return {**out, "d_stsp": None, "d_h": None}
-    z = rollout_latent(fit.model, fit.model.init_state(jnp.asarray(test_s[0])), 20_000)
-    codes = np.asarray(jax.vmap(fit.model.region_code)(z)) if hasattr(fit.model, "region_code") else None
-    out.update(d_stsp=float(state_space_divergence(test_s, gen)), d_h=float(power_spectrum_distance(test_s, gen)),
-               regions=None if codes is None else len({tuple(c) for c in codes.reshape(len(codes), -1).tolist()}))
-    return out
+    sc = score(fit.model, test_s)
+    return {**out, "d_stsp": sc["d_stsp"], "d_h": sc["d_h"], "regions": sc["regions"]}
 
 
 def sweep(grid: list[dict], jobs: int, out_path: str, skip_after: float) -> None:
