@@ -63,20 +63,21 @@ def rotation(theta, r=1.0):
 
 
 def histogramdd_dstsp(true, gen, bins=30, alpha=1e-5):
-    """Brute force: numpy.histogramdd on [min − 0.1σ, max + 0.1σ] of true, Laplace smoothing, KL(p_true || p_gen)."""
+    """Brute force: numpy.histogramdd on [min − 0.1σ, max + 0.1σ] of true, Laplace smoothing, KL(p_true || p_gen);
+    each histogram normalised by all points of its series (generated points out of range count as missing mass)."""
     sd = true.std(0)
     rng = list(zip(true.min(0) - 0.1 * sd, true.max(0) + 0.1 * sd))
     ht, _ = np.histogramdd(true, bins=bins, range=rng)
     hg, _ = np.histogramdd(gen, bins=bins, range=rng)
     k = bins ** true.shape[1]
     pt = (ht + alpha) / (ht.sum() + alpha * k)
-    pg = (hg + alpha) / (hg.sum() + alpha * k)
+    pg = (hg + alpha) / (len(gen) + alpha * k)
     return float(np.sum(pt * np.log(pt / pg)))
 
 
 @pytest.mark.parametrize("n_dim,bins", [(1, 30), (2, 30), (3, 30), (3, 7)])
 def test_dstsp_matches_histogramdd(n_dim, bins):
-    """Binned D_stsp equals the numpy.histogramdd implementation (range, dropping, smoothing) to 1e-10."""
+    """Binned D_stsp equals the numpy.histogramdd implementation (range, out-of-range mass, smoothing) to 1e-10."""
     rng = np.random.default_rng(n_dim)
     true = rng.standard_normal((5000, n_dim))
     gen = 1.3 * rng.standard_normal((4000, n_dim)) + 0.4  # a part falls outside the true range
@@ -119,12 +120,17 @@ def test_dstsp_grows_with_shift_and_scale(lorenz):
 
 
 def test_dstsp_all_out_of_range_is_finite_upper_value():
-    """No generated point in range: p_gen is uniform, D_stsp = log(bins^N) − H(p_true) (finite, and large)."""
+    """No generated point in range: p_gen is the smoothing floor alpha / (G + alpha·bins^N) in every bin,
+    D_stsp = log((G + alpha·bins^N) / alpha) − H(p_true) (finite, and large)."""
     rng = np.random.default_rng(1)
     true = rng.standard_normal((2000, 2))
     res = metrics.state_space_divergence_result(true, true + 100.0)
     assert res.in_range_fraction == 0.0 and not res.diverged
     assert res.value == pytest.approx(histogramdd_dstsp(true, true + 100.0), rel=1e-10)
+    sd = true.std(0)
+    ht, _ = np.histogramdd(true, bins=30, range=list(zip(true.min(0) - 0.1 * sd, true.max(0) + 0.1 * sd)))
+    pt = (ht + 1e-5) / (2000 + 1e-5 * 900)
+    assert res.value == pytest.approx(np.log((2000 + 1e-5 * 900) / 1e-5) + np.sum(pt * np.log(pt)), rel=1e-10)
 
 
 def test_dstsp_nonfinite_generated_is_nan_and_flagged():
@@ -412,4 +418,4 @@ def test_evaluate_diverged_model_and_generator_objects(lorenz):
     with pytest.raises(ValueError, match="rollout_factor"):
         metrics.Protocol(rollout_factor=1.1)
     with pytest.raises(TypeError, match="generate"):
-        metrics.evaluate(object(), x[:100])
+        metrics.evaluate(object(), x[:1000])

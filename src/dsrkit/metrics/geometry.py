@@ -61,15 +61,18 @@ def flat_bin_index(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int) 
 
 
 def _binned_kl(true: np.ndarray, gen: np.ndarray, bins: int, alpha: float) -> tuple[float, float]:
-    """KL(p_true || p_gen) of Laplace-smoothed histograms; returns (kl, fraction of gen points in range)."""
+    """KL(p_true || p_gen) of Laplace-smoothed histograms; returns (kl, fraction of gen points in range).
+
+    Both histograms are normalised by ALL points of their series: every true point is in range by construction,
+    and the generated points outside it keep their share of the mass (in no bin), see `state_space_divergence`.
+    """
     n_dim = true.shape[1]
     tc, gc = np.ascontiguousarray(true.T), np.ascontiguousarray(gen.T)
     lo, hi = bin_range(tc)
     ft = flat_bin_index(tc, lo, hi, bins)
     fg = flat_bin_index(gc, lo, hi, bins)
     n_bins = float(bins) ** n_dim
-    st, sg = float(ft.size), float(fg.size)
-    zt, zg = st + alpha * n_bins, sg + alpha * n_bins
+    zt, zg = float(true.shape[0]) + alpha * n_bins, float(gen.shape[0]) + alpha * n_bins
     if n_bins <= _DENSE_LIMIT:
         k = int(n_bins)
         ht = np.bincount(ft, minlength=k).astype(np.float64)
@@ -86,7 +89,7 @@ def _binned_kl(true: np.ndarray, gen: np.ndarray, bins: int, alpha: float) -> tu
         pt, pg = (ht + alpha) / zt, (hg + alpha) / zg
         et, eg = alpha / zt, alpha / zg
         kl = float(np.dot(pt, np.log(pt / pg)) + (n_bins - occupied.size) * et * np.log(et / eg))
-    return max(kl, 0.0), sg / gen.shape[0]
+    return max(kl, 0.0), fg.size / gen.shape[0]
 
 
 def _subsample(x: np.ndarray, max_points: int) -> np.ndarray:
@@ -111,7 +114,11 @@ def _gmm_log_density(z: np.ndarray, centres: np.ndarray, sigma2: float, chunk: i
 def _gmm_kl(true, gen, sigma2: float, max_points: int, n_samples: int, seed: int) -> float:
     """Monte-Carlo KL(p_true || p_gen) between isotropic Gaussian mixtures centred on the data points."""
     rng = np.random.default_rng(seed)
-    mt, mg = _subsample(true, max_points), _subsample(gen, max_points)
+    # Centred on the true data's mean (KL is translation invariant): the squared distances are computed as
+    # |z|² + |c|² − 2 z·c, which loses everything to cancellation when the data sit far from the origin
+    # (test data around 1e12 made a run 100 units away score ≈ 0).
+    centre = true.mean(axis=0)
+    mt, mg = _subsample(true, max_points) - centre, _subsample(gen, max_points) - centre
     comp = rng.choice(mt.shape[0], size=n_samples, replace=n_samples > mt.shape[0])
     z = mt[comp] + np.sqrt(sigma2) * rng.standard_normal((n_samples, mt.shape[1]))
     return float(np.mean(_gmm_log_density(z, mt, sigma2) - _gmm_log_density(z, mg, sigma2)))
@@ -166,18 +173,40 @@ def state_space_divergence(true, gen, bins: int = 30, **options) -> float:
         bins: bins per dimension (default 30).
         method: "auto" (default: "binned" for N <= 10, "gmm" above), "binned" or "gmm".
         alpha: Laplace pseudo-count (default 1e-5), added to EVERY bin of both histograms:
-            p(k) = (h(k) + alpha) / (Σ_k h(k) + alpha · bins**N), where h counts the points in range.
+            p(k) = (h(k) + alpha) / (T + alpha · bins**N), where h(k) counts the points in bin k and T is the
+            number of ALL points of the series (in range or not; see below).
         sigma2, max_points, n_samples, seed: GMM variant only (defaults 1.0, 10 000, 1000, 0).
 
-    Binned variant (published code of Brenner et al. 2022): the range of dimension d is
-    [min − 0.1σ, max + 0.1σ] of the TRUE data; generated points outside it in any dimension are dropped
-    (the histogram of the rest is normalised). If no generated point is in range, the formula above makes
-    p_gen uniform and the result is finite (log(bins**N) − entropy of p_true) rather than nan as in the
-    published code, so that such a model still ranks last.
+    Binned variant (published code of Brenner et al. 2022 and Hess et al. 2023): the range of dimension d is
+    [min − 0.1σ, max + 0.1σ] of the TRUE data, so every true point is in range. Generated points outside it
+    in any dimension fall in no bin.
+
+    Out-of-range generated points (a deliberate departure from the published code): the published code
+    (DurstewitzLab/GTF-shPLRNN src/measures/stsp_measure.jl; DurstewitzLab/dendPLRNN
+    BPTT_TF/evaluation/klx.py, `calc_histogram` "Outliers are discarded!") drops them and normalises the
+    generated histogram by the points left in range, and returns NaN when none is left. A free run that leaves
+    the range then scores as well as the part of it that stayed inside, a run entirely outside looks diverged
+    (NaN), and replacing that NaN by the smoothed empty histogram (uniform p_gen) would give
+    log(bins**N) − H(p_true), better than a fixed point inside the range.
+    Here the generated histogram is normalised by ALL generated points, so mass that leaves the range counts as
+    missing: p_gen sums to (T_in + alpha·bins**N) / (T + alpha·bins**N) over the bins, the rest sits in an
+    "outside" cell where p_true is 0 and which therefore adds nothing to the sum. Consequences: the value is
+    the published one whenever every generated point is in range (the normal case); moving a generated point
+    from outside the range into any bin strictly lowers D_stsp (p_true > 0 in every bin after smoothing); a
+    run entirely outside gets the smoothing floor alpha / (T + alpha·bins**N) in every bin,
+    D_stsp = log((T + alpha·bins**N) / alpha) − H(p_true), and ranks last: strictly above any run of the same
+    length with at least one point in range (for a run whose points all sit in bins the true data never
+    visit the gap is tiny, about (alpha / T) log(T / alpha): the histograms cannot tell where mass went that
+    misses every bin the true data visit).
+    `state_space_divergence_result` reports the `in_range_fraction`.
 
     GMM variant: an isotropic Gaussian (variance sigma2) on each of up to `max_points` points of each series
     (evenly spaced in time); KL estimated by `n_samples` Monte-Carlo draws from the true mixture (seeded by
-    `seed`), with log-densities by log-sum-exp (the published code adds 1e-8 to underflowing densities).
+    `seed`), with log-densities by log-sum-exp. The published code (dendPLRNN BPTT_TF/evaluation/klx_gmm.py,
+    `clean_from_outliers`) discards the draws at which the generated density underflows to 0, so a run far
+    away from the data is judged on no draws at all (NaN); here those draws keep their (very negative) exact
+    log-density, so a run far outside the data ranks last here too. Computed in coordinates centred on the
+    true data's mean (an exact translation) so that data far from the origin keep their precision.
 
     Returns:
         float, >= 0, 0 for identical inputs; nan when `gen` is not finite.
