@@ -9,6 +9,7 @@ from every test point; VPT compares the free run from its start with the test se
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -34,6 +35,18 @@ class Protocol:
     pe_steps: n of PE(n) (20; 0 skips PE). vpt_threshold: sMAPE threshold of the VPT (30).
     lyapunov_steps: steps of the model's λ_max estimate from its Jacobians (10 000; 0 skips it).
     max_forecast_starts: start points of PE for generators that only have `forecast` (200, evenly spaced).
+
+    Minimum test length (`min_test_length`, 320 points with the defaults): `evaluate` refuses shorter test
+    series, because their metrics would be meaningless rather than merely noisy. D_H smooths the power spectrum
+    with a Gaussian of sigma `smoothing` frequency bins, which scipy's gaussian_filter1d truncates at radius
+    r = int(4 · sigma + 0.5) (80 bins for sigma 20), so the kernel spans 2r + 1 bins. A series of T points has
+    T // 2 + 1 rfft bins; when that is less than the kernel's span the smoothing flattens every spectrum into
+    nearly the same shape and D_H reads ≈ 0 for any model (below 1e-5 for T <= 20: a 5-point test series rated
+    any generator "perfect"). The spectrum must hold the whole kernel: T // 2 + 1 >= 2r + 1, i.e. T >= 4r
+    (320 points for sigma 20; D_H of white noise against a standardised Lorenz-63 series is 0.00 at T = 20,
+    0.27 at 100, 0.66 at 320 and 0.78 at 1000). PE(n) needs more than n points (n + 1 = 21), and
+    nothing works on fewer than 2. The binned D_stsp has no sharp limit, but on a few hundred points its
+    histogram is sparse and the value noisy (`dsr reconstruct` tests on 10^5 points by default).
     """
 
     rollout_factor: float = 1.25
@@ -51,10 +64,41 @@ class Protocol:
                 "Protocol needs transient_fraction >= 0 and rollout_factor - transient_fraction >= 1 (the kept part "
                 f"of the free run must cover the test series); got {self.rollout_factor}, {self.transient_fraction}"
             )
+        if isinstance(self.smoothing, bool) or not isinstance(self.smoothing, numbers.Real) or not (
+            np.isfinite(self.smoothing) and self.smoothing >= 0
+        ):
+            raise ValueError(f"Protocol.smoothing must be a finite number >= 0, got {self.smoothing!r}")
         for name in ("bins", "pe_steps", "lyapunov_steps", "max_forecast_starts"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("bins", "max_forecast_starts") else 0):
                 raise ValueError(f"Protocol.{name} must be a non-negative integer (bins, max_forecast_starts >= 1), got {v!r}")
+
+    @property
+    def min_test_length(self) -> int:
+        """Fewest points a test series needs under this protocol (see the class docstring):
+        max(4 · r, pe_steps + 1, 2) with r = int(4 · smoothing + 0.5) the D_H kernel radius; 320 for the defaults."""
+        return max(4 * self._kernel_radius(), self.pe_steps + 1, 2)
+
+    def _kernel_radius(self) -> int:
+        return int(4.0 * self.smoothing + 0.5) if self.smoothing > 0 else 0
+
+    def check_test_length(self, t: int, what: str = "the test series") -> None:
+        """Raise a ValueError if a test series of t points is shorter than `min_test_length`."""
+        need = self.min_test_length
+        if t >= need:
+            return
+        r = self._kernel_radius()
+        why = []
+        if r:
+            why.append(f"D_H's smoothing sigma {self.smoothing:g} spans {2 * r + 1} frequency bins, which needs a "
+                       f"spectrum of at least {4 * r} points")
+        if self.pe_steps:
+            why.append(f"PE({self.pe_steps}) needs more than {self.pe_steps}")
+        reason = f" ({'; '.join(why)})" if why else ""
+        raise ValueError(
+            f"{what} has {t} points; the evaluation protocol needs at least {need}{reason}: "
+            "metrics on a shorter series are meaningless; use a longer test series"
+        )
 
     def rollout_lengths(self, t: int) -> tuple[int, int]:
         """(steps dropped as transient, total free-run steps) for a test series of length t."""
@@ -123,7 +167,8 @@ def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None 
         model: a dsrkit model (rolled out with `dsrkit.training.generate`) or any object with
             `generate(x0, n_steps)` (the baselines' protocol; `forecast(context, n_steps)` enables PE).
         test: a `dsrkit.Dataset` (every trajectory is evaluated; dt from the dataset), a (T, N) array or a
-            (B, T, N) array of test series, finite.
+            (B, T, N) array of test series, finite, each at least `protocol.min_test_length` points long
+            (320 with the defaults; shorter ones raise a ValueError naming both lengths, before the model runs).
         protocol: `Protocol()` (the default) or custom settings.
         dt: time step (overrides the dataset's); needed for VPT and for λ_max per unit time.
         lyapunov_max: the true system's λ_max per unit time (e.g. `system.reference["lyapunov_max"]`); VPT is
@@ -142,6 +187,8 @@ def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None 
     if not isinstance(protocol, Protocol):
         raise TypeError(f"protocol must be a dsrkit.metrics.Protocol, got {type(protocol).__name__}")
     series, dt = _test_series(test, dt)
+    for i, x in enumerate(series):
+        protocol.check_test_length(x.shape[0], "the test series" if len(series) == 1 else f"test series {i}")
     per = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -157,7 +204,11 @@ def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None 
     ]
     result: dict = {
         "status": "diverged" if any(p["diverged"] for p in per) else "ok",
-        "protocol": {**dataclasses.asdict(protocol), "description": protocol.describe()},
+        "protocol": {
+            **dataclasses.asdict(protocol),
+            "min_test_length": protocol.min_test_length,
+            "description": protocol.describe(),
+        },
         "dt": dt,
         "n_trajectories": len(series),
         "test_length": [p["test_length"] for p in per],
