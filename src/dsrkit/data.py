@@ -63,18 +63,37 @@ class Standardizer:
     mean: np.ndarray
     std: np.ndarray
 
+    def _check(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 0 or X.shape[-1] != self.mean.size:
+            raise ValueError(f"data has {X.shape[-1] if X.ndim else 0} variable(s) (shape {X.shape}); the "
+                             f"standardizer (the run's training data) has {self.mean.size}")
+        return X
+
     def transform(self, X: np.ndarray) -> np.ndarray:
-        return (np.asarray(X, dtype=np.float64) - self.mean) / self.std
+        return (self._check(X) - self.mean) / self.std
 
     def inverse(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(X, dtype=np.float64) * self.std + self.mean
+        return self._check(X) * self.std + self.mean
 
     def to_dict(self) -> dict:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Standardizer":
-        return cls(np.asarray(d["mean"], dtype=np.float64), np.asarray(d["std"], dtype=np.float64))
+        """Inverse of `to_dict`; ValueError unless mean and std are equal-length lists of finite numbers, std > 0."""
+        if not isinstance(d, dict) or not {"mean", "std"} <= set(d):
+            raise ValueError(f"expected an object with 'mean' and 'std', got {d!r:.80}")
+        try:
+            mean, std = (np.asarray(d[k], dtype=np.float64) for k in ("mean", "std"))
+        except (TypeError, ValueError):
+            raise ValueError("'mean' and 'std' must be lists of numbers") from None
+        if mean.ndim != 1 or std.shape != mean.shape or mean.size == 0:
+            raise ValueError(f"'mean' and 'std' must be non-empty lists of equal length, got shapes {mean.shape}, "
+                             f"{std.shape}")
+        if not (np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all()):
+            raise ValueError("'mean' must be finite and 'std' finite and positive")
+        return cls(mean, std)
 
 
 class Dataset:
@@ -108,7 +127,8 @@ class Dataset:
         n = trajs[0].shape[1]
         names = [f"x{i}" for i in range(n)] if names is None else [str(s) for s in names]
         if len(names) != n:
-            raise ValueError(f"{_describe(source)}got {len(names)} names for {n} variables: {names}")
+            raise ValueError(f"{_describe(source)}{len(names)} variable name(s) {names} for data with {n} "
+                             f"column(s); give one name per column")
         self.trajectories: list[np.ndarray] = trajs
         self.dt = float(dt)
         self.names = names
@@ -192,6 +212,13 @@ class Dataset:
             raise ValueError(f"{src}: unknown extension {suffix!r}; expected one of {', '.join(_EXTENSIONS)}")
         file_dt, file_names = None, None
         try:
+            magic = _magic(path)
+            if suffix == ".npy" and not magic.startswith(b"\x93NUMPY"):
+                raise ValueError(f"{src}: not a NumPy .npy file (it lacks the .npy header); text data belongs in a "
+                                 ".csv file")
+            if suffix == ".npz" and not magic.startswith(b"PK"):
+                raise ValueError(f"{src}: not a NumPy .npz archive (it is not a zip file); write it with "
+                                 "numpy.savez or Dataset.save")
             if suffix == ".npy":
                 arr = np.load(path, allow_pickle=False)
                 trajs = list(arr) if arr.ndim == 3 else [arr]
@@ -220,32 +247,34 @@ class Dataset:
     def save(self, path, *, overwrite: bool = False) -> Path:
         """Write to `.npz` (all trajectories, dt, names), `.npy` (equal lengths only) or `.csv`/`.csv.gz` (one
         trajectory). Refuses to replace an existing file unless `overwrite=True`."""
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path}: already exists; pass overwrite=True to replace it")
+        from ._files import check_writable, write_bytes
+
+        path = check_writable(path, overwrite=overwrite, flag="overwrite=True (--force)")
         suffix = ".csv.gz" if path.name.endswith(".csv.gz") else path.suffix.lower()
         if suffix not in _EXTENSIONS:
             raise ValueError(f"{path}: unknown extension {suffix!r}; expected one of {', '.join(_EXTENSIONS)}")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
         if suffix == ".npz":
             arrays = {f"traj_{i}": x for i, x in enumerate(self.trajectories)}
-            with open(path, "wb") as f:
-                np.savez(f, dt=np.float64(self.dt), names=np.array(self.names), **arrays)
+            np.savez(buf, dt=np.float64(self.dt), names=np.array(self.names), **arrays)
         elif suffix == ".npy":
             if len(set(self.lengths)) != 1:
                 raise ValueError(f"{path}: .npy holds equal-length trajectories only (lengths {self.lengths}); use .npz")
-            with open(path, "wb") as f:
-                np.save(f, np.stack(self.trajectories) if len(self) > 1 else self.trajectories[0])
+            np.save(buf, np.stack(self.trajectories) if len(self) > 1 else self.trajectories[0])
         else:
             if len(self) != 1:
                 raise ValueError(f"{path}: CSV holds one trajectory, this dataset has {len(self)}; use .npz")
-            buf = io.StringIO()
-            buf.write(f"# dt = {self.dt!r}\n")
-            np.savetxt(buf, self.trajectories[0], delimiter=",", header=",".join(self.names), comments="")
-            data = buf.getvalue().encode()
-            with (gzip.open(path, "wb") if suffix == ".csv.gz" else open(path, "wb")) as f:
-                f.write(data)
-        return path
+            text = io.StringIO()
+            text.write(f"# dt = {self.dt!r}\n")
+            np.savetxt(text, self.trajectories[0], delimiter=",", header=",".join(self.names), comments="")
+            data = text.getvalue().encode()
+            buf.write(gzip.compress(data, mtime=0) if suffix == ".csv.gz" else data)
+        return write_bytes(path, buf.getvalue(), overwrite=overwrite, flag="overwrite=True (--force)")
+
+
+def _magic(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(8)
 
 
 def _read_csv(path: Path, suffix: str):

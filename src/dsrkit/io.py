@@ -4,9 +4,13 @@ File format (one file, conventionally `model.eqx`):
 
     b"DSRKIT-MODEL\\n"                  magic line
     8 bytes, little-endian uint64       length H of the JSON header
-    H bytes of UTF-8 JSON               {"format_version": 1, "class": "ALRNN", "config": {...constructor args...},
-                                         "payload_bytes": P, "sha256": "...", "metadata": {...}}
+    H bytes of UTF-8 JSON               {"format_version": 2, "class": "ALRNN", "config": {...constructor args...},
+                                         "payload_bytes": P, "metadata": {...}, "sha256": "..."}
     P bytes                             parameters, `equinox.tree_serialise_leaves`
+
+The checksum covers the whole file: sha256 of the header without its "sha256" entry (as canonical JSON: sorted
+keys, no spaces) followed by the payload. Changing one bit of the header (a constructor argument, say) or of the
+parameters is detected. Files of format version 1 (checksum over the parameters only) are still read.
 
 Loading rebuilds a model of the recorded class from its constructor arguments and reads the parameters into it
 (`equinox.tree_deserialise_leaves`), so the result reproduces the saved model bit for bit.
@@ -20,14 +24,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import struct
 from pathlib import Path
 
 import equinox as eqx
 
+from ._files import check_writable, write_bytes
+
 MAGIC = b"DSRKIT-MODEL\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Format versions `load` reads (1: checksum over the parameters only).
+READABLE_VERSIONS = (1, 2)
 MODEL_FILE = "model.eqx"
 CONFIG_FILE = "config.json"
 
@@ -49,24 +56,26 @@ def save(model, path, *, overwrite: bool = False, metadata: dict | None = None) 
     path = Path(path)
     if path.is_dir():
         path = path / MODEL_FILE
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    check_writable(path, overwrite=overwrite, flag="overwrite=True")
     buf = io.BytesIO()
     eqx.tree_serialise_leaves(buf, model)
     payload = buf.getvalue()
     header = {"format_version": FORMAT_VERSION, "class": name, "config": model.config,
-              "payload_bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest(),
-              "metadata": metadata or {}}
+              "payload_bytes": len(payload), "metadata": metadata or {}}
     try:
+        header["sha256"] = _checksum(header, payload)
         head = json.dumps(header).encode()
     except TypeError as e:
         raise TypeError(f"metadata must be JSON-serialisable: {e}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(MAGIC + struct.pack("<Q", len(head)) + head + payload)
-    os.replace(tmp, path)
-    return path
+    return write_bytes(path, MAGIC + struct.pack("<Q", len(head)) + head + payload, overwrite=overwrite,
+                       flag="overwrite=True")
+
+
+def _checksum(header: dict, payload: bytes) -> str:
+    """sha256 over the canonical JSON of the header (without "sha256") and the payload."""
+    body = {k: v for k, v in header.items() if k != "sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical + payload).hexdigest()
 
 
 def _resolve(path) -> Path:
@@ -98,15 +107,18 @@ def _read(path: Path) -> tuple[dict, bytes]:
         raise ValueError(f"{path} has a corrupt header: {e}") from None
     if not isinstance(header, dict) or not {"format_version", "class", "config", "payload_bytes", "sha256"} <= set(header):
         raise ValueError(f"{path} has an incomplete header: {header!r:.200}")
-    if header["format_version"] != FORMAT_VERSION:
-        raise ValueError(f"{path} has format version {header['format_version']}; this dsrkit reads version "
-                         f"{FORMAT_VERSION}")
+    if header["format_version"] not in READABLE_VERSIONS:
+        raise ValueError(f"{path} has format version {header['format_version']}; this dsrkit reads versions "
+                         f"{', '.join(map(str, READABLE_VERSIONS))}")
     payload = raw[pos + n_head:]
     if len(payload) != header["payload_bytes"]:
         raise ValueError(f"{path} is truncated or padded: {len(payload)} parameter bytes, "
                          f"{header['payload_bytes']} expected")
-    if hashlib.sha256(payload).hexdigest() != header["sha256"]:
-        raise ValueError(f"{path} is corrupt: the parameter checksum does not match")
+    if header["format_version"] == 1:
+        if hashlib.sha256(payload).hexdigest() != header["sha256"]:
+            raise ValueError(f"{path} is corrupt: the parameter checksum does not match")
+    elif _checksum(header, payload) != header["sha256"]:
+        raise ValueError(f"{path} is corrupt: the checksum over header and parameters does not match")
     return header, payload
 
 

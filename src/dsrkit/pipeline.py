@@ -55,14 +55,22 @@ class Reconstruction:
 
 
 def _is_file_source(source: str) -> bool:
+    """A known system name is a system (write ./NAME for a data file of that name); otherwise a path that exists
+    or ends in a data suffix is a data file."""
+    from . import systems
+
+    source = str(source)
+    if source in systems.names():
+        return False
     return Path(source).exists() or source.lower().endswith(_DATA_SUFFIXES)
 
 
 def _progress_note(progress: bool, text: str) -> None:
     if progress:
         from rich.console import Console
+        from rich.markup import escape
 
-        Console(stderr=True).print(f"[bold]dsr[/] {text}")
+        Console(stderr=True).print(f"[bold]dsr[/] {escape(text)}", highlight=False)
 
 
 def load_data(source: str, *, dt: float | None = None, n_train: int | None = None, n_test: int | None = None,
@@ -74,6 +82,9 @@ def load_data(source: str, *, dt: float | None = None, n_train: int | None = Non
     from . import systems
 
     if _is_file_source(source):
+        if Path(source).is_dir():
+            raise ValueError(f"{source}: is a directory; expected a data file (.npy, .npz, .csv, .csv.gz) or a "
+                             f"system name ({', '.join(systems.names())})")
         ds = Dataset.load(source, dt=dt)
         train, test = ds.split(train_fraction)
         return train, test, {"kind": "file", "path": str(Path(source).resolve()), "train_fraction": train_fraction}
@@ -99,15 +110,30 @@ def train_run(data: Dataset, config: dict, out, *, seed: int = 0, seeds: int = 1
     """Standardise `data`, train the configured model and write a run directory (config, model, history).
 
     config: as `dsrkit.training.default_config` returns (model, model_args, scheme, scheme_args, train).
+    The run is built in a temporary folder and moved to `out` only when training succeeded (see `runs.new_run`).
     Returns (fit, Standardizer, run_dir); with seeds > 1, fit is the `SelectedFit` of the best member.
     """
+    with runs.new_run(out, force=force) as tmp:
+        fit, scaler = _train_into(tmp, data, config, seed=seed, seeds=seeds, progress=progress, source=source)
+    return fit, scaler, Path(out)
+
+
+def _train_into(run_dir: Path, data: Dataset, config: dict, *, seed: int, seeds: int, progress: bool,
+                source: dict | None):
+    """Train and write config.json, model.eqx, metrics.json, history.csv and the learning curves into `run_dir`.
+
+    config["model_args"] is updated to the model actually built (its latent size may be raised to fit the data).
+    """
+    from ._files import save_figure
     from .io import save
     from .report.figures import learning_curves
     from .training import build_model, build_scheme, train
 
-    run_dir = runs.prepare_run_dir(out, force=force)
     std_data, scaler = data.standardize()
     model = build_model(config, data.dim, key=jax.random.key(seed))
+    built = model.config
+    asked = set(config.get("model_args", {})) | {"latent_dim"}
+    config = {**config, "model_args": {k: built[k] for k in built if k in asked}}
     fit = train(model, std_data, scheme=build_scheme(config), seed=seed, seeds=seeds, progress=progress,
                 **config["train"])
     fit = select_member(fit) if seeds > 1 else fit
@@ -123,8 +149,8 @@ def train_run(data: Dataset, config: dict, out, *, seed: int = 0, seeds: int = 1
     runs.write_history(run_dir / runs.HISTORY, fit.history)
     hist = runs.read_history(run_dir / runs.HISTORY)
     if hist:
-        learning_curves(hist).savefig(run_dir / "figures" / "learning_curves.png", dpi=110, bbox_inches="tight")
-    return fit, scaler, run_dir
+        save_figure(learning_curves(hist), run_dir / runs.FIGURES / "learning_curves.png", overwrite=True)
+    return fit, scaler
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +182,7 @@ def default_run_dir(name: str, root="runs") -> Path:
     """runs/<name>, or runs/<name>-2, -3, ... when taken, so that a default run never replaces an earlier one."""
     base = Path(root) / name
     candidate, k = base, 1
-    while candidate.exists() and any(candidate.iterdir()):
+    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
         k += 1
         candidate = base.with_name(f"{name}-{k}")
     return candidate
@@ -189,8 +215,7 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     t0 = time.perf_counter()
     name = Path(source).name.split(".")[0] if _is_file_source(source) else source
     out = Path(out) if out is not None else default_run_dir(name)
-    if out.exists() and any(out.iterdir()) and not force:
-        raise FileExistsError(f"{out}: run directory already exists and is not empty; choose another --out or pass --force")
+    runs.check_replaceable(out, force)
     _progress_note(progress, f"data: {source}")
     train_ds, test_ds, info = load_data(source, dt=dt, n_train=n_train, n_test=n_test, noise=noise, seed=seed)
     config = default_config(None if info["kind"] == "file" else source, model=_MODEL_CHOICES[model])
@@ -199,23 +224,22 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     config["train"]["eval_steps"] = min(config["train"].get("eval_steps", 10_000), min(train_ds.lengths))
     _progress_note(progress, f"training {config['model']} {config['model_args']} with {config['scheme']} "
                              f"{config['scheme_args']} for {config['train']['epochs']} epochs")
-    fit, scaler, run_dir = train_run(train_ds, config, out, seed=seed, seeds=seeds, force=force, progress=progress,
-                                     source=info)
-    model = fit.model
-    test_std, _ = test_ds.standardize(scaler)
-    protocol = Protocol()
-    lam = info.get("reference", {}).get("lyapunov_max")
-    _progress_note(progress, "evaluating on the test series")
-    metrics = evaluate(model, test_std, protocol, lyapunov_max=lam)
-    metrics["protocol"]["data"] = ("independent clean test trajectory (seed +1), standardised with training statistics"
-                                   if info["kind"] == "system" else "last 20 % of each trajectory")
-    runs.write_json(run_dir / runs.METRICS, metrics)
-    _progress_note(progress, "analysing the model and writing the report")
     from .report.reconstruction import write_report
 
-    analysis, report = write_report(run_dir, model, test_std=test_std, metrics=metrics, protocol=protocol, fit=fit,
-                                    source=info, name=name)
-    return Reconstruction(name, run_dir, fit, metrics, analysis, report, time.perf_counter() - t0)
+    with runs.new_run(out, force=force) as tmp:
+        fit, scaler = _train_into(tmp, train_ds, config, seed=seed, seeds=seeds, progress=progress, source=info)
+        test_std, _ = test_ds.standardize(scaler)
+        protocol = Protocol()
+        lam = info.get("reference", {}).get("lyapunov_max")
+        _progress_note(progress, "evaluating on the test series")
+        metrics = evaluate(fit.model, test_std, protocol, lyapunov_max=lam)
+        metrics["protocol"]["data"] = ("independent clean test trajectory (seed +1), standardised with training "
+                                       "statistics" if info["kind"] == "system" else "last 20 % of each trajectory")
+        runs.write_json(tmp / runs.METRICS, metrics)
+        _progress_note(progress, "analysing the model and writing the report")
+        analysis, report = write_report(tmp, fit.model, test_std=test_std, metrics=metrics, protocol=protocol,
+                                        fit=fit, source=info, name=name)
+    return Reconstruction(name, out, fit, metrics, analysis, out / report.name, time.perf_counter() - t0)
 
 
 def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
@@ -230,26 +254,55 @@ def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
 
     run_dir = Path(run_dir)
     model, cfg = runs.load_run(run_dir)
-    source = cfg.get("source", {})
+    source = cfg.get("source") or {}
     scaler = runs.standardizer_of(cfg) or Standardizer(np.zeros(model.obs_dim), np.ones(model.obs_dim))
     if data is not None:
         test = Dataset.load(data, dt=dt or cfg.get("dt"))
-    elif source.get("kind") == "system":
-        s = systems.get(source["system"], **source.get("params", {}))
-        test = Dataset([s.trajectory(source["n_test"], dt=source["dt"], seed=source["test_seed"])], source["dt"],
-                       cfg.get("names"))
+    elif isinstance(source, dict) and source.get("kind") == "system":
+        try:
+            s = systems.get(source["system"], **source.get("params", {}))
+            test = Dataset([s.trajectory(source["n_test"], dt=source["dt"], seed=source["test_seed"])],
+                           source["dt"], cfg.get("names"))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{run_dir / runs.CONFIG}: the recorded source is incomplete ({exc!r}); pass the test "
+                             "data file (dsr report RUN --data TEST)") from None
     else:
         raise ValueError(f"{run_dir}: not made from a system; pass the test data file (dsr report RUN --data TEST)")
     test_std, _ = test.standardize(scaler)
     protocol = Protocol()
     metrics = evaluate(model, test_std, protocol, lyapunov_max=source.get("reference", {}).get("lyapunov_max"))
     metrics["protocol"]["data"] = str(data) if data is not None else "independent clean test trajectory (seed +1)"
-    runs.write_json(run_dir / runs.METRICS, metrics)
     fit = _RecordedFit(cfg.get("status", "unknown"), cfg.get("best_epoch"), float(cfg.get("train_seconds", 0.0)))
     name = source.get("system") or run_dir.name
-    _, path = write_report(run_dir, model, test_std=test_std, metrics=metrics,
-                           protocol=protocol, fit=fit, source=source, name=name)
-    return path
+    with runs.update_run(run_dir) as tmp:  # all or nothing: a failure leaves the run as it was
+        runs.write_json(tmp / runs.METRICS, metrics)
+        _, path = write_report(tmp, model, test_std=test_std, metrics=metrics,
+                               protocol=protocol, fit=fit, source=source, name=name)
+    return run_dir / path.name
+
+
+def analyze_run(run_dir, data=None, *, dt: float | None = None, max_period: int = 4, seed: int = 0) -> list[Path]:
+    """Analyse a run's model (`dsrkit.analysis.analyze`) along `data` (a file in raw units) or, without data, along
+    a free run of the model (12 000 steps, the first 2 000 dropped); write analysis.json and the figures into the
+    run, all or nothing. Returns the figure paths."""
+    from .analysis import analyze
+    from .report.interpretation import save_figures
+    from .training import generate
+
+    run_dir = Path(run_dir)
+    model, cfg = runs.load_run(run_dir)
+    step = dt or cfg.get("dt")
+    if data is not None:
+        ds = Dataset.load(data, dt=step)
+        scaler = runs.standardizer_of(cfg)
+        X = (ds.standardize(scaler)[0] if scaler is not None else ds).trajectories[0]
+    else:
+        X = generate(model, np.zeros(model.obs_dim), 12_000)[2000:]
+    result = analyze(model, X, dt=step, max_cycle_period=max_period, seed=seed)
+    with runs.update_run(run_dir) as tmp:
+        runs.write_json(tmp / runs.ANALYSIS, result)
+        written = save_figures(model, X, result, tmp / runs.FIGURES)
+    return [run_dir / runs.FIGURES / p.name for p in written]
 
 
 @dataclasses.dataclass(frozen=True)

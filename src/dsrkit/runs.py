@@ -1,44 +1,139 @@
 """Run directories: what `dsr train` and `dsr reconstruct` write, and how it is read back.
 
 A run directory holds
+    .dsrkit-run     the marker: this folder is a dsrkit run (JSON: kind, format version)
     config.json     what was trained and how (model, scheme, training arguments, data source, standardiser)
     model.eqx       the selected model (`dsrkit.save`; `dsrkit.load(run_dir)` reads it back)
     history.csv     one row per epoch: loss, alpha, and the evaluation metrics where computed
     metrics.json    test metrics with the evaluation protocol (written by evaluation)
-    figures/*.png   figures; report.html where a report was made
-An existing run directory is never written into unless `force=True`.
+    figures/*.png   figures; report.html and analysis.json where a report was made
+
+Safety rules (nothing the user saved is lost):
+- `new_run(out, force)` builds the run in a temporary sibling folder and moves it to `out` only when everything
+  succeeded. An existing non-empty `out` is refused unless `force`, and even with `force` it is replaced only if it
+  is a dsrkit run (it carries the marker, or is a run written before the marker existed: config.json and
+  model.eqx and nothing but run files); the working directory and its parents are never replaced.
+- `update_run(run_dir)` (used by `dsr report` / `dsr analyze`) works on a copy and swaps it in on success, so a
+  failure leaves the run exactly as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import math
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import numpy as np
 
+from . import _files
 from .data import Standardizer
 
+MARKER = ".dsrkit-run"
 CONFIG = "config.json"
 MODEL = "model.eqx"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
+ANALYSIS = "analysis.json"
+REPORT = "report.html"
+FIGURES = "figures"
+#: Everything a run directory may hold; a folder with anything else is not replaced by --force.
+RUN_ENTRIES = frozenset({MARKER, CONFIG, MODEL, HISTORY, METRICS, ANALYSIS, REPORT, FIGURES})
 
 
-def prepare_run_dir(path, force: bool = False) -> Path:
-    """Create an empty run directory; refuse an existing non-empty one unless `force` (then it is emptied)."""
+def is_run_dir(path) -> bool:
+    """True if `path` is a folder dsrkit wrote: it carries the marker, or (runs written before the marker) holds
+    config.json and model.eqx and nothing that is not a run file."""
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise FileExistsError(f"{path}: exists and is not a directory")
-    if path.exists() and any(path.iterdir()):
-        if not force:
-            raise FileExistsError(f"{path}: run directory already exists and is not empty; choose another --out or pass --force")
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "figures").mkdir(exist_ok=True)
-    return path
+    if not path.is_dir() or path.is_symlink():
+        return False
+    if (path / MARKER).is_file():
+        return True
+    entries = {p.name for p in path.iterdir()}
+    return {CONFIG, MODEL} <= entries and entries <= RUN_ENTRIES
+
+
+def check_replaceable(out, force: bool = False) -> None:
+    """Raise FileExistsError unless `out` may become a new run (absent, empty, or with `force` a dsrkit run)."""
+    out = Path(out)
+    if out.is_symlink():
+        raise FileExistsError(f"{out}: is a symbolic link; choose another --out")
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out}: exists and is not a directory; choose another --out")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not force:
+        raise FileExistsError(f"{out}: run directory already exists and is not empty; choose another --out or pass "
+                              "--force to replace it")
+    cwd = Path.cwd().resolve()
+    resolved = out.resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise FileExistsError(f"{out}: is the working directory or one of its parents; --force never replaces it")
+    if not is_run_dir(out):
+        raise FileExistsError(f"{out}: is not a dsrkit run directory (no {MARKER} marker); --force only replaces "
+                              "run directories, so choose another --out")
+
+
+def _sibling(path: Path, tag: str) -> Path:
+    return path.parent / f".{path.name}.{tag}-{uuid.uuid4().hex[:8]}"
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Move the finished folder `tmp` to `out`, replacing an existing `out` (already checked replaceable)."""
+    if out.exists():
+        old = _sibling(out, "old")
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+@contextlib.contextmanager
+def new_run(out, *, force: bool = False):
+    """Context manager: yields an empty temporary run folder (with the marker and figures/) next to `out`; on
+    success it becomes `out`. On an exception the temporary folder is removed and `out` is untouched.
+
+    Raises FileExistsError (before anything is written) when `out` may not be replaced; see the module docstring.
+    """
+    out = Path(out)
+    check_replaceable(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(out, "new")
+    tmp.mkdir()
+    try:
+        (tmp / FIGURES).mkdir()
+        write_json(tmp / MARKER, {"kind": "dsrkit-run", "format_version": 1})
+        yield tmp
+        check_replaceable(out, force)  # something may have appeared there meanwhile
+        _swap_in(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def update_run(run_dir):
+    """Context manager: yields a copy of the run `run_dir`; on success the copy replaces it, on an exception the
+    copy is discarded and the run is left exactly as it was."""
+    run_dir = Path(run_dir)
+    if not is_run_dir(run_dir):
+        raise ValueError(f"{run_dir}: not a dsrkit run directory (expected a folder written by `dsr train` or "
+                         f"`dsr reconstruct`, with {CONFIG} and {MODEL})")
+    tmp = _sibling(run_dir, "upd")
+    shutil.copytree(run_dir, tmp, symlinks=True)
+    try:
+        (tmp / FIGURES).mkdir(exist_ok=True)
+        yield tmp
+        _swap_in(tmp, run_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _jsonable(v):
@@ -57,34 +152,37 @@ def _jsonable(v):
     return v
 
 
-def write_json(path, obj) -> Path:
-    """JSON with NaN/inf written as null and NumPy types converted."""
-    path = Path(path)
-    path.write_text(json.dumps(_jsonable(obj), indent=2) + "\n")
-    return path
+def write_json(path, obj, *, overwrite: bool = True) -> Path:
+    """JSON with NaN/inf written as null and NumPy types converted; atomic. Files inside a run directory are the
+    run's own, so they are replaced by default (`overwrite=False` refuses an existing file)."""
+    return _files.write_text(path, json.dumps(_jsonable(obj), indent=2) + "\n", overwrite=overwrite)
 
 
 def read_json(path) -> dict:
+    """A JSON object (dict) from `path`; ValueError names the file when it is not valid JSON or not an object."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        obj = json.loads(path.read_text())
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: missing; is {path.parent} a dsrkit run directory?") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path}: expected a JSON object ({{...}}), got a JSON {type(obj).__name__}")
+    return obj
 
 
 def write_history(path, history: list[dict]) -> Path:
-    """One CSV row per history entry; columns are the union of the entries' keys."""
+    """One CSV row per history entry; columns are the union of the entries' keys. Atomic."""
     cols: list[str] = []
     for row in history:
         cols += [k for k in row if k not in cols]
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=cols)
-        w.writeheader()
-        for row in history:
-            w.writerow({k: _jsonable(row.get(k)) for k in cols})
-    return Path(path)
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=cols)
+    w.writeheader()
+    for row in history:
+        w.writerow({k: _jsonable(row.get(k)) for k in cols})
+    return _files.write_text(path, buf.getvalue(), overwrite=True)
 
 
 def read_history(path) -> dict[str, np.ndarray]:
@@ -96,21 +194,55 @@ def read_history(path) -> dict[str, np.ndarray]:
     for c in cols:
         try:
             out[c] = np.array([float(r[c]) if r[c] not in ("", "None") else np.nan for r in rows])
-        except ValueError:
+        except (TypeError, ValueError):
             continue
     return out
 
 
-def standardizer_of(config: dict) -> Standardizer | None:
+def standardizer_of(config: dict, source: str = CONFIG) -> Standardizer | None:
+    """The run's standardiser, or None if it recorded none; ValueError naming `source` if it is corrupt."""
     s = config.get("standardizer")
-    return Standardizer.from_dict(s) if s else None
+    if not s:
+        return None
+    try:
+        return Standardizer.from_dict(s)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: the recorded standardizer is corrupt ({exc}); expected "
+                         "{'mean': [N numbers], 'std': [N positive numbers]}") from None
+
+
+def check_config_matches(model, config: dict, source: str = CONFIG) -> None:
+    """Raise ValueError if config.json describes another model than model.eqx holds (class or constructor
+    arguments it records)."""
+    recorded = config.get("config", {})
+    if not isinstance(recorded, dict):
+        raise ValueError(f"{source}: 'config' must be an object, got {type(recorded).__name__}")
+    name = recorded.get("model")
+    if name is not None and name != type(model).__name__:
+        raise ValueError(f"{source} records a {name} but {MODEL} holds a {type(model).__name__}; the run is "
+                         "inconsistent")
+    built = getattr(model, "config", {})
+    args = recorded.get("model_args", {}) or {}
+    if not isinstance(args, dict):
+        raise ValueError(f"{source}: 'model_args' must be an object, got {type(args).__name__}")
+    differ = {k: (v, built[k]) for k, v in args.items() if k in built and v != built[k]}
+    if differ:
+        listed = ", ".join(f"{k}: {a!r} recorded, {b!r} in the model" for k, (a, b) in differ.items())
+        raise ValueError(f"{source} does not match {MODEL} ({listed}); the run is inconsistent")
 
 
 def load_run(path):
-    """(model, config) of a run directory."""
+    """(model, config) of a run directory; the config is checked against the model and its standardiser."""
     from .io import load
 
     path = Path(path)
     if not path.is_dir():
         raise ValueError(f"{path}: not a run directory (expected a folder with {CONFIG} and {MODEL})")
-    return load(path), read_json(path / CONFIG)
+    model = load(path)
+    config = read_json(path / CONFIG)
+    check_config_matches(model, config, str(path / CONFIG))
+    scaler = standardizer_of(config, str(path / CONFIG))
+    if scaler is not None and scaler.mean.shape != (model.obs_dim,):
+        raise ValueError(f"{path / CONFIG}: the standardizer has {scaler.mean.size} variables, the model "
+                         f"{model.obs_dim}; the run is inconsistent")
+    return model, config

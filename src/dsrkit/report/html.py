@@ -70,8 +70,7 @@ class HtmlReport:
             f"<style>{_STYLE}</style></head><body><h1>{html.escape(self.title)}</h1>{''.join(self.parts)}</body></html>"
         )
 
-    def write(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.render(), encoding="utf-8")
-        return path
+    def write(self, path, *, overwrite: bool = False) -> Path:
+        from .._files import write_text
+
+        return write_text(path, self.render(), overwrite=overwrite)

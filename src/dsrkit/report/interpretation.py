@@ -17,6 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .._files import save_figure
+
 __all__ = ["plot_attractor_regions", "plot_symbolic_graph", "plot_fixed_points", "report_figures", "save_figures",
            "describe", "report_tables"]
 
@@ -226,9 +228,7 @@ def save_figures(model: Any, X: Any, analysis: dict, directory: Any, dpi: int = 
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, (fig, _caption) in report_figures(model, X, analysis).items():
-        path = directory / f"{name}.png"
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
-        paths.append(path)
+        paths.append(save_figure(fig, directory / f"{name}.png", overwrite=True, dpi=dpi))
     return paths
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import runs
+from .._files import save_figure
 from . import figures
 from .html import HtmlReport
 
 
 def _save(fig, run_dir: Path, name: str, report: HtmlReport, caption: str) -> None:
-    fig.savefig(run_dir / "figures" / f"{name}.png", dpi=110, bbox_inches="tight")
     report.figure(fig, caption)
+    save_figure(fig, run_dir / runs.FIGURES / f"{name}.png", overwrite=True)
 
 
 def free_run(model, test: np.ndarray, protocol) -> np.ndarray:
@@ -84,12 +85,12 @@ def write_report(run_dir, model, *, test_std, metrics: dict, protocol, fit, sour
 
     rep.heading("Interpretation")
     analysis = analyze(model, test, dt=dt)
-    runs.write_json(run_dir / "analysis.json", analysis)
+    runs.write_json(run_dir / runs.ANALYSIS, analysis)
     for fig_name, (fig, caption) in interpretation.report_figures(model, test, analysis).items():
         _save(fig, run_dir, fig_name, rep, caption)
     rep.paragraph(interpretation.describe(analysis))
     for title, table in interpretation.report_tables(analysis).items():
         rep.paragraph(title)
         rep.table(table)
-    path = rep.write(run_dir / "report.html")
+    path = rep.write(run_dir / runs.REPORT, overwrite=True)
     return analysis, path
