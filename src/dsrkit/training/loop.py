@@ -14,13 +14,20 @@ Protocol (published code: DurstewitzLab/ALRNN-DSR, GTF-shPLRNN):
   decay from lr0 to lr1); optional global-norm gradient clipping;
 - optional regularisation λ·R(model) (see `penalty`);
 - every `eval_every` epochs (and after the last) each model is rolled out freely and compared with the training
-  data by D_stsp and D_H; the checkpoint with the lowest D_stsp is returned.
+  data by D_stsp and D_H; the checkpoint with the lowest D_stsp is returned. "Epoch e" always means the
+  parameters after epoch e's updates;
+- divergence is checked after every epoch (evaluated or not): a member whose mean loss or parameters turn
+  non-finite in epoch e keeps its parameters of epoch e − 1 and stops training (`diverged_epoch` = e); those last
+  finite parameters are evaluated as the checkpoint of epoch e − 1 if that epoch was not evaluated (none when
+  e = 0: the initialisation is never a checkpoint). A member without a finite evaluated checkpoint of trained
+  parameters is "diverged".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import time
 from typing import Any
 
@@ -273,11 +280,15 @@ class TrainResult:
         model: the best checkpoint (lowest D_stsp on the training data); with seeds > 1 a list of k models.
         history: list of flat dicts, one per (epoch, member): epoch, member, loss, alpha, lr, d_stsp, d_h
             (NaN where not evaluated), time_s; `csv.DictWriter(f, result.history[0].keys())` exports it.
-        best_epoch: epoch of the returned checkpoint (list with seeds > 1; -1 when never evaluated finite).
-        status: "ok" or "diverged" (list with seeds > 1). "diverged": the returned model's free run is not
-            finite, or the loss turned non-finite before any finite checkpoint existed.
-        best_metrics: {"d_stsp", "d_h"} of the returned checkpoint (list with seeds > 1).
-        diverged_epoch: epoch at which the loss turned non-finite (training of that member stopped), else None.
+        best_epoch: epoch e of the returned checkpoint, i.e. the parameters after epoch e's updates: the evaluated
+            epoch with the lowest finite D_stsp, or with eval_every=0 the last epoch (list with seeds > 1). -1 when
+            there is no such checkpoint (training diverged first, or no evaluation was finite); the model is then
+            the member's last finite parameters (the initialisation if it diverged in epoch 0), not a result.
+        status: "ok" or "diverged" (list with seeds > 1). "ok" exactly when best_epoch >= 0 and the returned
+            model's free run (1.25 · eval_steps steps from the first data point) is finite; else "diverged".
+        best_metrics: {"d_stsp", "d_h"} of the returned checkpoint, NaN when not evaluated (list with seeds > 1).
+        diverged_epoch: first epoch whose mean loss or updated parameters were non-finite (that member stopped
+            training there; its history rows after that epoch have NaN loss), else None.
         seconds: wall time.
     """
 
@@ -303,6 +314,35 @@ def init_members(model, seeds: int, seed: int) -> list:
     for i in range(1, seeds):
         members.append(type(model)(**model.config, key=jax.random.fold_in(jax.random.key(seed), i)))
     return members
+
+
+def _check_real(name: str, value, *, positive: bool = False, expected: str | None = None) -> float:
+    """`value` as float when it is a finite real number >= 0 (> 0 with `positive`); TypeError for a non-number,
+    ValueError (naming the argument and what is expected) otherwise."""
+    expected = expected or f"a finite number {'> 0' if positive else '>= 0'}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+    v = float(value)
+    if not math.isfinite(v) or v < 0 or (positive and v == 0):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return v
+
+
+def learning_rates(lr) -> tuple[float, float]:
+    """(start, end) of `train`'s `lr` argument: one positive finite float (constant) or a pair of them."""
+    expected = "a positive finite learning rate or a (start, end) pair of positive finite learning rates"
+    if np.ndim(lr) == 0:
+        pair = (lr, lr)
+    else:
+        pair = tuple(np.asarray(lr).tolist()) if np.ndim(lr) == 1 else ()
+        if len(pair) != 2:
+            raise ValueError(f"lr must be {expected}, got {lr!r}")
+    for v in pair:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"lr must be {expected}, got {lr!r}")
+        if not (math.isfinite(float(v)) and float(v) > 0):
+            raise ValueError(f"lr must be {expected}, got {lr!r}")
+    return float(pair[0]), float(pair[1])
 
 
 def _evaluate(model, true: np.ndarray, n_eval: int) -> tuple[float, float]:
@@ -353,18 +393,23 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
         scheme: STF(interval), GTF(alpha) or AdaptiveGTF(); default STF(16).
         epochs: number of epochs; seq_len: T̃ (windows have T̃ + 1 points); batch_size: S;
         batches_per_epoch: batches per epoch (one compiled call per epoch);
-        lr: (start, end) learning rates of the per-epoch exponential decay, or one float (constant);
-        noise: std of the Gaussian noise added to the inputs (z_0 and forcing signals), in data units;
+        lr: (start, end) learning rates of the per-epoch exponential decay, or one float (constant); each
+            positive and finite;
+        noise: std of the Gaussian noise added to the inputs (z_0 and forcing signals), in data units (finite, >= 0);
         seeds: k independent models trained at once with jax.vmap (see `init_members`);
         eval_every: evaluate D_stsp/D_H every this many epochs (default max(1, epochs // 10)); 0 disables
             evaluation (then the last epoch's model is returned);
         eval_steps: length of the evaluation comparison (capped by the first trajectory's length);
         seed: seed of the window sampling and noise; progress: show a rich progress bar;
-        regularization: weight λ of `penalty(model)`; grad_clip: global-norm clipping threshold or None;
+        regularization: weight λ >= 0 of `penalty(model)`; grad_clip: global-norm clipping threshold > 0 or None;
         unroll: `lax.scan` unroll factor of the time loop (speed only; results equal to float rounding).
 
     Returns:
-        TrainResult (model, history, best_epoch, status, best_metrics, diverged_epoch, seconds, config).
+        TrainResult (model, history, best_epoch, status, best_metrics, diverged_epoch, seconds, config); see
+        `TrainResult` for what best_epoch, status and diverged_epoch mean when training diverges.
+
+    Raises:
+        ValueError / TypeError: a hyperparameter out of range or not finite (NaN, inf), naming the argument.
     """
     t_start = time.perf_counter()
     scheme = STF(16) if scheme is None else scheme
@@ -375,13 +420,15 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
     batch_size = check_int("batch_size", batch_size)
     batches_per_epoch = check_int("batches_per_epoch", batches_per_epoch)
     unroll = check_int("unroll", unroll)
-    lr0, lr1 = (float(lr), float(lr)) if np.isscalar(lr) else (float(lr[0]), float(lr[1]))
-    if not (lr0 > 0 and lr1 > 0):
-        raise ValueError(f"learning rates must be positive, got {lr}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
-    if not regularization >= 0:
-        raise ValueError(f"regularization must be >= 0, got {regularization}")
+    lr0, lr1 = learning_rates(lr)
+    noise = _check_real("noise", noise, expected="a finite number >= 0 (input-noise std in data units)")
+    regularization = _check_real("regularization", regularization)
+    if grad_clip is not None:
+        grad_clip = _check_real("grad_clip", grad_clip, positive=True,
+                                expected="None (no clipping) or a finite global-norm threshold > 0")
+    if eval_every is not None:
+        eval_every = check_int("eval_every", eval_every, minimum=0)
+    eval_steps = check_int("eval_steps", eval_steps)
 
     if isinstance(model, (list, tuple)):
         members = list(model)
@@ -400,7 +447,7 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
     trajs = as_trajectories(data, template.obs_dim)
     flat_np, starts_np = window_table(trajs, seq_len)
     flat, starts = jnp.asarray(flat_np, dtype), jnp.asarray(starts_np)
-    eval_every = max(1, epochs // 10) if eval_every is None else int(eval_every)
+    eval_every = max(1, epochs // 10) if eval_every is None else eval_every
     n_eval = int(min(len(trajs[0]), eval_steps))
 
     optimizer = make_optimizer(grad_clip)
@@ -431,12 +478,14 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
             lr_e = lr0 * (lr1 / lr0) ** (epoch / max(epochs - 1, 1))
             new = run_epoch(params, opt_state, sstate, keys, jnp.asarray(lr_e, dtype))
             losses = np.asarray(new[4], dtype=np.float64).reshape(seeds)
+            # divergence is checked at every epoch, from the loss and the updated parameters
             ok = alive & np.isfinite(losses) & np.asarray(new[5]).reshape(seeds)
+            was_alive = alive
             for i in np.flatnonzero(alive & ~ok):
                 diverged_epoch[i] = epoch
             if ok.all():
                 params, opt_state, sstate = new[:3]
-            else:  # members that diverged keep their last finite state and stop training
+            else:  # members that diverged keep their last finite state (of epoch - 1) and stop training
                 params, opt_state, sstate = _select(jnp.asarray(ok), new[:3], (params, opt_state, sstate))
             keys = new[3]
             alive = ok
@@ -445,12 +494,22 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
             rows = []
             for i in range(seeds):
                 d_stsp = d_h = math.nan
-                if evaluate and (alive[i] or diverged_epoch[i] == epoch):
+                if evaluate and alive[i]:  # params[i] are the parameters after this epoch's updates
                     current = eqx.combine(jax.tree_util.tree_map(lambda x: x[i], params), static)
                     d_stsp, d_h = _evaluate(current, trajs[0][:n_eval], n_eval)
                     if np.isfinite(d_stsp) and d_stsp < best[i][0]:
                         best[i] = (d_stsp, epoch, d_h, current)
-                rows.append({"epoch": epoch, "member": i, "loss": float(losses[i]), "alpha": float(alphas[i]),
+                elif diverged_epoch[i] == epoch and epoch > 0 and eval_every > 0:
+                    # params[i] are the parameters after epoch - 1: the last finite state, evaluated as that
+                    # epoch's checkpoint unless it already was (epoch 0 leaves only the untrained initialisation)
+                    prev = history[(epoch - 1) * seeds + i]
+                    if math.isnan(prev["d_stsp"]):
+                        current = eqx.combine(jax.tree_util.tree_map(lambda x: x[i], params), static)
+                        prev["d_stsp"], prev["d_h"] = _evaluate(current, trajs[0][:n_eval], n_eval)
+                        if np.isfinite(prev["d_stsp"]) and prev["d_stsp"] < best[i][0]:
+                            best[i] = (prev["d_stsp"], epoch - 1, prev["d_h"], current)
+                loss = float(losses[i]) if was_alive[i] else math.nan  # a stopped member's loss is not computed
+                rows.append({"epoch": epoch, "member": i, "loss": loss, "alpha": float(alphas[i]),
                              "lr": lr_e, "d_stsp": d_stsp, "d_h": d_h,
                              "time_s": time.perf_counter() - t_start})
             history.extend(rows)
@@ -474,13 +533,13 @@ def train(model, data, scheme=None, epochs: int = 100, seq_len: int = 200, batch
         d_stsp, b_epoch, d_h, m = best[i]
         if b_epoch < 0:
             d_stsp = d_h = math.nan
-        if b_epoch < 0 and eval_every == 0 and diverged_epoch[i] is None:
+            # no evaluated checkpoint: the last finite parameters (after the last epoch when evaluation is off)
             m = eqx.combine(jax.tree_util.tree_map(lambda x: x[i], params), static)
-            b_epoch = epochs - 1
-        elif b_epoch < 0:
-            m = eqx.combine(jax.tree_util.tree_map(lambda x: x[i], params), static)
+            if eval_every == 0 and diverged_epoch[i] is None:
+                b_epoch = epochs - 1
         finite = np.all(np.isfinite(generate(m, trajs[0][0], n_eval + n_eval // 4)))  # same length: compiled once
-        status = "ok" if finite and (b_epoch >= 0 or diverged_epoch[i] is None) else "diverged"
+        # "ok" needs a checkpoint of trained parameters (b_epoch >= 0) AND a finite free run of it
+        status = "ok" if finite and b_epoch >= 0 else "diverged"
         models_out.append(m)
         best_epochs.append(b_epoch)
         statuses.append(status)
