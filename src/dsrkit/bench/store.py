@@ -15,8 +15,14 @@ Row life cycle and the concurrency argument:
   'running', are seen as stale, and are retaken). If a slow owner and a runner that took over both finish, the
   first write wins and the second is a no-op; results are deterministic in their configuration, so either is right.
 - synchronous=FULL: a committed result survives a crash of the process and of the machine.
+- retry: a run recorded as "failed" (an exception, a timeout, a worker that died) is claimed again only when the
+  runner asks for it (`retry_failed`), and only if it finished before `retry_before` (the retrying runner's start),
+  so that two retrying runners do not both redo it. "ok" and "diverged" are results and are never retaken.
 
 Finished statuses: "ok", "diverged", "failed" (reason "timeout" for runs over the time limit).
+
+Opening a path refuses what is not a results store: a directory, a file that is not SQLite, and an SQLite file
+of another program (it is left untouched); these are `StoreError`s (a ValueError) naming the path.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+
+from .._files import atomic_path, write_bytes
 
 FINISHED = ("ok", "diverged", "failed")
 RUNNING = "running"
@@ -67,6 +75,10 @@ INSERT OR IGNORE INTO meta VALUES ('schema', '1');
 COLUMNS = ("run_id", "suite", "task", "method", "seed", "config", "status", "reason", "traceback", "metrics",
            "timings", "artifact", "owner", "heartbeat", "runner", "attempts", "host", "version", "created_at", "started_at",
            "finished_at")
+
+
+class StoreError(ValueError):
+    """The path given as a results store is not one (a directory, not SQLite, another program's database)."""
 
 
 def new_owner() -> str:
@@ -115,21 +127,64 @@ class ResultsStore:
     Artifacts (kept trajectories) go to `<path without suffix>.artifacts/<run_id>.npz`.
     """
 
-    def __init__(self, path, *, lease: float = 120.0):
+    def __init__(self, path, *, lease: float = 120.0, clock=time.time):
         self.path = Path(path)
-        if not lease > 0:
-            raise ValueError(f"lease must be > 0 seconds, got {lease!r}")
+        if isinstance(lease, bool) or not isinstance(lease, (int, float)) or not (math.isfinite(lease) and lease > 0):
+            raise ValueError(f"lease must be a positive finite number of seconds, got {lease!r}")
         self.lease = float(lease)
+        self._clock = clock  # seconds since the epoch; replaceable in tests of the lease
+        self._check_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.artifact_dir = self.path.with_suffix(".artifacts")
-        self._db = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None, check_same_thread=False)
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot open the results store ({e})") from None
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _check_path(self) -> None:
+        p = self.path
+        expected = "expected a results store file (SQLite, e.g. results/<suite>.sqlite) or a new file path"
+        if p.is_dir():
+            raise StoreError(f"{p}: is a directory; {expected}")
+        if p.exists() and not p.is_file():
+            raise StoreError(f"{p}: is not a regular file; {expected}")
+        for parent in p.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise StoreError(f"{parent}: is not a directory, so the results store {p} cannot be created")
+                break
+
+    def _open(self) -> None:
+        expected = "expected a results store written by `dsr bench` (SQLite) or a new file path"
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout = 60000")
-        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode.lower() != "wal":
-            raise RuntimeError(f"{self.path}: could not switch SQLite to WAL mode (got {mode!r})")
-        self._db.execute("PRAGMA synchronous = FULL")
-        self._db.executescript(_SCHEMA)  # idempotent statements, each in its own implicit transaction
+        try:
+            self._db.execute("PRAGMA busy_timeout = 60000")
+            # read before changing anything: another program's database is refused and left as it was
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: not a results store ({e}); {expected}") from None
+        if tables:
+            # a store (possibly still being created by another runner: runs without meta) has only our tables
+            cols = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")} if "runs" in tables else set(COLUMNS)
+            if not tables <= {"runs", "meta"} or not set(COLUMNS) <= cols:
+                raise StoreError(f"{self.path}: an SQLite database of another program (tables: "
+                                 f"{', '.join(sorted(tables))}), not a results store; it was left unchanged; {expected}")
+        try:
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: could not switch SQLite to WAL mode (got {mode!r}); the results store "
+                                 "needs a local file system")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")  # idempotent, one transaction
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise
+            raise StoreError(f"{self.path}: cannot use the results store ({e})") from None
 
     def close(self) -> None:
         self._db.close()
@@ -155,16 +210,25 @@ class ResultsStore:
     def _write(self):
         return self._Tx(self._db)
 
+    def now(self) -> float:
+        """The store's clock: seconds since the epoch (heartbeats, leases, finished_at)."""
+        return float(self._clock())
+
     def _stale(self, row, now: float) -> bool:
         return row["heartbeat"] is None or row["heartbeat"] < now - self.lease or owner_is_dead(row["owner"])
 
     # -- claims -------------------------------------------------------------------------------------------------
     def claim(self, run_id: str, config: dict, owner: str, *, suite: str = "", task: str = "", method: str = "",
-              seed: int | None = None, retry_failed: bool = False) -> bool:
-        """Atomically take run `run_id` for `owner`. True when this owner may now execute it."""
-        now = time.time()
+              seed: int | None = None, retry_failed: bool = False, retry_before: float | None = None) -> bool:
+        """Atomically take run `run_id` for `owner`. True when this owner may now execute it.
+
+        A row nobody holds is taken; a 'running' row is taken over only when stale; a 'failed' row only with
+        `retry_failed`, and then only if it finished before `retry_before` (seconds since the epoch; None: any).
+        'ok' and 'diverged' rows are never taken."""
+        now = self.now()
         with self._write() as db:
-            row = db.execute("SELECT status, owner, heartbeat FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            row = db.execute("SELECT status, owner, heartbeat, finished_at FROM runs WHERE run_id = ?",
+                             (run_id,)).fetchone()
             if row is None:
                 db.execute(
                     "INSERT INTO runs (run_id, suite, task, method, seed, config, status, owner, heartbeat, "
@@ -172,8 +236,9 @@ class ResultsStore:
                     (run_id, suite, task, method, seed, _json(config), RUNNING, owner, now, now, now),
                 )
                 return True
-            takeover = (row["status"] == RUNNING and self._stale(row, now)) or (
-                retry_failed and row["status"] in ("failed", "diverged"))
+            retry = retry_failed and row["status"] == "failed" and (
+                retry_before is None or row["finished_at"] is None or row["finished_at"] < retry_before)
+            takeover = (row["status"] == RUNNING and self._stale(row, now)) or retry
             if not takeover:
                 return False
             db.execute(
@@ -186,7 +251,7 @@ class ResultsStore:
     def heartbeat(self, owner: str) -> None:
         """Refresh the heartbeat of every run `owner` has in flight."""
         with self._write() as db:
-            db.execute("UPDATE runs SET heartbeat = ? WHERE owner = ? AND status = ?", (time.time(), owner, RUNNING))
+            db.execute("UPDATE runs SET heartbeat = ? WHERE owner = ? AND status = ?", (self.now(), owner, RUNNING))
 
     def release(self, owner: str) -> None:
         """Drop the unfinished claims of `owner` (orderly shutdown), so that others can take them at once."""
@@ -206,27 +271,23 @@ class ResultsStore:
                 "owner = NULL, heartbeat = NULL, runner = ?, host = ?, version = ?, finished_at = ? "
                 "WHERE run_id = ? AND status = ?",
                 (status, result.get("reason"), result.get("traceback"), _json(result.get("metrics") or {}),
-                 _json(result.get("timings") or {}), artifact, runner, socket.gethostname(), version, time.time(),
+                 _json(result.get("timings") or {}), artifact, runner, socket.gethostname(), version, self.now(),
                  run_id, RUNNING),
             )
             return cur.rowcount == 1
 
     def save_artifact(self, run_id: str, arrays: dict[str, np.ndarray]) -> str:
-        """Write arrays to `<artifact_dir>/<run_id>.npz` atomically; returns the path relative to the store folder."""
-        self.artifact_dir.mkdir(parents=True, exist_ok=True)
+        """Write arrays to `<artifact_dir>/<run_id>.npz` atomically (replacing the file of an earlier attempt of the
+        same run); returns the path relative to the store folder."""
         final = self.artifact_dir / f"{run_id}.npz"
-        tmp = self.artifact_dir / f".{run_id}.{os.getpid()}.tmp.npz"
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, final)
+        with atomic_path(final, overwrite=True) as tmp:
+            np.savez_compressed(tmp, **arrays)
         return str(final.relative_to(self.path.parent))
 
     def save_model(self, run_id: str, data: bytes) -> str:
-        """Write a fitted method's file (bytes of its `save` output) as `<artifact_dir>/<run_id>.model.npz`."""
-        self.artifact_dir.mkdir(parents=True, exist_ok=True)
-        final = self.artifact_dir / f"{run_id}.model.npz"
-        tmp = self.artifact_dir / f".{run_id}.{os.getpid()}.tmp.model"
-        tmp.write_bytes(data)
-        os.replace(tmp, final)
+        """Write a fitted method's file (bytes of its `save` output) as `<artifact_dir>/<run_id>.model.npz`
+        (atomically, replacing the file of an earlier attempt of the same run)."""
+        final = write_bytes(self.artifact_dir / f"{run_id}.model.npz", data, overwrite=True)
         return str(final.relative_to(self.path.parent))
 
     def model_path(self, row: dict) -> Path | None:
@@ -247,7 +308,7 @@ class ResultsStore:
     def states(self, run_ids) -> dict[str, dict]:
         """run_id -> {status, owner, heartbeat, stale} for the given ids that have a row."""
         ids = list(run_ids)
-        out, now = {}, time.time()
+        out, now = {}, self.now()
         for k in range(0, len(ids), 500):
             chunk = ids[k : k + 500]
             q = f"SELECT run_id, status, owner, heartbeat FROM runs WHERE run_id IN ({','.join('?' * len(chunk))})"
