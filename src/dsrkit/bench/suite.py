@@ -44,6 +44,7 @@ import fnmatch
 import hashlib
 import itertools
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -111,8 +112,8 @@ def _convert(kind: str, v):
         "str": lambda: isinstance(v, str) and v != "",
         "str_list": lambda: isinstance(v, list) and all(isinstance(s, str) and s for s in v),
         "table": lambda: isinstance(v, dict),
-        "nonneg": lambda: _is_num(v) and v >= 0,
-        "pos": lambda: _is_num(v) and v > 0,
+        "nonneg": lambda: _is_num(v) and math.isfinite(v) and v >= 0,
+        "pos": lambda: _is_num(v) and math.isfinite(v) and v > 0,
         "posint": lambda: _is_int(v) and v > 0,
         "nonnegint": lambda: _is_int(v) and v >= 0,
         "bool": lambda: isinstance(v, bool),
@@ -217,20 +218,32 @@ def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
-def run_config(task: Task, method: Method, seed: int) -> dict:
+def run_config(task: Task, method: Method, seed: int, components: Components | None = None) -> dict:
     """Full configuration of one run. Data seeds: training trajectory 2*seed, test trajectory 2*seed + 1 (independent
-    initial conditions and noise); the method is fitted with seed=seed."""
-    return {
+    initial conditions and noise); the method is fitted with seed=seed.
+
+    components: the registries the run is resolved against. Other than the default ones (dsrkit.systems, baselines,
+    metrics), their import paths are part of the configuration under "components", so the same names in another
+    registry are another run (another run id); with the default registries the configuration has no such key and
+    the run ids are those of earlier dsrkit versions' stores."""
+    config = {
         "task": task.config(),
         "data_path": task.data,
         "method": {"name": method.name, "params": method.params_for(task.name)},
         "seed": seed,
         "data_seeds": {"train": 2 * seed, "test": 2 * seed + 1},
     }
+    if components is not None and components != DEFAULT:
+        config["components"] = {"systems": components.systems, "methods": components.methods,
+                                "metrics": components.metrics}
+    return config
 
 
 def run_id(config: dict, version: str | None = None) -> str:
-    """sha256 of the canonical JSON of the run configuration (without the local data path) and the dsrkit version."""
+    """sha256 of the canonical JSON of the run configuration (without the local data path) and the dsrkit version.
+
+    The configuration names non-default component registries (see `run_config`), so runs resolved against
+    different registries never share an id (and never satisfy each other in a store)."""
     if version is None:
         from .. import __version__ as version
     hashed = {k: v for k, v in config.items() if k != "data_path"}
@@ -285,7 +298,7 @@ class Suite:
         for task in self.tasks:
             for method in self.methods:
                 for seed in task.seeds:
-                    cfg = run_config(task, method, seed)
+                    cfg = run_config(task, method, seed, self.components)
                     out.append(RunSpec(task, method, seed, cfg, run_id(cfg)))
         return out
 
