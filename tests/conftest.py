@@ -10,3 +10,22 @@ if "DSRKIT_JAX_CACHE" not in os.environ:
     _cache = tempfile.mkdtemp(prefix="dsrkit-jax-cache-")
     os.environ["DSRKIT_JAX_CACHE"] = _cache
     atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+
+
+
+import jax
+import pytest
+
+_JAX_FLAGS = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs",
+              "jax_persistent_cache_min_entry_size_bytes", "jax_enable_x64")
+_JAX_START = {k: getattr(jax.config, k) for k in _JAX_FLAGS}
+
+
+@pytest.fixture(autouse=True)
+def _restore_jax_config():
+    """Every test leaves JAX's global configuration as the session found it (the `dsr` callback switches the
+    compilation cache on for its process; a test invoking the CLI in-process must not leave it on)."""
+    yield
+    for k, v in _JAX_START.items():
+        if getattr(jax.config, k) != v:
+            jax.config.update(k, v)

@@ -310,3 +310,51 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     assert p.read_text() == "old" and os.listdir(tmp_path) == ["a.txt"]
     with pytest.raises(FileExistsError, match="--force"):
         _files.write_text(p, "new")
+
+
+def test_cli_in_process_leaves_jax_configuration_to_the_fixture(data, tmp_path):
+    """The CLI switches the compilation cache on; the autouse fixture in conftest.py restores it after the test
+    (checked here from inside: the flag is on now, and conftest records the value it will restore)."""
+    import jax
+
+    import conftest
+
+    code, _ = invoke("systems")
+    assert code == 0
+    assert jax.config.jax_compilation_cache_dir is not None
+    assert conftest._JAX_START["jax_compilation_cache_dir"] != jax.config.jax_compilation_cache_dir
+
+
+def test_jax_configuration_is_back_after_the_cli_test():
+    """Runs after the test above (file order): the compilation cache setting is what the session started with."""
+    import jax
+
+    import conftest
+
+    assert jax.config.jax_compilation_cache_dir == conftest._JAX_START["jax_compilation_cache_dir"]
+
+
+def test_reconstruct_scores_the_independent_test_series_not_the_training_series(tmp_path):
+    """The main job's test metrics are those of the clean trajectory of seed + 1, standardised with the training
+    statistics (recomputed here independently), and differ from the same metrics on the training series."""
+    import dsrkit
+    from dsrkit import systems
+    from dsrkit.metrics import Protocol, evaluate
+    from dsrkit.pipeline import reconstruct
+
+    rec = reconstruct("lorenz63", out=tmp_path / "r", epochs=1, n_train=600, n_test=400, noise=0.3, seed=3,
+                      progress=False)
+    s = systems.get("lorenz63")
+    train = Dataset([s.trajectory(600, seed=3, noise=0.3)], dt=s.dt)
+    test = Dataset([s.trajectory(400, seed=4)], dt=s.dt)
+    _, scaler = train.standardize()
+    model = dsrkit.load(rec.run_dir)
+    lam = s.reference["lyapunov_max"]
+    expected = evaluate(model, test.standardize(scaler)[0], Protocol(), lyapunov_max=lam)
+    on_train = evaluate(model, Dataset([train.standardize(scaler)[0][0][:400]], dt=s.dt), Protocol(),
+                        lyapunov_max=lam)
+    for key in ("state_space_divergence", "power_spectrum_distance", "prediction_error"):
+        assert rec.metrics[key] == pytest.approx(expected[key], rel=1e-9, abs=1e-12), key
+    assert rec.metrics["prediction_error"] != pytest.approx(on_train["prediction_error"], rel=1e-3)
+    saved = json.loads((rec.run_dir / "metrics.json").read_text())
+    assert saved["state_space_divergence"] == pytest.approx(expected["state_space_divergence"], rel=1e-9)

@@ -4,16 +4,45 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
-app = typer.Typer(help="dsrkit: dynamical systems reconstruction.", no_args_is_help=True, add_completion=False)
+class _PlainErrors(TyperGroup):
+    """The `dsr` group: a usage error (an unknown option, `--steps nan`) is one plain `error:` line, exit 2, like
+    every other error, instead of a boxed panel."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Exception as exc:
+            if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):  # not a usage error
+                raise
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()
+                sys.exit(0)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            err_console.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(2 if exc.exit_code in (None, 0, 1) else exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(help="dsrkit: dynamical systems reconstruction.", no_args_is_help=True, add_completion=False,
+                  cls=_PlainErrors)
 console = Console()
+err_console = Console(stderr=True)
+#: What user input can raise; each ends in one `error:` line (exit 2). OSError covers missing, existing,
+#: unreadable files and directories where files were expected.
+_USER_ERRORS = (ValueError, TypeError, OSError, ImportError)
 
 
 @app.callback()
@@ -25,8 +54,14 @@ def _setup() -> None:
 
 
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    """One plain-text line on stderr (paths and names are never read as markup), exit status 2."""
+    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def _say(message: str) -> None:
+    """A plain-text line on stdout (no markup interpretation of paths or names)."""
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def _fmt(v) -> str:
@@ -36,14 +71,14 @@ def _fmt(v) -> str:
 
 
 def _print_table(title: str, rows: list[dict]) -> None:
-    table = Table(title=title)
+    table = Table(title=Text(title))
     if not rows:
-        console.print(f"{title}: (empty)")
+        _say(f"{title}: (empty)")
         return
     for col in rows[0]:
-        table.add_column(str(col))
+        table.add_column(Text(str(col)))
     for r in rows:
-        table.add_row(*(_fmt(v) for v in r.values()))
+        table.add_row(*(Text(_fmt(v)) for v in r.values()))
     console.print(table)
 
 
@@ -60,7 +95,7 @@ def systems(catalogue: bool = typer.Option(False, "--catalogue", help="Add the d
 
     try:
         names = sysdb.names() + (sysdb.catalogue_names() if catalogue else [])
-    except ImportError as exc:
+    except _USER_ERRORS as exc:
         _fail(str(exc))
     rows = []
     for name in names:
@@ -85,25 +120,28 @@ def simulate(
 ):
     """Simulate a ground-truth system and save the trajectory."""
     from . import systems as sysdb
+    from ._files import check_writable, save_figure
     from .data import Dataset
 
-    for path in (out, plot):
-        if path is not None and path.exists() and not force:
-            _fail(f"{path}: already exists; pass --force to replace it")
     try:
+        for path in (out, plot):
+            if path is not None:
+                check_writable(path, overwrite=force)
+        if plot is not None and out.resolve() == plot.resolve():
+            raise ValueError(f"--out and --plot name the same file {out}")
         s = sysdb.get(system)
         X = s.trajectory(steps, dt=dt, transient=transient, seed=seed, noise=noise, progress=True)
         ds = Dataset([X], dt=dt or s.dt, names=getattr(s, "variables", None))
         ds.save(out, overwrite=force)
-    except (ValueError, TypeError, FileExistsError, ImportError) as exc:
-        _fail(str(exc))
-    console.print(f"wrote {out}: {X.shape[0]} steps x {X.shape[1]} variables, dt={ds.dt}")
-    if plot is not None:
-        from .report.figures import attractor
+        _say(f"wrote {out}: {X.shape[0]} steps x {X.shape[1]} variables, dt={ds.dt}")
+        if plot is not None:
+            from .report.figures import attractor
 
-        fig = attractor(X, names=ds.names, title=f"{s.name}, {X.shape[0]} steps, dt={ds.dt}")
-        fig.savefig(plot, dpi=110, bbox_inches="tight")
-        console.print(f"wrote {plot}")
+            fig = attractor(X, names=ds.names, title=f"{s.name}, {X.shape[0]} steps, dt={ds.dt}")
+            save_figure(fig, plot, overwrite=force)
+            _say(f"wrote {plot}")
+    except _USER_ERRORS as exc:
+        _fail(str(exc))
 
 
 _MODELS = {"alrnn": "ALRNN", "plrnn": "PLRNN", "shplrnn": "ShallowPLRNN", "dendplrnn": "DendPLRNN"}
@@ -150,12 +188,16 @@ def train(
     try:
         ds = Dataset.load(data, dt=dt)
         ds.require_length(seq_len + 1, f"training with windows of {seq_len} + 1 steps")
+        smallest = ds.dim + relu if model == "alrnn" else ds.dim
+        if latent < smallest:
+            raise ValueError(f"--latent {latent} is too small for {ds.dim} variable(s): the {model} needs at least "
+                             f"{smallest} latent units" + (f" (N + P = {ds.dim} + {relu})" if model == "alrnn" else ""))
         config["train"]["eval_steps"] = min(config["train"]["eval_steps"], min(ds.lengths))
         fit, _, run_dir = train_run(ds, config, out, seed=seed, seeds=seeds, force=force,
                                        source={"kind": "file", "path": str(data.resolve())})
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as exc:
+    except _USER_ERRORS as exc:
         _fail(str(exc))
-    console.print(f"status {fit.status}, best epoch {fit.best_epoch}, {fit.seconds:.1f} s; wrote {run_dir}")
+    _say(f"status {fit.status}, best epoch {fit.best_epoch}, {fit.seconds:.1f} s; wrote {run_dir}")
 
 
 @app.command()
@@ -178,7 +220,7 @@ def evaluate(
         if scaler is not None:
             test, _ = test.standardize(scaler)
         result = evaluate_model(model, test, lyapunov_max=lyapunov_max)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except _USER_ERRORS as exc:
         _fail(str(exc))
     if as_json:
         from .runs import _jsonable
@@ -187,7 +229,7 @@ def evaluate(
     else:
         _print_table(f"{run}: {result['status']}", [{"metric": k, "value": v} for k, v in result.items()
                                                      if isinstance(v, (int, float)) or v is None])
-        console.print(f"protocol: {result['protocol']['description']}")
+        _say(f"protocol: {result['protocol']['description']}")
 
 
 @app.command()
@@ -199,27 +241,13 @@ def analyze(
     seed: int = typer.Option(0),
 ):
     """Subregions, symbolic graph, fixed points and cycles of a trained model: analysis.json and figures."""
-    from .analysis import analyze as analyze_model
-    from .data import Dataset
-    from .report.interpretation import save_figures
-    from .runs import load_run, standardizer_of, write_json
-    from .training import generate
+    from .pipeline import analyze_run
 
     try:
-        model, cfg = load_run(run)
-        step = dt or cfg.get("dt")
-        if data is not None:
-            X = Dataset.load(data, dt=step)
-            scaler = standardizer_of(cfg)
-            X = (X.standardize(scaler)[0] if scaler is not None else X).trajectories[0]
-        else:
-            X = generate(model, np.zeros(model.obs_dim), 12_000)[2000:]
-        result = analyze_model(model, X, dt=step, max_cycle_period=max_period, seed=seed)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+        written = analyze_run(run, data, dt=dt, max_period=max_period, seed=seed)
+    except _USER_ERRORS as exc:
         _fail(str(exc))
-    write_json(run / "analysis.json", result)
-    written = save_figures(model, X, result, run / "figures")
-    console.print(f"wrote {run / 'analysis.json'} and {len(written)} figures in {run / 'figures'}")
+    _say(f"wrote {run / 'analysis.json'} and {len(written)} figures in {run / 'figures'}")
 
 
 @app.command()
@@ -242,11 +270,11 @@ def reconstruct(
     try:
         result = run_reconstruction(source, dt=dt, out=out, force=force, epochs=epochs, seed=seed, seeds=seeds,
                                     noise=noise, n_train=n_train, n_test=n_test, model=model)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as exc:
+    except _USER_ERRORS as exc:
         _fail(str(exc))
     _print_table(f"dsr reconstruct {source}", result.summary_rows())
-    console.print(f"protocol: {result.metrics['protocol']['description']}")
-    console.print(f"report: {result.report}")
+    _say(f"protocol: {result.metrics['protocol']['description']}")
+    _say(f"report: {result.report}")
 
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -262,28 +290,42 @@ def bench(
     csv: Optional[str] = typer.Option(None, help="`results`: also export CSV here."),
     json_out: Optional[str] = typer.Option(None, "--json", help="`results`: also export JSON here."),
     out: Optional[str] = typer.Option(None, help="`report`: HTML file (default results/<suite>.html)."),
+    force: bool = typer.Option(False, "--force", help="`results` / `report`: replace existing export files."),
+    retry_failed: bool = typer.Option(False, "--retry-failed",
+                                      help="Run again the runs recorded as failed (errors, timeouts, killed workers)."),
     task: Optional[list[str]] = typer.Option(None, help="Run only this task (repeatable): a slice of the suite."),
     method: Optional[list[str]] = typer.Option(None, help="Run only this method name or label (repeatable)."),
     seed: Optional[list[int]] = typer.Option(None, help="Run only this seed (repeatable)."),
 ):
     """Benchmark suites: `dsr bench SUITE.toml` runs (resumable), `dsr bench results SUITE` prints the
     leaderboard, `dsr bench report SUITE` writes the HTML report."""
+    import sqlite3
+
     from .bench import bench_report, bench_results, bench_run
 
+    given = {"--csv": csv, "--json": json_out, "--out": out, "--force": force, "--retry-failed": retry_failed,
+             "--time-limit": time_limit is not None}
+    allowed = {"results": ("--csv", "--json", "--force"), "report": ("--out", "--force")}.get(
+        target, ("--time-limit", "--retry-failed"))
+    for flag, value in given.items():
+        if value and flag not in allowed:
+            where = f"`dsr bench {target}`" if target in ("results", "report") else "running a suite"
+            _fail(f"{flag} does not apply to {where}; it takes {', '.join(allowed)}")
     try:
         if target in ("results", "report"):
             if suite is None:
                 _fail(f"`dsr bench {target}` needs the suite: dsr bench {target} SUITE.toml")
             if target == "results":
-                code = bench_results(suite, csv=csv, json=json_out, store=store, fast=fast or None)
+                code = bench_results(suite, csv=csv, json=json_out, store=store, fast=fast or None, force=force)
             else:
-                code = bench_report(suite, out=out, store=store, fast=fast or None)
+                code = bench_report(suite, out=out, store=store, fast=fast or None, force=force)
         else:
             if suite is not None:
                 _fail(f"unexpected argument {suite!r}; run a suite with `dsr bench SUITE.toml`")
             code = bench_run(target, executor=executor, workers=workers, address=address, fast=fast, store=store,
-                             time_limit=time_limit, tasks=task, methods=method, seeds=seed or None)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as exc:
+                             time_limit=time_limit, retry_failed=retry_failed, tasks=task, methods=method,
+                             seeds=seed or None)
+    except (ValueError, TypeError, OSError, ImportError, sqlite3.Error) as exc:
         _fail(str(exc))
     raise typer.Exit(code=code)
 
@@ -299,9 +341,9 @@ def report(
 
     try:
         path = report_run(run, data, dt=dt)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except _USER_ERRORS as exc:
         _fail(str(exc))
-    console.print(f"wrote {path}")
+    _say(f"wrote {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -218,6 +218,9 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     runs.check_replaceable(out, force)
     _progress_note(progress, f"data: {source}")
     train_ds, test_ds, info = load_data(source, dt=dt, n_train=n_train, n_test=n_test, noise=noise, seed=seed)
+    protocol = Protocol()
+    for i, t in enumerate(test_ds.lengths):  # refuse before training, not after
+        protocol.check_test_length(t, f"test trajectory {i}" if len(test_ds) > 1 else "the test series")
     config = default_config(None if info["kind"] == "file" else source, model=_MODEL_CHOICES[model])
     if epochs is not None:
         config["train"]["epochs"] = int(epochs)
@@ -229,7 +232,6 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     with runs.new_run(out, force=force) as tmp:
         fit, scaler = _train_into(tmp, train_ds, config, seed=seed, seeds=seeds, progress=progress, source=info)
         test_std, _ = test_ds.standardize(scaler)
-        protocol = Protocol()
         lam = info.get("reference", {}).get("lyapunov_max")
         _progress_note(progress, "evaluating on the test series")
         metrics = evaluate(fit.model, test_std, protocol, lyapunov_max=lam)
