@@ -17,8 +17,8 @@ _EXPORTS = {
     "InlineExecutor": "executors", "LocalExecutor": "executors", "RayExecutor": "executors", "make_executor": "executors",
     "ResultsTable": "leaderboard", "results": "leaderboard", "summarize": "leaderboard",
     "report": "html_report",
-    "RunSummary": "runner", "default_store_path": "runner", "run_suite": "runner",
-    "ResultsStore": "store",
+    "RunSummary": "runner", "check_time_limit": "runner", "default_store_path": "runner", "run_suite": "runner",
+    "ResultsStore": "store", "StoreError": "store",
     "Method": "suite", "RunSpec": "suite", "Suite": "suite", "Task": "suite", "load_suite": "suite",
     "parse_suite": "suite", "run_config": "suite", "run_id": "suite",
 }

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .._files import check_writable, write_text  # noqa: E402
 from ..report.html import HtmlReport  # noqa: E402
 from .components import Components  # noqa: E402
 from .leaderboard import HIGHER_IS_BETTER, _suite_and_store, summarize  # noqa: E402
@@ -81,17 +82,21 @@ def _attractor_figure(task, best: list[tuple[str, dict, dict]], key_metric: str 
 
 
 def report(suite, out_html=None, *, store=None, fast: bool | None = None,
-           components: Components | None = None) -> Path:
+           components: Components | None = None, overwrite: bool = False) -> Path:
     """Write a self-contained HTML report (figures inline as base64 PNG) of a suite's stored results.
 
-    out_html: default <store path>.html (results/<suite stem>.html). Returns the path written.
+    out_html: default <store path>.html (results/<suite stem>.html); an existing file is an error (checked before
+    any work) unless `overwrite`, and the file is written atomically. Returns the path written.
     """
+    if out_html is not None:
+        check_writable(out_html, overwrite=overwrite)
     s, db, close = _suite_and_store(suite, store, fast, components)
     try:
+        out = Path(out_html) if out_html is not None else db.path.with_suffix(".html")
+        check_writable(out, overwrite=overwrite)
         specs = s.runs()
         rows = {r["run_id"]: r for r in db.rows([x.run_id for x in specs])}
         table = summarize(s.name, specs, rows)
-        out = Path(out_html) if out_html is not None else db.path.with_suffix(".html")
         from .. import __version__
 
         rep = HtmlReport(f"Benchmark: {s.name}" + (" (fast settings)" if s.fast else ""))
@@ -152,7 +157,7 @@ def report(suite, out_html=None, *, store=None, fast: bool | None = None,
             rep.table(bad)
         else:
             rep.paragraph("None.")
-        return rep.write(out)
+        return write_text(out, rep.render(), overwrite=overwrite)
     finally:
         if close:
             db.close()

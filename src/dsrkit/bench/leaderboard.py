@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+from .._files import atomic_path, write_text
 from .components import Components
 from .store import ResultsStore
 from .suite import RunSpec, Suite, load_suite
@@ -59,25 +60,23 @@ class ResultsTable:
                 return r
         raise KeyError(f"no row for task {task!r} and method {method!r}")
 
-    def to_csv(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
-            w.writeheader()
-            for r in self.rows:
-                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in self.columns})
-        return path
+    def to_csv(self, path, *, overwrite: bool = False) -> Path:
+        """Write the rows as CSV (atomically); an existing file is an error unless `overwrite`."""
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            with tmp.open("w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
+                w.writeheader()
+                for r in self.rows:
+                    w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in self.columns})
+        return Path(path)
 
     def to_dict(self) -> dict:
         return {"suite": self.suite, "metrics": self.metrics, "notes": self.notes,
                 "rows": [{k: _jsonable(r.get(k)) for k in self.columns} for r in self.rows]}
 
-    def to_json(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False))
-        return path
+    def to_json(self, path, *, overwrite: bool = False) -> Path:
+        """Write `to_dict()` as JSON (atomically); an existing file is an error unless `overwrite`."""
+        return write_text(path, json.dumps(self.to_dict(), indent=1, allow_nan=False), overwrite=overwrite)
 
     def display_rows(self) -> list[dict]:
         """Compact rows for humans: 'median [q25, q75]' per metric, rank, counts."""

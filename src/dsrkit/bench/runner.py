@@ -8,6 +8,8 @@ until every run of the suite is finished in the store.
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,17 @@ class RunSummary:
     @property
     def executed(self) -> int:
         return self.ok + self.diverged + self.failed
+
+
+def check_time_limit(value, name: str = "time_limit") -> float | None:
+    """`value` as float seconds, or None (no limit). Anything but a positive finite number is a ValueError naming
+    `name` (0 or a negative limit would record every run as a timeout)."""
+    if value is None:
+        return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    if not ok:
+        raise ValueError(f"{name} must be a positive finite number of seconds (or omitted for no limit), got {value!r}")
+    return float(value)
 
 
 def default_store_path(suite: Suite) -> Path:
@@ -95,13 +108,17 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
     executor: "local" (worker processes, `workers` default one per core) or "ray" (`address` of a cluster, or a
       local cluster with `workers` CPUs), or an executor object (`LocalExecutor`, `RayExecutor`) to share between
       calls; the caller closes it then. time_limit: seconds per run; overrides the tasks' `time_limit`; a run over
-      it is recorded as failed with reason "timeout". keep_trajectories: save the first `keep_points` steps of the
-      compared test and generated trajectories beside the store (for the report's attractor figures).
+      it is recorded as failed with reason "timeout"; it must be a positive finite number (ValueError otherwise).
+      keep_trajectories: save the first `keep_points` steps of the compared test and generated trajectories beside
+      the store (for the report's attractor figures).
       keep_models: save each fitted method (its `save` file) as <store>.artifacts/<run_id>.model.npz.
-    lease: seconds after which a claim without heartbeat is retaken. retry_failed: rerun failed and diverged runs.
+    lease: seconds after which a claim without heartbeat is retaken. retry_failed: run again the runs recorded as
+      failed (errors, timeouts, workers that died) before this call started; "ok" and "diverged" runs are results of
+      their configuration and are kept.
     wait_for_others: once nothing is left to claim, wait for runs held by other live runners.
     Returns a RunSummary. Failures and divergences are results; the suite always runs to the end.
     """
+    time_limit = check_time_limit(time_limit)
     if not isinstance(suite, Suite):
         suite = load_suite(suite, fast=fast, components=components)
     components = suite.components
@@ -112,11 +129,12 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
     specs = {s.run_id: s for s in suite.runs()}
     summary = RunSummary(suite=suite.name, store=db.path, total=len(specs))
     t_start = time.monotonic()
+    retry_before = db.now()  # failed rows recorded from now on (by this or another runner) are not retried again
 
     states = db.states(specs)
     finished = {rid for rid, st in states.items() if st["status"] in FINISHED}
     if retry_failed:
-        finished = {rid for rid in finished if states[rid]["status"] == "ok"}
+        finished = {rid for rid in finished if states[rid]["status"] != "failed"}
     summary.skipped = len(finished)
     # method-major order, and the local executor steers each method to the worker that ran it before: a worker
     # that runs the same method on same-shaped data again reuses its JIT compilations
@@ -142,7 +160,7 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
                 rid = pending.pop(pick)
                 spec = specs[rid]
                 if db.claim(rid, spec.config, owner, suite=suite.name, task=spec.task.name, method=spec.method.label,
-                            seed=spec.seed, retry_failed=retry_failed):
+                            seed=spec.seed, retry_failed=retry_failed, retry_before=retry_before):
                     limit = time_limit if time_limit is not None else spec.task.time_limit
                     ex.submit(rid, (spec.config, components, keep_trajectories, keep_models), limit,
                               affinity=spec.method.label)
