@@ -6,11 +6,16 @@ so refitting the same architecture on data of the same size reuses the compiled 
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+from .._checks import check_int
 
 
 def make_sampler(trajectories: list[np.ndarray], length: int):
@@ -56,7 +61,15 @@ def fit_windows(model, loss_fn, cfg, trajectories, *, length: int, steps: int, b
     rate decays exponentially to 1/10 of its start over `steps`; gradients are clipped at global norm 1. Training
     stops at a non-finite loss and returns the last model checked as finite.
     Returns (model, mean loss of the last chunk, reason) with reason "" on success.
+    Raises ValueError/TypeError for a learning rate that is not a finite number > 0 or non-positive-integer
+    steps, batch_size, length or check_every (no step would be taken, yet the untrained model would look fitted).
     """
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("length", length), ("check_every", check_every)):
+        check_int(name, value)
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
+    if not (math.isfinite(float(learning_rate)) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
     data, starts = make_sampler(trajectories, length)
     params, static = eqx.partition(model, eqx.is_inexact_array)
     state = _optimizer(learning_rate, steps).init(params)
