@@ -9,12 +9,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +23,7 @@ from dsrkit.bench import (Components, LocalExecutor, ResultsStore, execute_run, 
 from dsrkit.bench.store import new_owner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_bench_fakes import COMPONENTS, write_suite  # noqa: E402
+from test_bench_fakes import COMPONENTS, wait_for, write_suite  # noqa: E402
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
@@ -232,12 +230,18 @@ def test_data_file_task_splits_train_then_test_and_standardizes_with_train_stati
 
 def test_store_claims_are_exclusive_and_stale_claims_are_retaken(tmp_path):
     """A claimed run cannot be claimed again by a live owner; a claim of a dead process (same host) is retaken at
-    once, one without heartbeat after the lease; a finished run is never claimed again; the second finish is a
-    no-op. The primary key keeps one row per run."""
-    db = ResultsStore(tmp_path / "s.sqlite", lease=0.3)
+    once, one without heartbeat after the lease (a fake clock: no waiting, no race); a heartbeat renews the lease;
+    a finished run is never claimed again; the second finish is a no-op. The primary key keeps one row per run."""
+    now = [1000.0]
+    db = ResultsStore(tmp_path / "s.sqlite", lease=10, clock=lambda: now[0])
     a, b = new_owner(), new_owner()
     assert db.claim("r1", {"x": 1}, a) and not db.claim("r1", {"x": 1}, b)
-    time.sleep(0.4)
+    now[0] += 8
+    db.heartbeat(a)
+    now[0] += 8  # 16 s after the claim, 8 s after the heartbeat: still a's
+    assert not db.claim("r1", {"x": 1}, b) and not db.states(["r1"])["r1"]["stale"]
+    now[0] += 2.5  # 10.5 s without a heartbeat
+    assert db.states(["r1"])["r1"]["stale"]
     assert db.claim("r1", {"x": 1}, b)  # a's heartbeat expired
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     host = a.split("/")[0]
@@ -305,16 +309,22 @@ def test_rerun_skips_finished_runs(ran, executor):
 
 
 def test_timeout_and_worker_crash_are_failures_not_stalls(tmp_path, executor):
-    """A run that sleeps 60 s under a 1 s limit is 'failed' with reason 'timeout', a run whose process exits is
-    'failed' naming the exit code, and the other runs complete (the test would hang for minutes otherwise)."""
-    extra = '[[methods]]\nname = "sleepy"\nparams = { sleep = 60.0 }\n[[methods]]\nname = "crashing"\n'
-    p = write_suite(tmp_path / "t.toml", extra, **{"seeds = [0, 1, 2]": "seeds = [0]", "grid = { ridge = [1e-6, 1e-2] }": ""})
+    """A run that would sleep 60 s under a 0.5 s limit is 'failed' with reason 'timeout' (it is alone under the
+    limit, so no other run can be caught by it however loaded the machine is); a run whose process exits is
+    'failed' naming the exit code; the executor, with its stopped and dead workers replaced, completes the other
+    runs. Had the limit not been enforced, the sleeping run would end 'ok', not 'timeout'."""
+    one = {"seeds = [0, 1, 2]": "seeds = [0]", "grid = { ridge = [1e-6, 1e-2] }": ""}
+    p = write_suite(tmp_path / "t.toml", '[[methods]]\nname = "sleepy"\nparams = { sleep = 60.0 }\n'
+                    '[[methods]]\nname = "crashing"\n', **one)
     suite = load_suite(p, components=COMPONENTS)
     suite.tasks = suite.tasks[:1]
-    t0 = time.monotonic()
-    run_suite(suite, store=tmp_path / "t.sqlite", executor=executor, time_limit=1.0, progress=False)
-    assert time.monotonic() - t0 < 50
-    rows = {r["method"]: r for r in _rows(tmp_path / "t.sqlite").values()}
+    by_label = {m.label: m for m in suite.methods}
+    store = tmp_path / "t.sqlite"
+    run_suite(dataclasses.replace(suite, methods=[by_label["sleepy"]]), store=store, executor=executor,
+              time_limit=0.5, progress=False)
+    run_suite(dataclasses.replace(suite, methods=[by_label["crashing"], by_label["linear"]]), store=store,
+              executor=executor, progress=False)
+    rows = {r["method"]: r for r in _rows(store).values()}
     assert rows["sleepy"]["status"] == "failed" and rows["sleepy"]["reason"] == "timeout"
     assert rows["crashing"]["status"] == "failed" and rows["crashing"]["reason"] == "worker died: exit code 3"
     assert rows["linear"]["status"] == "ok"
@@ -343,64 +353,80 @@ from test_bench_fakes import COMPONENTS
 from dsrkit.bench import load_suite, run_suite
 if __name__ == "__main__":
     run_suite(load_suite(sys.argv[1], components=COMPONENTS), store=sys.argv[2], executor=sys.argv[3], workers=1,
-              progress=False, lease=5)
+              progress=False, lease=3600)
 """
 
 
 def _runner(tmp_path, suite_path, store, executor="local"):
+    """A runner in its own process. Its lease is an hour: a live runner's claim is never taken over in these
+    tests (however slowly the other process starts); a killed one's is, at once (same host, dead pid)."""
     script = tmp_path / "runner.py"
     script.write_text(RUNNER.format(tests=str(TESTS)))
     return subprocess.Popen([sys.executable, str(script), str(suite_path), str(store), executor],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _sync_params(**folders) -> str:
+    """`params = { hold = "<folder>", ... }` for the fake method (see LinearAR), the folders created."""
+    for f in folders.values():
+        Path(f).mkdir(exist_ok=True)
+    return "params = { " + ", ".join(f"{k} = {json.dumps(str(v))}" for k, v in folders.items()) + " }"
+
+
 def test_sigkill_mid_suite_then_restart_completes_each_run_once(tmp_path, executor):
-    """SIGKILL the runner after some runs are stored; a restart finishes the suite, keeps the runs finished before
-    the kill untouched (skipped, not redone), and the store holds every run exactly once."""
-    suite_path = write_suite(tmp_path / "k.toml", **{"grid = { ridge = [1e-6, 1e-2] }": "params = { sleep = 0.3 }"})
+    """SIGKILL the runner while it executes its third run (it signals, by a file, that it is in that run's fit, and
+    waits there); a restart finishes the suite, keeps the two runs finished before the kill untouched (skipped,
+    not redone), retakes the killed run at once, and the store holds every run exactly once."""
+    hold = tmp_path / "hold"
+    suite_path = write_suite(tmp_path / "k.toml", **{"grid = { ridge = [1e-6, 1e-2] }": _sync_params(hold=hold)})
     store = tmp_path / "k.sqlite"
-    proc = _runner(tmp_path, suite_path, store, executor="inline")  # one interpreter to start: a shorter test
-    deadline = time.monotonic() + 60
-    done = 0
-    while time.monotonic() < deadline and done < 2:
-        time.sleep(0.2)
-        assert proc.poll() is None, proc.communicate()
-        if store.exists():
-            with ResultsStore(store) as db:
-                done = sum(n for s, n in db.count().items() if s != "running")
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    before = {k: r for k, r in _rows(store).items() if r["status"] != "running"}
-    assert 2 <= len(before) < 6
+    proc = _runner(tmp_path, suite_path, store, executor="inline")  # runs one at a time, in the runner process
+    try:
+        wait_for(lambda: (hold / "held").exists(), "the runner to reach its third run", proc=proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)  # a no-op if it already exited
+        proc.communicate()
+    assert int((hold / "held").read_text()) == proc.pid  # the run was held in the runner we killed
+    rows = _rows(store)
+    before = {k: r for k, r in rows.items() if r["status"] != "running"}
+    assert len(before) == 2 and sum(r["status"] == "running" for r in rows.values()) == 1
+    (hold / "release").write_text("")
     suite = load_suite(suite_path, components=COMPONENTS)
     summary = run_suite(suite, store=store, executor=executor, progress=False)
     rows = _rows(store)
     assert set(rows) == {s.run_id for s in suite.runs()} and len(rows) == 6
     assert all(r["status"] == "ok" for r in rows.values())
-    assert summary.skipped == len(before) and summary.executed == 6 - len(before)
+    assert summary.skipped == 2 and summary.executed == 4 and summary.by_others == 0
     assert all(rows[k]["finished_at"] == r["finished_at"] for k, r in before.items())
     with sqlite3.connect(store) as c:  # the primary key is the only guard needed against duplicates
         assert c.execute("SELECT COUNT(*), COUNT(DISTINCT run_id) FROM runs").fetchone() == (6, 6)
 
 
-def test_two_concurrent_runners_give_the_same_rows_as_one(tmp_path, executor):
+def test_two_concurrent_runners_give_the_same_rows_as_one(tmp_path):
     """Two runner processes on one store (each executing in its own process, so the store is the only thing they
     share): every run once, claimed once (attempts == 1, no duplicated work), with the same statuses and metrics as
-    a single runner with worker processes on its own store."""
-    suite_path = write_suite(tmp_path / "c.toml", **{"grid = { ridge = [1e-6, 1e-2] }": "params = { sleep = 0.5 }"})
+    the runs executed here one by one. Each runner's first fit waits (by files) until the other runner is in a fit
+    too, so both take part however their start-up times differ."""
+    meet = tmp_path / "meet"
+    suite_path = write_suite(tmp_path / "c.toml", **{"grid = { ridge = [1e-6, 1e-2] }": _sync_params(meet=meet)})
     shared = tmp_path / "shared.sqlite"
     procs = [_runner(tmp_path, suite_path, shared, executor="inline") for _ in range(2)]
-    single = tmp_path / "single.sqlite"
-    run_suite(load_suite(suite_path, components=COMPONENTS), store=single, executor=executor, progress=False)
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
-    a, b = _rows(shared), _rows(single)
-    assert set(a) == set(b) and len(a) == 6
-    for k in a:
-        assert a[k]["status"] == b[k]["status"] == "ok" and a[k]["attempts"] == 1
-        assert a[k]["metrics"] == b[k]["metrics"]
-    # both runners claim a run as soon as they start, long before the other could have finished all six
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=600)  # a hang guard only
+            assert p.returncode == 0, err
+    finally:
+        for p in procs:
+            p.kill()  # a no-op for a process that finished
+            p.communicate()
+    assert len(list(meet.glob("pid-*"))) == 2
+    a = _rows(shared)
+    specs = {s.run_id: s for s in load_suite(suite_path, components=COMPONENTS).runs()}
+    assert set(a) == set(specs) and len(a) == 6
+    for k, spec in specs.items():
+        direct = execute_run(spec.config, COMPONENTS)  # meets at once: two processes have been here
+        assert a[k]["status"] == direct["status"] == "ok" and a[k]["attempts"] == 1
+        assert a[k]["metrics"] == pytest.approx(direct["metrics"], rel=1e-12)
     assert len({r["runner"] for r in a.values()}) == 2
 
 

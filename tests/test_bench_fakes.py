@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -46,20 +47,59 @@ class _Systems:
         return Oscillator(**params)
 
 
+def wait_for(condition, what: str, limit: float = 120.0, proc=None) -> None:
+    """Poll `condition()` every 10 ms until it holds. `limit` only turns a hang into a failure naming `what`; no
+    test outcome depends on how long anything takes. With `proc` (a Popen), its early exit is a failure too."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited with {proc.returncode} while waiting for {what}: "
+                                 f"{proc.communicate()[1][-3000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what} after {limit:g} s (a hang)")
+        time.sleep(0.01)
+
+
 class LinearAR:
     """x_{t+1} = [x_t, 1] W by ridge least squares (ridge grows with the seed, so seeds give different models).
 
     sleep: seconds to sleep in fit. mode: "ok", "fail" (fit raises), "diverge" (generate returns inf from step 3),
-    "crash" (the process exits in fit), "status" (fit sets status_ = "diverged")."""
+    "crash" (the process exits in fit), "status" (fit sets status_ = "diverged").
 
-    def __init__(self, sleep: float = 0.0, mode: str = "ok", ridge: float = 1e-6):
+    File-based synchronisation for tests of concurrency (no timing involved):
+    hold: a folder; the fit with seed == hold_seed writes `held` there and waits until `release` exists.
+    meet: a folder; each fit writes a file named after its process id there and waits until `meet_n` processes
+      have written theirs (or `release` exists), so no process finishes a run before the others have started one.
+    fail_once: a file path; a fit that finds no such file creates it and raises (a transient failure), later fits
+      with the file present succeed."""
+
+    def __init__(self, sleep: float = 0.0, mode: str = "ok", ridge: float = 1e-6, hold: str = "", hold_seed: int = 2,
+                 meet: str = "", meet_n: int = 2, fail_once: str = ""):
         self.sleep, self.mode, self.ridge = sleep, mode, ridge
+        self.hold, self.hold_seed, self.meet, self.meet_n, self.fail_once = hold, hold_seed, meet, meet_n, fail_once
         self.status_, self.reason_ = None, None
 
     def get_params(self):
-        return {"sleep": self.sleep, "mode": self.mode, "ridge": self.ridge}
+        return {"sleep": self.sleep, "mode": self.mode, "ridge": self.ridge, "hold": self.hold,
+                "hold_seed": self.hold_seed, "meet": self.meet, "meet_n": self.meet_n, "fail_once": self.fail_once}
+
+    def _synchronise(self, seed):
+        if self.hold and seed == self.hold_seed:
+            folder = Path(self.hold)
+            if not (folder / "release").exists():
+                (folder / "held").write_text(str(os.getpid()))
+                wait_for(lambda: (folder / "release").exists(), "the release file", limit=3600)
+        if self.meet:
+            folder = Path(self.meet)
+            (folder / f"pid-{os.getpid()}").write_text("")
+            wait_for(lambda: len(list(folder.glob("pid-*"))) >= self.meet_n or (folder / "release").exists(),
+                     f"{self.meet_n} processes to meet", limit=3600)
+        if self.fail_once and not Path(self.fail_once).exists():
+            Path(self.fail_once).write_text("failed once")
+            raise RuntimeError("transient failure")
 
     def fit(self, dataset, seed=0):
+        self._synchronise(seed)
         if self.sleep:
             time.sleep(self.sleep)
         if self.mode == "fail":
