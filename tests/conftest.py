@@ -23,9 +23,10 @@ _JAX_START = {k: getattr(jax.config, k) for k in _JAX_FLAGS}
 
 @pytest.fixture(autouse=True)
 def _restore_jax_config():
-    """Every test leaves JAX's global configuration as the session found it (the `dsr` callback switches the
-    compilation cache on for its process; a test invoking the CLI in-process must not leave it on)."""
+    """Every test leaves JAX's global configuration as it found it (the `dsr` callback switches the compilation
+    cache on for its process; a test invoking the CLI in-process must not leave it on for later tests)."""
+    before = {k: getattr(jax.config, k) for k in _JAX_FLAGS}
     yield
-    for k, v in _JAX_START.items():
+    for k, v in before.items():
         if getattr(jax.config, k) != v:
             jax.config.update(k, v)
