@@ -6,11 +6,11 @@
 
 Speed: AL-RNN M=20, P=2, T̃=200, batch 16, STF τ=16 (the published Lorenz-63 setting); a whole compiled epoch of
 50 batches is timed and divided by 50; median over repeats. The same for the 8-seed ensemble (jax.vmap), for
-GTF/adaptive GTF, for the shPLRNN of DESIGN.md (M=3, L=50), and for plain autodiff through the scan instead of
+GTF/adaptive GTF, for the shPLRNN of docs/design.md (M=3, L=50), and for plain autodiff through the scan instead of
 the hand-written BPTT.
 
 Quality: train on 100 000 points (dt as in the system, 5 % observation noise, standardised), judge on an
-independent clean 100 000-point test trajectory by the DESIGN.md protocol (roll out 1.25 T from the first test
+independent clean 100 000-point test trajectory by the docs/design.md protocol (roll out 1.25 T from the first test
 point, drop the first 25 %, D_stsp with 30 bins (GMM variant for N > 10 as chosen by dsrkit.metrics) and D_H with
 σ = 20); median over seeds. Prints markdown tables.
 """
