@@ -418,7 +418,8 @@ def test_neural_trainer_rejects_non_finite_or_empty_settings(kwargs, match):
 
     kw = dict(length=5, steps=20, batch_size=8, learning_rate=1e-2, seed=0)
     with pytest.raises(ValueError, match=match):
-        fit_windows(eqx.nn.Linear(2, 2, dtype=np.float32, key=jax.random.key(0)), _one_step_loss, (), _rotation_data(), **{**kw, **kwargs})
+        fit_windows(eqx.nn.Linear(2, 2, dtype=np.float32, key=jax.random.key(0)), _one_step_loss, (), _rotation_data(),
+                    **{**kw, **kwargs})
 
 
 @pytest.mark.parametrize("name, attr", [("node", "vector_field_"), ("lstm", "net_"), ("gru", "net_")])
