@@ -18,13 +18,11 @@ import pytest
 
 _JAX_FLAGS = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs",
               "jax_persistent_cache_min_entry_size_bytes", "jax_enable_x64")
-_JAX_START = {k: getattr(jax.config, k) for k in _JAX_FLAGS}
 
 
 @pytest.fixture(autouse=True)
 def _restore_jax_config():
-    """Every test leaves JAX's global configuration as it found it (the `dsr` callback switches the compilation
-    cache on for its process; a test invoking the CLI in-process must not leave it on for later tests)."""
+    """Every test leaves JAX's global configuration as it found it."""
     before = {k: getattr(jax.config, k) for k in _JAX_FLAGS}
     yield
     for k, v in before.items():

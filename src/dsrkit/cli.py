@@ -48,9 +48,16 @@ _USER_ERRORS = (ValueError, TypeError, OSError, ImportError)
 @app.callback()
 def _setup() -> None:
     """dsrkit: dynamical systems reconstruction."""
+
+
+def main() -> None:
+    """The `dsr` executable: switches JAX's persistent compilation cache on for this process (later commands reuse
+    compiled programs, see `dsrkit.compile_cache`), then runs the command. Calling `app` in-process (tests,
+    notebooks) leaves the process's JAX configuration alone."""
     from .compile_cache import enable_compilation_cache
 
-    enable_compilation_cache()  # later commands reuse compiled programs (see dsrkit.compile_cache)
+    enable_compilation_cache()
+    app()
 
 
 def _fail(message: str) -> None:
@@ -210,7 +217,7 @@ def evaluate(
 ):
     """Evaluate a trained model on test data by the published protocol."""
     from .data import Dataset
-    from .metrics import evaluate as evaluate_model
+    from .evaluation import evaluate as evaluate_model
     from .runs import load_run, standardizer_of
 
     try:
@@ -347,4 +354,4 @@ def report(
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()
