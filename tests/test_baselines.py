@@ -6,6 +6,7 @@ to keep the whole file within about a minute; the neural methods reuse their com
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -13,6 +14,8 @@ import pytest
 
 import dsrkit
 from dsrkit import baselines
+from dsrkit._files import MAGIC, read_container
+from dsrkit.io import load_metadata
 
 NEEDS_PYSINDY = {"sindy"}
 FAST = {
@@ -166,31 +169,90 @@ def test_multiple_trajectories_list_and_batch(name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_save_load_round_trip(name, tmp_path):
+    """A baseline is saved in dsrkit's model file format: `Reconstructor.save`/`load` and `dsrkit.save`/`load` write
+    and read the same file, the header records the method and its hyperparameters, and the free run is identical."""
     m = fitted(name)
-    path = m.save(tmp_path / "model.npz")
+    path = m.save(tmp_path / "model.eqx")
+    assert path.read_bytes().startswith(MAGIC)
+    header, _ = read_container(path)
+    assert (header["kind"], header["class"], header["config"]) == ("baseline", name, m.get_params())
     m2 = baselines.load(path)
     assert type(m2) is type(m) and m2.get_params() == m.get_params()
     np.testing.assert_array_equal(m2.generate(TEST[:10], 50), m.generate(TEST[:10], 50))
     assert type(m).load(path).get_params() == m.get_params()
+    m3 = dsrkit.load(path)
+    assert type(m3) is type(m)
+    np.testing.assert_array_equal(m3.generate(TEST[:10], 50), m.generate(TEST[:10], 50))
+    assert dsrkit.save(m, tmp_path / "via_io.eqx").read_bytes() == path.read_bytes()  # deterministic bytes
     with pytest.raises(FileExistsError, match="overwrite=True"):
         m.save(path)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        dsrkit.save(m, path)
     m.save(path, overwrite=True)
+
+
+def _write_old_format(path, new_file):
+    """The same baseline in the format written before baselines used dsrkit's model files: an `.npz` of the learned
+    arrays plus a `__meta__` JSON entry."""
+    header, payload = read_container(new_file)
+    with np.load(io.BytesIO(payload)) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = {"format": "dsrkit.baselines", "version": 1, "method": header["class"], "params": header["config"],
+            **header["learned"]}
+    np.savez(path, __meta__=np.array(json.dumps(meta)), **arrays)
+    return path
+
+
+@pytest.mark.parametrize("name", ["esn", "lstm"])
+def test_old_format_baseline_files_are_still_read(name, tmp_path):
+    m = fitted(name)
+    old = _write_old_format(tmp_path / "old.npz", m.save(tmp_path / "new.eqx"))
+    for back in (baselines.load(old), dsrkit.load(old)):
+        assert type(back) is type(m) and back.get_params() == m.get_params()
+        np.testing.assert_array_equal(back.generate(TEST[:10], 30), m.generate(TEST[:10], 30))
+
+
+def test_metadata_travels_with_a_baseline(tmp_path):
+    path = dsrkit.save(fitted("mean"), tmp_path / "mean.eqx", metadata={"note": "x"})
+    assert load_metadata(path) == {"note": "x"}
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        fitted("mean").save(tmp_path / "bad.eqx", metadata={"x": object()})
+    assert not (tmp_path / "bad.eqx").exists()
 
 
 def test_load_rejects_corrupt_and_foreign_files(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="not a readable dsrkit baseline file"):
+    with pytest.raises(ValueError, match="bad.npz is not a dsrkit model file"):
         baselines.load(bad)
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))
     with pytest.raises(ValueError, match="not a readable dsrkit baseline file"):
         baselines.load(other)
-    path = fitted("mean").save(tmp_path / "mean.npz")
+    path = fitted("mean").save(tmp_path / "mean.eqx")
     from dsrkit.baselines.reservoir import ESN
 
     with pytest.raises(ValueError, match="holds a 'mean' baseline"):
         ESN.load(path)
+    raw = path.read_bytes()
+    flipped = bytearray(raw)
+    flipped[-5] ^= 0xFF  # a payload byte
+    (tmp_path / "flipped.eqx").write_bytes(bytes(flipped))
+    edited = raw.replace(b'"dt_": 0.01', b'"dt_": 0.02')  # a header byte: the learned sampling step
+    assert edited != raw
+    (tmp_path / "edited.eqx").write_bytes(edited)
+    for name in ("flipped.eqx", "edited.eqx"):
+        for reader in (baselines.load, dsrkit.load):
+            with pytest.raises(ValueError, match=f"{name}.*corrupt"):
+                reader(tmp_path / name)
+    (tmp_path / "truncated.eqx").write_bytes(raw[:-7])
+    with pytest.raises(ValueError, match="truncated"):
+        baselines.load(tmp_path / "truncated.eqx")
+    import jax
+
+    model_file = dsrkit.save(dsrkit.models.ALRNN(3, 6, 1, key=jax.random.key(0)), tmp_path / "alrnn.eqx")
+    with pytest.raises(ValueError, match=r"holds a dsrkit model \(ALRNN\), not a baseline"):
+        baselines.load(model_file)
     with pytest.raises(FileNotFoundError):
         baselines.load(tmp_path / "missing.npz")
 

@@ -99,3 +99,59 @@ def test_corrupt_truncated_foreign_and_mismatched_files(tmp_path):
         load(tmp_path / "missing.eqx")
     with pytest.raises(TypeError, match="dsrkit model"):
         save(object(), tmp_path / "x.eqx")
+
+
+def _rewrite_header(raw: bytes, change) -> bytes:
+    """The file with its header changed by `change(header)` and signed again."""
+    n_head = struct.unpack("<Q", raw[len(MAGIC):len(MAGIC) + 8])[0]
+    header = json.loads(raw[len(MAGIC) + 8:len(MAGIC) + 8 + n_head])
+    payload = raw[len(MAGIC) + 8 + n_head:]
+    change(header)
+    header["sha256"] = _checksum(header, payload)
+    head = json.dumps(header).encode()
+    return MAGIC + struct.pack("<Q", len(head)) + head + payload
+
+
+def test_model_files_say_their_kind_and_files_without_it_are_models(tmp_path):
+    """Model files record "kind": "model"; version-2 files written before "kind" existed still load."""
+    model = ALRNN(3, 6, 1, key=jax.random.key(0))
+    path = save(model, tmp_path / "m.eqx")
+    raw = path.read_bytes()
+    assert b'"kind": "model"' in raw
+    old = tmp_path / "old.eqx"
+    old.write_bytes(_rewrite_header(raw, lambda h: h.pop("kind")))
+    np.testing.assert_array_equal(load(old).W, model.W)
+    other = tmp_path / "other.eqx"
+    other.write_bytes(_rewrite_header(raw, lambda h: h.update(kind="dataset")))
+    with pytest.raises(ValueError, match="other.eqx holds a 'dataset'"):
+        load(other)
+
+
+def test_one_format_for_models_and_baselines(tmp_path):
+    """dsrkit.save/load take a fitted baseline as well: same magic, header and checksum; a run directory works
+    the same way; a baseline whose hyperparameters were edited (and re-signed) into invalid ones is refused."""
+    from dsrkit import baselines
+
+    x = np.random.default_rng(0).normal(size=(200, 2)).cumsum(axis=0) * 0.1
+    m = baselines.get("nvar", delays=2, ridge=1e-3).fit(x)
+    (tmp_path / "run").mkdir()
+    path = save(m, tmp_path / "run", metadata={"source": "test"})
+    assert path == tmp_path / "run" / "model.eqx" and path.read_bytes().startswith(MAGIC)
+    back = load(tmp_path / "run")
+    assert type(back) is type(m) and back.get_params() == m.get_params()
+    np.testing.assert_array_equal(back.generate(x[-5:], 40), m.generate(x[-5:], 40))
+    assert load_metadata(path) == {"source": "test"}
+    with pytest.raises(FileExistsError, match="overwrite"):
+        save(m, path)
+    raw = path.read_bytes()
+    flipped = bytearray(raw)
+    flipped[-1] ^= 0x01
+    (tmp_path / "flipped.eqx").write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="flipped.eqx is corrupt"):
+        load(tmp_path / "flipped.eqx")
+    (tmp_path / "edited.eqx").write_bytes(_rewrite_header(raw, lambda h: h["config"].update(ridge=-1.0)))
+    with pytest.raises(ValueError, match=r"edited.eqx has hyperparameters .*ridge must be a finite number"):
+        load(tmp_path / "edited.eqx")
+    (tmp_path / "unknown.eqx").write_bytes(_rewrite_header(raw, lambda h: h.update({"class": "transformer"})))
+    with pytest.raises(ValueError, match="unknown.eqx: unknown baseline 'transformer'"):
+        load(tmp_path / "unknown.eqx")

@@ -1,19 +1,31 @@
-"""Saving and loading dsrkit models.
+"""Saving and loading dsrkit models and fitted baselines: one file format for both.
 
-File format (one file, conventionally `model.eqx`):
+File format (one file, conventionally `model.eqx`; written and verified by `dsrkit._files`):
 
     b"DSRKIT-MODEL\\n"                  magic line
     8 bytes, little-endian uint64       length H of the JSON header
-    H bytes of UTF-8 JSON               {"format_version": 2, "class": "ALRNN", "config": {...constructor args...},
-                                         "payload_bytes": P, "metadata": {...}, "sha256": "..."}
-    P bytes                             parameters, `equinox.tree_serialise_leaves`
+    H bytes of UTF-8 JSON               {"format_version": 2, "kind": "model", "class": "ALRNN",
+                                         "config": {...constructor args...}, "payload_bytes": P,
+                                         "metadata": {...}, "sha256": "..."}
+    P bytes                             the payload
+
+`kind` says what the payload is:
+
+- "model" (a file without "kind" is one too): a dsrkit model; "class" is its class name, "config" its constructor
+  arguments, the payload its parameters (`equinox.tree_serialise_leaves`).
+- "baseline": a fitted `dsrkit.baselines.Reconstructor`; "class" is the method's registered name ("esn"),
+  "config" its hyperparameters (`get_params()`), "learned" the learned scalars and lists ({"attrs": ...}) and the
+  number of arrays of each learned Equinox module ({"modules": ...}); the payload is an uncompressed `.npz` (no
+  pickle) of the learned arrays (`array:<name>`) and module leaves (`module:<name>:<i>`).
 
 The checksum covers the whole file: sha256 of the header without its "sha256" entry (as canonical JSON: sorted
 keys, no spaces) followed by the payload. Changing one bit of the header (a constructor argument, say) or of the
-parameters is detected. Files of format version 1 (checksum over the parameters only) are still read.
+payload is detected. Files of format version 1 (checksum over the parameters only) are still read, and so are
+baseline files written before baselines used this format (a `.npz` with a `__meta__` JSON entry).
 
 Loading rebuilds a model of the recorded class from its constructor arguments and reads the parameters into it
-(`equinox.tree_deserialise_leaves`), so the result reproduces the saved model bit for bit.
+(`equinox.tree_deserialise_leaves`), so the result reproduces the saved model bit for bit; a baseline is rebuilt
+from its hyperparameters and learned attributes (`Reconstructor.load`).
 
 A run directory (as written by `dsr train` / `dsr reconstruct`) holds `model.eqx` (this format) and `config.json`
 (the training configuration); `load(run_dir)` reads `run_dir/model.eqx`.
@@ -21,61 +33,51 @@ A run directory (as written by `dsr train` / `dsr reconstruct`) holds `model.eqx
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import struct
+import zipfile
 from pathlib import Path
 
 import equinox as eqx
 
-from ._files import check_writable, write_bytes
+from ._files import FORMAT_VERSION, MAGIC, READABLE_VERSIONS, checksum, is_container, read_container, write_container
 
-MAGIC = b"DSRKIT-MODEL\n"
-FORMAT_VERSION = 2
-#: Format versions `load` reads (1: checksum over the parameters only).
-READABLE_VERSIONS = (1, 2)
+__all__ = ["CONFIG_FILE", "FORMAT_VERSION", "MAGIC", "MODEL_FILE", "READABLE_VERSIONS", "load", "load_metadata",
+           "save"]
+
 MODEL_FILE = "model.eqx"
 CONFIG_FILE = "config.json"
+_checksum = checksum
 
 
 def save(model, path, *, overwrite: bool = False, metadata: dict | None = None) -> Path:
     """Write `model` to `path` (a file; `.eqx` suggested). Returns the path written.
 
     Args:
-        model: a dsrkit model (ALRNN, PLRNN, ShallowPLRNN, DendPLRNN).
+        model: a dsrkit model (ALRNN, PLRNN, ShallowPLRNN, DendPLRNN) or a fitted baseline
+            (`dsrkit.baselines.Reconstructor`; the same file as its `save`).
         path: destination file; if it is an existing directory, `path/model.eqx` is written.
         overwrite: replace an existing file (default False: raise FileExistsError).
         metadata: optional JSON-serialisable dict stored in the header (e.g. a standardizer); see `load_metadata`.
     """
+    from .baselines import Reconstructor
     from .models import MODELS
 
-    name = type(model).__name__
-    if name not in MODELS or not hasattr(model, "config"):
-        raise TypeError(f"save() expects a dsrkit model ({', '.join(sorted(MODELS))}), got {type(model).__name__}")
     path = Path(path)
     if path.is_dir():
         path = path / MODEL_FILE
-    check_writable(path, overwrite=overwrite, flag="overwrite=True")
+    if isinstance(model, Reconstructor):
+        return model.save(path, overwrite=overwrite, metadata=metadata)
+    name = type(model).__name__
+    if name not in MODELS or not hasattr(model, "config"):
+        raise TypeError(f"save() expects a dsrkit model ({', '.join(sorted(MODELS))}) or a fitted baseline, "
+                        f"got {type(model).__name__}")
     buf = io.BytesIO()
     eqx.tree_serialise_leaves(buf, model)
-    payload = buf.getvalue()
-    header = {"format_version": FORMAT_VERSION, "class": name, "config": model.config,
-              "payload_bytes": len(payload), "metadata": metadata or {}}
+    header = {"kind": "model", "class": name, "config": model.config, "metadata": metadata or {}}
     try:
-        header["sha256"] = _checksum(header, payload)
-        head = json.dumps(header).encode()
+        return write_container(path, header, buf.getvalue(), overwrite=overwrite, flag="overwrite=True")
     except TypeError as e:
         raise TypeError(f"metadata must be JSON-serialisable: {e}") from None
-    return write_bytes(path, MAGIC + struct.pack("<Q", len(head)) + head + payload, overwrite=overwrite,
-                       flag="overwrite=True")
-
-
-def _checksum(header: dict, payload: bytes) -> str:
-    """sha256 over the canonical JSON of the header (without "sha256") and the payload."""
-    body = {k: v for k, v in header.items() if k != "sha256"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(canonical + payload).hexdigest()
 
 
 def _resolve(path) -> Path:
@@ -91,39 +93,12 @@ def _resolve(path) -> Path:
 
 
 def _read(path: Path) -> tuple[dict, bytes]:
-    raw = path.read_bytes()
-    if not raw.startswith(MAGIC):
-        raise ValueError(f"{path} is not a dsrkit model file (missing the {MAGIC!r} header)")
-    pos = len(MAGIC)
-    if len(raw) < pos + 8:
-        raise ValueError(f"{path} is truncated: the header length is missing")
-    (n_head,) = struct.unpack("<Q", raw[pos:pos + 8])
-    pos += 8
-    if len(raw) < pos + n_head:
-        raise ValueError(f"{path} is truncated: header of {n_head} bytes announced, {len(raw) - pos} present")
-    try:
-        header = json.loads(raw[pos:pos + n_head].decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path} has a corrupt header: {e}") from None
-    if not isinstance(header, dict) or not {"format_version", "class", "config", "payload_bytes", "sha256"} <= set(header):
-        raise ValueError(f"{path} has an incomplete header: {header!r:.200}")
-    if header["format_version"] not in READABLE_VERSIONS:
-        raise ValueError(f"{path} has format version {header['format_version']}; this dsrkit reads versions "
-                         f"{', '.join(map(str, READABLE_VERSIONS))}")
-    payload = raw[pos + n_head:]
-    if len(payload) != header["payload_bytes"]:
-        raise ValueError(f"{path} is truncated or padded: {len(payload)} parameter bytes, "
-                         f"{header['payload_bytes']} expected")
-    if header["format_version"] == 1:
-        if hashlib.sha256(payload).hexdigest() != header["sha256"]:
-            raise ValueError(f"{path} is corrupt: the parameter checksum does not match")
-    elif _checksum(header, payload) != header["sha256"]:
-        raise ValueError(f"{path} is corrupt: the checksum over header and parameters does not match")
-    return header, payload
+    return read_container(path)
 
 
 def load(path):
-    """Load a model written by `save`, from a model file or a run directory containing `model.eqx`.
+    """Load a model or a baseline written by `save` (or `Reconstructor.save`), from a file or a run directory
+    containing `model.eqx`. Baseline files of the older `.npz` format are read as well.
 
     Raises ValueError naming the file and the problem for a corrupt, truncated, foreign or mismatched file,
     FileNotFoundError when it does not exist.
@@ -133,7 +108,17 @@ def load(path):
     from .models import MODELS
 
     path = _resolve(path)
+    if not is_container(path) and zipfile.is_zipfile(path):
+        from .baselines import Reconstructor
+
+        return Reconstructor.load(path)
     header, payload = _read(path)
+    if header.get("kind", "model") == "baseline":
+        from .baselines import Reconstructor
+
+        return Reconstructor._from_container(header, payload, path)
+    if header.get("kind", "model") != "model":
+        raise ValueError(f"{path} holds a {header['kind']!r}; this dsrkit reads models and baselines")
     name = header["class"]
     if name not in MODELS:
         raise ValueError(f"{path} holds an unknown model class {name!r}; expected one of {sorted(MODELS)}")

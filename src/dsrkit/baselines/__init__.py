@@ -5,7 +5,7 @@
     m = dsr.baselines.get("esn", units=500)      # unknown name or parameter -> ValueError listing the valid ones
     m.fit(dataset, seed=0)
     Y = m.generate(x0, 10_000)                   # (10000, N); m.status_ in {"ok", "diverged", "failed"}
-    m.save("esn.npz"); m2 = dsr.baselines.load("esn.npz")
+    m.save("esn.eqx"); m2 = dsr.baselines.load("esn.eqx")   # dsrkit's model file format: dsr.load reads it too
 
 Methods are imported lazily, so optional dependencies (pysindy) are only needed by the methods that use them.
 """
@@ -59,7 +59,7 @@ def get(name: str, **params) -> Reconstructor:
 
 
 def load(path) -> Reconstructor:
-    """Load any baseline written by `Reconstructor.save`."""
+    """Load any baseline written by `Reconstructor.save` (or `dsrkit.save`), or an older-format baseline `.npz`."""
     return Reconstructor.load(path)
 
 

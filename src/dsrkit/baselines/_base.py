@@ -6,33 +6,42 @@ everything learned by `fit` ends in an underscore. Shapes are time first: a traj
 - `fit(dataset, seed=0, dt=None)` -> self. `dataset` is a `dsrkit.Dataset`, one (T, N) array, a (B, T, N) array or
   a list of (T_i, N) arrays (`dt` then gives the sampling step, default 1.0).
 - `generate(x0_or_context, n_steps)` -> (n_steps, N) free run. Row 0 is the given initial observation (the last row
-  of a context), rows 1.. are the model's continuation; this matches `dsrkit.training.generate`.
+  of a context), rows 1.. are the model's continuation; this matches `dsrkit.generate`.
 - `forecast(context, n_steps)` -> (n_steps, N): the n_steps that follow a (T_ctx, N) context.
 - `status_` is "ok", "diverged" (the last free run left the finite region around the training data: non-finite or
   farther than `divergence_factor` half-ranges from the centre of the training data in some variable; the rows
   from that point on are NaN) or "failed" (fitting did not produce a usable model; generation then returns NaN).
   `reason_` says why (with status "ok" it may carry a note from fitting, e.g. an early stop). The status describes
   the last `fit`/`generate`/`forecast` call. Divergence is a result, never an exception.
-- `get_params()` / `set_params(**params)`; `save(path)` / `Reconstructor.load(path)` (a single `.npz` file with a
-  JSON header: no pickle).
+- `get_params()` / `set_params(**params)`. Hyperparameters are checked against the class's declarative
+  `_parameter_constraints` (see `dsrkit.baselines._params`) at the start of `fit`; an invalid one raises
+  `InvalidParameterError` (a ValueError and a TypeError) naming the class, the parameter, the value and what is
+  expected.
+- `save(path)` / `Reconstructor.load(path)`: dsrkit's model file format (`dsrkit.io`: magic line, JSON header with
+  the hyperparameters, sha256 over header and payload, atomic write; no pickle), so `dsrkit.save` / `dsrkit.load`
+  handle baselines too. Baseline `.npz` files of the older format are still read.
 """
 
 from __future__ import annotations
 
 import abc
 import inspect
+import io
 import json
-import os
 import time
+import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._checks import check_int
+from .._files import is_container, read_container, write_container
 from ..data import Dataset
+from ._params import validate
 
 STATUSES = ("ok", "diverged", "failed")
+#: Version of the older `.npz` baseline format (read, no longer written).
 FORMAT_VERSION = 1
 INSTALL_HINT = "pip install 'dsrkit[baselines]'"
 
@@ -55,6 +64,17 @@ def _is_json_scalar(v) -> bool:
     return True
 
 
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An uncompressed `.npz` (readable by `np.load`, no pickle) with fixed timestamps: the same arrays always give
+    the same bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, arr in arrays.items():
+            with zf.open(zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asarray(arr), allow_pickle=False)
+    return buf.getvalue()
+
+
 class Reconstructor(abc.ABC):
     """Abstract base of all baselines (see the module docstring for the protocol).
 
@@ -65,6 +85,8 @@ class Reconstructor(abc.ABC):
     """
 
     name: ClassVar[str] = ""
+    #: parameter name -> list of constraints (`dsrkit.baselines._params`); a value must satisfy one of them
+    _parameter_constraints: ClassVar[dict[str, list]] = {}
     divergence_factor: ClassVar[float] = 10.0
     # jit-compiled free runs: ask `_predict` for a power-of-two number of steps so compiled code is reused
     _bucket_steps: ClassVar[bool] = False
@@ -89,6 +111,15 @@ class Reconstructor(abc.ABC):
             setattr(self, k, v)
         return self
 
+    def _validate_params(self) -> None:
+        """Check every hyperparameter against `_parameter_constraints`, then `_check_param_relations()`."""
+        validate(type(self).__name__, self._parameter_constraints,
+                 {k: getattr(self, k) for k in self.param_names()})
+        self._check_param_relations()
+
+    def _check_param_relations(self) -> None:
+        """Hook: relations between hyperparameters (each one already satisfies its own constraints)."""
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.param_names())
         return f"{type(self).__name__}({args})"
@@ -96,7 +127,7 @@ class Reconstructor(abc.ABC):
     # ---- fitting ------------------------------------------------------------------------------------------------
 
     def _min_length(self) -> int:
-        """Minimum number of time steps per training trajectory."""
+        """Minimum number of time steps per training trajectory (the hyperparameters are valid when called)."""
         return 2
 
     def _context_steps(self) -> int:
@@ -111,6 +142,7 @@ class Reconstructor(abc.ABC):
 
     def fit(self, dataset, seed: int = 0, *, dt: float | None = None) -> "Reconstructor":
         """Fit to one or several trajectories; returns self. See the module docstring for accepted inputs."""
+        self._validate_params()
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed must be an int, got {seed!r}")
         if isinstance(dataset, Dataset):
@@ -231,15 +263,16 @@ class Reconstructor(abc.ABC):
     def _after_load(self) -> None:
         """Hook: recompute caches after the learned attributes have been restored."""
 
-    def save(self, path, *, overwrite: bool = False) -> Path:
-        """Write hyperparameters and learned attributes to one `.npz` file (no pickle). Returns the path."""
+    def save(self, path, *, overwrite: bool = False, metadata: dict | None = None) -> Path:
+        """Write the fitted baseline to `path` in dsrkit's model file format (see `dsrkit.io`; no pickle).
+
+        The header records "kind": "baseline", "class": the method name, "config": `get_params()`, the learned
+        scalars and the optional JSON-serialisable `metadata`; the payload is an `.npz` of the learned arrays. The
+        file is written atomically; an existing file is refused unless `overwrite`. Returns the path."""
         import equinox as eqx
         import jax
 
         self._check_fitted()
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         arrays: dict[str, np.ndarray] = {}
         attrs: dict[str, Any] = {}
         modules: dict[str, int] = {}
@@ -259,33 +292,44 @@ class Reconstructor(abc.ABC):
                 attrs[k] = v
             else:
                 raise TypeError(f"cannot save learned attribute {k!r} of type {type(v).__name__}")
-        meta = {
-            "format": "dsrkit.baselines",
-            "version": FORMAT_VERSION,
-            "method": self.name,
-            "params": self.get_params(),
-            "attrs": attrs,
-            "modules": modules,
-        }
-        arrays["__meta__"] = np.array(json.dumps(meta))
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-        return path
+        header = {"kind": "baseline", "class": self.name, "config": self.get_params(),
+                  "learned": {"attrs": attrs, "modules": modules}, "metadata": metadata or {}}
+        try:
+            return write_container(path, header, _npz_bytes(arrays), overwrite=overwrite, flag="overwrite=True")
+        except TypeError as e:
+            raise TypeError(f"metadata must be JSON-serialisable: {e}") from None
 
     @classmethod
     def load(cls, path) -> "Reconstructor":
-        """Read a file written by `save`. On the base class, the stored method decides the class."""
-        import equinox as eqx
-        import jax
-        import jax.numpy as jnp
-
-        from . import _registry_class
-
+        """Read a file written by `save` (or an older-format baseline `.npz`). On the base class, the stored method
+        decides the class; on a subclass, a file holding another method is an error."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no such baseline file: {path}")
+        if not is_container(path) and zipfile.is_zipfile(path):
+            return cls._load_npz(path)
+        header, payload = read_container(path)  # ValueError naming the file and the problem
+        if header.get("kind", "model") != "baseline":
+            raise ValueError(f"{path} holds a dsrkit model ({header['class']}), not a baseline; read it with "
+                             f"dsrkit.load")
+        return cls._from_container(header, payload, path)
+
+    @classmethod
+    def _from_container(cls, header: dict, payload: bytes, path: Path) -> "Reconstructor":
+        """The baseline stored in a verified container (`header`, `payload`) read from `path`."""
+        try:
+            learned = header["learned"]
+            meta = {"method": header["class"], "params": header["config"], "attrs": learned["attrs"],
+                    "modules": learned["modules"]}
+            with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
+                data = {k: npz[k] for k in npz.files}
+        except Exception as err:
+            raise ValueError(f"{path} is not a readable dsrkit baseline file ({type(err).__name__}: {err})") from err
+        return cls._restore(meta, data, path)
+
+    @classmethod
+    def _load_npz(cls, path: Path) -> "Reconstructor":
+        """A baseline from the older `.npz` format (arrays plus a `__meta__` JSON entry)."""
         try:
             with np.load(path, allow_pickle=False) as npz:
                 data = {k: npz[k] for k in npz.files}
@@ -296,10 +340,28 @@ class Reconstructor(abc.ABC):
             raise ValueError(f"{path} is not a readable dsrkit baseline file ({type(err).__name__}: {err})") from err
         if meta["version"] > FORMAT_VERSION:
             raise ValueError(f"{path} was written by a newer format version {meta['version']} (> {FORMAT_VERSION})")
-        target = _registry_class(meta["method"])
+        return cls._restore(meta, data, path)
+
+    @classmethod
+    def _restore(cls, meta: dict, data: dict, path: Path) -> "Reconstructor":
+        """Rebuild a baseline from `meta` ({"method", "params", "attrs", "modules"}) and its stored arrays."""
+        import equinox as eqx
+        import jax
+        import jax.numpy as jnp
+
+        from . import _registry_class
+
+        try:
+            target = _registry_class(meta["method"])
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
         if not issubclass(target, cls):
             raise ValueError(f"{path} holds a {meta['method']!r} baseline, not a {cls.__name__}")
-        obj = target(**meta["params"])
+        try:
+            obj = target(**meta["params"])
+            obj._validate_params()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path} has hyperparameters that do not build a {target.__name__}: {err}") from None
         for k, v in meta["attrs"].items():
             setattr(obj, k, v)
         for key, arr in data.items():
@@ -311,7 +373,10 @@ class Reconstructor(abc.ABC):
             leaves, treedef = jax.tree_util.tree_flatten(params)
             if len(leaves) != n:
                 raise ValueError(f"{path}: module {k!r} has {n} stored arrays, the model structure needs {len(leaves)}")
-            stored = [jnp.asarray(data[f"module:{k}:{i}"], dtype=leaf.dtype) for i, leaf in enumerate(leaves)]
+            try:
+                stored = [jnp.asarray(data[f"module:{k}:{i}"], dtype=leaf.dtype) for i, leaf in enumerate(leaves)]
+            except KeyError as err:
+                raise ValueError(f"{path}: module {k!r} misses its array {err}") from None
             for i, (a, b) in enumerate(zip(stored, leaves)):
                 if a.shape != b.shape:
                     raise ValueError(f"{path}: module {k!r} array {i} has shape {a.shape}, expected {b.shape}")

@@ -31,6 +31,9 @@ import scipy.spatial
 
 from ._base import Reconstructor
 from ._features import delay_vectors, monomial_indices, monomials
+from ._params import Interval, Options
+
+_POSITIVE_INT = [Interval(int, 1, None)]
 
 
 def _residuals(PX_chunks, PY_chunks, V, lam) -> np.ndarray:
@@ -50,10 +53,6 @@ class _DelayedKoopman(Reconstructor):
     """Shared plumbing: the state h_t is the delay vector of `delays` observations `skip` steps apart."""
 
     def _span(self) -> int:
-        for k in ("delays", "skip"):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{type(self).__name__}: {k} must be a positive int, got {v!r}")
         return (self.delays - 1) * self.skip
 
     def _context_steps(self):
@@ -96,6 +95,18 @@ class EDMD(_DelayedKoopman):
     name = "edmd"
     _bucket_steps = True
     _measure_preserving = False
+    _parameter_constraints = {
+        "dictionary": [Options("polynomial", "rbf", "delay")],
+        "degree": _POSITIVE_INT,
+        "n_centers": _POSITIVE_INT,
+        "rbf_width": [Interval(float, 0, None, closed="neither"), None],
+        "delays": _POSITIVE_INT,
+        "skip": _POSITIVE_INT,
+        "residual_threshold": [Interval(float, 0, None), None],
+        "rollout": [Options("relift", "linear")],
+        "rcond": [Interval(float, 0, 1, closed="left")],
+        "max_features": _POSITIVE_INT,
+    }
 
     def __init__(self, dictionary: str = "polynomial", degree: int = 3, n_centers: int = 100,
                  rbf_width: float | None = None, delays: int = 1, skip: int = 1,
@@ -113,14 +124,6 @@ class EDMD(_DelayedKoopman):
         self.max_features = max_features
 
     def _min_length(self):
-        if self.dictionary not in ("polynomial", "rbf", "delay"):
-            raise ValueError(f"EDMD: dictionary must be 'polynomial', 'rbf' or 'delay', got {self.dictionary!r}")
-        if self.rollout not in ("relift", "linear"):
-            raise ValueError(f"EDMD: rollout must be 'relift' or 'linear', got {self.rollout!r}")
-        if not isinstance(self.degree, int) or self.degree < 1:
-            raise ValueError(f"EDMD: degree must be a positive int, got {self.degree!r}")
-        if not isinstance(self.n_centers, int) or self.n_centers < 1:
-            raise ValueError(f"EDMD: n_centers must be a positive int, got {self.n_centers!r}")
         return self._span() + 3
 
     # ---- dictionary ---------------------------------------------------------------------------------------------
@@ -319,6 +322,12 @@ class HAVOK(Reconstructor):
     """
 
     name = "havok"
+    _parameter_constraints = {
+        "delays": _POSITIVE_INT,
+        "skip": _POSITIVE_INT,
+        "rank": _POSITIVE_INT,
+        "stabilize": [Options("none", "clip", "unit")],
+    }
 
     def __init__(self, delays: int = 50, skip: int = 1, rank: int = 10, stabilize: str = "unit"):
         self.delays = delays
@@ -330,10 +339,6 @@ class HAVOK(Reconstructor):
     _context_steps = _DelayedKoopman._context_steps
 
     def _min_length(self):
-        if not isinstance(self.rank, int) or self.rank < 1:
-            raise ValueError(f"HAVOK: rank must be a positive int, got {self.rank!r}")
-        if self.stabilize not in ("none", "clip", "unit"):
-            raise ValueError(f"HAVOK: stabilize must be 'none', 'clip' or 'unit', got {self.stabilize!r}")
         return self._span() + 3
 
     def _fit(self, trajectories, dt, seed):

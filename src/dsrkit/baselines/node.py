@@ -17,6 +17,7 @@ from __future__ import annotations
 import equinox as eqx
 
 from ._base import Reconstructor, Standardised
+from ._params import Interval
 
 
 class NeuralODE(Standardised, Reconstructor):
@@ -31,6 +32,10 @@ class NeuralODE(Standardised, Reconstructor):
 
     name = "node"
     _bucket_steps = True
+    _parameter_constraints = {
+        **{k: [Interval(int, 1, None)] for k in ("width", "depth", "window", "batch_size", "train_steps")},
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+    }
 
     def __init__(self, width: int = 64, depth: int = 2, window: int = 10, batch_size: int = 32,
                  train_steps: int = 2000, learning_rate: float = 3e-3):
@@ -42,10 +47,6 @@ class NeuralODE(Standardised, Reconstructor):
         self.learning_rate = learning_rate
 
     def _min_length(self):
-        for k in ("width", "depth", "window", "batch_size", "train_steps"):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"NeuralODE: {k} must be a positive int, got {v!r}")
         return self.window + 1
 
     def _skeleton(self, attr, key=None):

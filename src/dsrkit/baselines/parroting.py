@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import Reconstructor
+from ._params import Interval
 
 
 class ContextParroting(Reconstructor):
@@ -24,13 +25,12 @@ class ContextParroting(Reconstructor):
     """
 
     name = "parroting"
+    _parameter_constraints = {"match_length": [Interval(int, 1, None)]}
 
     def __init__(self, match_length: int = 10):
         self.match_length = match_length
 
     def _min_length(self):
-        if not isinstance(self.match_length, int) or self.match_length < 1:
-            raise ValueError(f"match_length must be a positive int, got {self.match_length!r}")
         return self.match_length + 1
 
     def _fit(self, trajectories, dt, seed):

@@ -14,25 +14,28 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import Reconstructor
+from ._params import Boolean, Interval, Options
 
 
 SCHEMES = ("stf", "adaptive_gtf")
+_POSITIVE_INT = [Interval(int, 1, None)]
+_TRAIN_CONSTRAINTS = {
+    **{k: _POSITIVE_INT for k in ("latent_dim", "interval", "sequence_length", "batch_size", "batches_per_epoch",
+                                  "epochs")},
+    "lr_start": [Interval(float, 0, None, closed="neither")],
+    "lr_end": [Interval(float, 0, None, closed="neither")],
+    "noise": [Interval(float, 0, None)],
+    "eval_every": [Interval(int, 0, None), None],
+    "grad_clip": [Interval(float, 0, None, closed="neither"), None],
+    "scheme": [Options(*SCHEMES)],
+}
 
 
 class _PLRNNAdapter(Reconstructor):
     _bucket_steps = True
     _model_name = ""
 
-    def _check(self):
-        for k in ("latent_dim", "interval", "sequence_length", "batch_size", "batches_per_epoch", "epochs"):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{type(self).__name__}: {k} must be a positive int, got {v!r}")
-        if self.scheme not in SCHEMES:
-            raise ValueError(f"{type(self).__name__}: scheme must be one of {SCHEMES}, got {self.scheme!r}")
-
     def _min_length(self):
-        self._check()
         return self.sequence_length + 1
 
     def _build(self, key):
@@ -81,6 +84,7 @@ _TRAIN_DOC = """
 
 class ALRNNBaseline(_PLRNNAdapter):
     name = "alrnn"
+    _parameter_constraints = {**_TRAIN_CONSTRAINTS, "relu_units": _POSITIVE_INT}
 
     def __init__(self, latent_dim: int = 20, relu_units: int = 2, interval: int = 16, sequence_length: int = 200,
                  batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3,
@@ -115,6 +119,7 @@ ALRNNBaseline.__doc__ = """AL-RNN (identity observation) trained with STF or ada
 
 class PLRNNBaseline(_PLRNNAdapter):
     name = "plrnn"
+    _parameter_constraints = _TRAIN_CONSTRAINTS
 
     def __init__(self, latent_dim: int = 20, interval: int = 16, sequence_length: int = 200, batch_size: int = 16,
                  batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3, lr_end: float = 1e-5,
@@ -147,6 +152,7 @@ PLRNNBaseline.__doc__ = """PLRNN (identity observation) trained with STF or adap
 
 class ShallowPLRNNBaseline(_PLRNNAdapter):
     name = "shplrnn"
+    _parameter_constraints = {**_TRAIN_CONSTRAINTS, "hidden_dim": _POSITIVE_INT, "clipped": [Boolean()]}
 
     def __init__(self, latent_dim: int = 3, hidden_dim: int = 50, clipped: bool = False, interval: int = 16,
                  sequence_length: int = 200, batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300,

@@ -20,11 +20,17 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from ._base import Reconstructor, Standardised
+from ._params import Interval, InvalidParameterError
 
 
 class _RecurrentBase(Standardised, Reconstructor):
     _bucket_steps = True
     _cell_name = ""
+    _parameter_constraints = {
+        **{k: [Interval(int, 1, None)] for k in ("hidden", "window", "warmup", "forcing_interval", "batch_size",
+                                                 "train_steps")},
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+    }
 
     def __init__(self, hidden: int = 64, window: int = 50, warmup: int = 10, forcing_interval: int = 5,
                  batch_size: int = 32, train_steps: int = 2000, learning_rate: float = 3e-3):
@@ -36,13 +42,12 @@ class _RecurrentBase(Standardised, Reconstructor):
         self.train_steps = train_steps
         self.learning_rate = learning_rate
 
+    def _check_param_relations(self):
+        if self.warmup >= self.window:
+            raise InvalidParameterError(f"{type(self).__name__}: warmup must be an int in [1, window={self.window}); "
+                                        f"got {self.warmup!r}")
+
     def _min_length(self):
-        for k in ("hidden", "window", "forcing_interval", "batch_size", "train_steps"):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{type(self).__name__}: {k} must be a positive int, got {v!r}")
-        if not isinstance(self.warmup, int) or not 1 <= self.warmup < self.window:
-            raise ValueError(f"{type(self).__name__}: warmup must be an int in [1, window), got {self.warmup!r}")
         return self.window + 1
 
     def _context_steps(self):

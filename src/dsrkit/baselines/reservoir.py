@@ -13,12 +13,10 @@ import numpy as np
 
 from ._base import Reconstructor, Standardised
 from ._features import delay_vectors, monomial_indices, monomials, ridge
+from ._params import Interval
 
-
-def _check_positive(obj, **vals):
-    for k, v in vals.items():
-        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0):
-            raise ValueError(f"{type(obj).__name__}: {k} must be a positive number, got {v!r}")
+_POSITIVE = [Interval(float, 0, None, closed="neither")]
+_POSITIVE_INT = [Interval(int, 1, None)]
 
 
 class ESN(Standardised, Reconstructor):
@@ -44,6 +42,16 @@ class ESN(Standardised, Reconstructor):
 
     name = "esn"
     _bucket_steps = True
+    _parameter_constraints = {
+        "units": _POSITIVE_INT,
+        "spectral_radius": _POSITIVE,
+        "leak": [Interval(float, 0, 1, closed="right")],
+        "input_scaling": _POSITIVE,
+        "bias_scaling": [Interval(float, 0, None)],
+        "connectivity": [Interval(float, 0, 1, closed="right")],
+        "ridge": _POSITIVE,
+        "warmup": [Interval(int, 0, None)],
+    }
 
     def __init__(self, units: int = 500, spectral_radius: float = 0.9, leak: float = 0.3, input_scaling: float = 0.5,
                  bias_scaling: float = 0.5, connectivity: float = 0.02, ridge: float = 1e-6, warmup: int = 100):
@@ -57,14 +65,6 @@ class ESN(Standardised, Reconstructor):
         self.warmup = warmup
 
     def _min_length(self):
-        if not isinstance(self.units, int) or self.units < 1:
-            raise ValueError(f"ESN: units must be a positive int, got {self.units!r}")
-        if not isinstance(self.warmup, int) or self.warmup < 0:
-            raise ValueError(f"ESN: warmup must be a non-negative int, got {self.warmup!r}")
-        _check_positive(self, spectral_radius=self.spectral_radius, leak=self.leak, input_scaling=self.input_scaling,
-                        connectivity=self.connectivity, ridge=self.ridge)
-        if self.leak > 1 or self.connectivity > 1:
-            raise ValueError(f"ESN: leak and connectivity must lie in (0, 1], got {self.leak}, {self.connectivity}")
         return self.warmup + 3
 
     def _fit(self, trajectories, dt, seed):
@@ -203,6 +203,8 @@ class NVAR(Standardised, Reconstructor):
 
     name = "nvar"
     _bucket_steps = True
+    _parameter_constraints = {"delays": _POSITIVE_INT, "skip": _POSITIVE_INT, "degree": _POSITIVE_INT,
+                              "ridge": _POSITIVE}
 
     def __init__(self, delays: int = 2, skip: int = 1, degree: int = 2, ridge: float = 1e-6):
         self.delays = delays
@@ -211,11 +213,6 @@ class NVAR(Standardised, Reconstructor):
         self.ridge = ridge
 
     def _span(self):
-        for k in ("delays", "skip", "degree"):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"NVAR: {k} must be a positive int, got {v!r}")
-        _check_positive(self, ridge=self.ridge)
         return (self.delays - 1) * self.skip
 
     def _min_length(self):

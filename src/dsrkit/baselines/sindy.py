@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import Reconstructor, require
+from ._params import Interval, Options
 
 
 class SINDy(Reconstructor):
@@ -33,6 +34,13 @@ class SINDy(Reconstructor):
 
     name = "sindy"
     _bucket_steps = True
+    _parameter_constraints = {
+        "degree": [Interval(int, 1, None)],
+        "threshold": [Interval(float, 0, None)],
+        "alpha": [Interval(float, 0, None)],
+        "differentiation": [Options("finite_difference", "smoothed")],
+        "substeps": [Interval(int, 1, None)],
+    }
 
     def __init__(self, degree: int = 2, threshold: float = 0.1, alpha: float = 0.05,
                  differentiation: str = "smoothed", substeps: int = 1):
@@ -43,12 +51,6 @@ class SINDy(Reconstructor):
         self.substeps = substeps
 
     def _min_length(self):
-        if not isinstance(self.degree, int) or self.degree < 1:
-            raise ValueError(f"SINDy: degree must be a positive int, got {self.degree!r}")
-        if self.differentiation not in ("finite_difference", "smoothed"):
-            raise ValueError(f"SINDy: differentiation must be 'finite_difference' or 'smoothed', got {self.differentiation!r}")
-        if not isinstance(self.substeps, int) or self.substeps < 1:
-            raise ValueError(f"SINDy: substeps must be a positive int, got {self.substeps!r}")
         return 12 if self.differentiation == "smoothed" else 3
 
     def _fit(self, trajectories, dt, seed):
