@@ -31,9 +31,9 @@ import numpy as np
 
 import dsrkit
 from dsrkit.models import ALRNN, ShallowPLRNN
-from dsrkit.training import GTF, STF, AdaptiveGTF, generate, train
+from dsrkit.rollout import protocol_free_run, rollout_latent
+from dsrkit.training import GTF, STF, AdaptiveGTF, train
 from dsrkit.training import loop
-from dsrkit.training.rollout import rollout_latent
 
 
 def _epoch_timer(models, scheme, X, *, seq_len=200, batch_size=16, bpe=50, repeats=15, reference=False):
@@ -161,8 +161,7 @@ def score(model, test_s: np.ndarray) -> dict:
     models without them). A non-finite free run gives d_stsp = d_h = None. Returns also `gen`, the compared run."""
     from dsrkit.metrics import power_spectrum_distance, state_space_divergence
 
-    n = len(test_s)
-    gen = generate(model, test_s[0], n + n // 4).astype(np.float64)[n // 4:]
+    gen = protocol_free_run(model, test_s)
     if not np.all(np.isfinite(gen)):
         return {"d_stsp": None, "d_h": None, "regions": None, "gen": gen}
     regions = None

@@ -14,6 +14,7 @@ import pytest
 
 import dsrkit
 from dsrkit import metrics
+from dsrkit.evaluation import Protocol, evaluate
 from dsrkit.metrics import geometry
 from dsrkit.models._base import AbstractModel
 
@@ -385,7 +386,7 @@ def test_evaluate_follows_protocol(lorenz):
     x, s = lorenz
     test = x[:2000]
     model = Linear(np.diag([0.99, 0.98, 0.97]))
-    out = metrics.evaluate(model, test, dt=0.01, lyapunov_max=0.906)
+    out = evaluate(model, test, dt=0.01, lyapunov_max=0.906)
     gen = dsrkit.training.generate(model, test[0], 2500)[500:]
     assert out["status"] == "ok"
     assert out["protocol"]["rollout_factor"] == 1.25 and out["protocol"]["transient_fraction"] == 0.25
@@ -400,7 +401,7 @@ def test_evaluate_follows_protocol(lorenz):
 def test_evaluate_diverged_model_and_generator_objects(lorenz):
     """A diverging model is a result (status "diverged", D_stsp None), not an error; generate() objects work."""
     x, _ = lorenz
-    out = metrics.evaluate(Linear(2.0 * np.eye(3)), x[:1000])
+    out = evaluate(Linear(2.0 * np.eye(3)), x[:1000])
     assert out["status"] == "diverged" and out["state_space_divergence"] is None
     assert out["power_spectrum_distance"] is None
 
@@ -409,13 +410,13 @@ def test_evaluate_diverged_model_and_generator_objects(lorenz):
             return x[2000 : 2000 + n_steps]
 
     ds = dsrkit.Dataset(np.stack([x[:1000], x[1000:2000]]), dt=0.01)
-    out = metrics.evaluate(Replay(), ds, lyapunov_max=0.906)
+    out = evaluate(Replay(), ds, lyapunov_max=0.906)
     assert out["status"] == "ok" and out["n_trajectories"] == 2 and out["dt"] == 0.01
     gen = x[2250:3250]  # Replay ignores x0; 250 transient steps dropped
     expected = np.mean([metrics.state_space_divergence(x[:1000], gen), metrics.state_space_divergence(x[1000:2000], gen)])
     assert out["state_space_divergence"] == pytest.approx(expected, rel=1e-12) and "prediction_error" not in out
     assert out["valid_prediction_time"] >= 0.0
     with pytest.raises(ValueError, match="rollout_factor"):
-        metrics.Protocol(rollout_factor=1.1)
+        Protocol(rollout_factor=1.1)
     with pytest.raises(TypeError, match="generate"):
-        metrics.evaluate(object(), x[:1000])
+        evaluate(object(), x[:1000])

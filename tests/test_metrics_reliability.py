@@ -6,6 +6,7 @@ import pytest
 
 import dsrkit
 from dsrkit import metrics
+from dsrkit.evaluation import Protocol, evaluate
 from dsrkit.metrics import geometry
 
 ALPHA = 1e-5
@@ -144,11 +145,11 @@ def test_case06_evaluate_on_test_data_far_from_the_model_is_no_better_than_match
     in_range_fraction 0 and a D_stsp worse than the same generator on matching test data (it was better)."""
     x = lorenz
     gen = Replay(x[2000:])
-    matching = metrics.evaluate(gen, x[:1000])
-    far = metrics.evaluate(gen, x[:1000] + 1e12)
+    matching = evaluate(gen, x[:1000])
+    far = evaluate(gen, x[:1000] + 1e12)
     assert matching["in_range_fraction"] > 0.9 and far["in_range_fraction"] == 0.0
     assert far["state_space_divergence"] > matching["state_space_divergence"] + 5.0
-    inside = metrics.evaluate(Replay(np.tile(x[0], (2000, 1))), x[:1000])  # a fixed point on the attractor
+    inside = evaluate(Replay(np.tile(x[0], (2000, 1))), x[:1000])  # a fixed point on the attractor
     assert far["state_space_divergence"] > inside["state_space_divergence"]
 
 
@@ -162,32 +163,32 @@ def test_case08_evaluate_refuses_test_series_shorter_than_protocol_minimum(loren
     for t in (2, 5, 100, 319):
         gen = Replay(x[2000:])
         with pytest.raises(ValueError, match=rf"has {t} points.*at least 320"):
-            metrics.evaluate(gen, x[:t])
+            evaluate(gen, x[:t])
         assert gen.calls == 0
-    assert metrics.Protocol().min_test_length == 320
-    out = metrics.evaluate(Replay(x[2000:]), x[:320])
+    assert Protocol().min_test_length == 320
+    out = evaluate(Replay(x[2000:]), x[:320])
     assert out["status"] == "ok" and out["test_length"] == [320]
     assert out["protocol"]["min_test_length"] == 320
     with pytest.raises(ValueError, match=r"test series 1 has 5 points.*at least 320"):
-        metrics.evaluate(Replay(x[2000:]), dsrkit.Dataset([x[:1000], x[1000:1005]], dt=0.01))
+        evaluate(Replay(x[2000:]), dsrkit.Dataset([x[:1000], x[1000:1005]], dt=0.01))
     with pytest.raises(ValueError, match=r"has 50 points.*at least 320"):
-        metrics.evaluate(Replay(x[2000:]), np.stack([x[:50], x[50:100]]))
+        evaluate(Replay(x[2000:]), np.stack([x[:50], x[50:100]]))
 
 
 def test_case08_minimum_follows_the_protocol_settings(lorenz):
     """min_test_length = max(4 · int(4 sigma + 0.5), pe_steps + 1, 2): the D_H kernel must fit in the spectrum."""
     with pytest.raises(ValueError, match=r"has 79 points.*at least 80"):
-        metrics.evaluate(Replay(lorenz[2000:]), lorenz[:79], metrics.Protocol(smoothing=5.0))
+        evaluate(Replay(lorenz[2000:]), lorenz[:79], Protocol(smoothing=5.0))
     with pytest.raises(ValueError, match=r"has 50 points.*at least 51.*PE\(50\)"):
-        metrics.evaluate(Replay(lorenz[2000:]), lorenz[:50], metrics.Protocol(smoothing=2.0, pe_steps=50))
-    out = metrics.evaluate(Replay(lorenz[2000:]), lorenz[:80], metrics.Protocol(smoothing=5.0))
+        evaluate(Replay(lorenz[2000:]), lorenz[:50], Protocol(smoothing=2.0, pe_steps=50))
+    out = evaluate(Replay(lorenz[2000:]), lorenz[:80], Protocol(smoothing=5.0))
     assert out["status"] == "ok"
-    assert metrics.Protocol(smoothing=5.0).min_test_length == 80
-    assert metrics.Protocol(smoothing=0.0).min_test_length == 21
-    assert metrics.Protocol(smoothing=0.0, pe_steps=0).min_test_length == 2
-    assert metrics.Protocol(smoothing=2.0, pe_steps=50).min_test_length == 51
+    assert Protocol(smoothing=5.0).min_test_length == 80
+    assert Protocol(smoothing=0.0).min_test_length == 21
+    assert Protocol(smoothing=0.0, pe_steps=0).min_test_length == 2
+    assert Protocol(smoothing=2.0, pe_steps=50).min_test_length == 51
     with pytest.raises(ValueError, match="smoothing"):
-        metrics.Protocol(smoothing=-1.0)
+        Protocol(smoothing=-1.0)
 
 
 def test_d_h_cannot_tell_models_apart_below_the_minimum(lorenz):

@@ -11,11 +11,13 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from . import analysis, baselines, metrics, models, systems  # noqa: E402
+from . import analysis, baselines, evaluation, metrics, models, rollout, systems  # noqa: E402
+from ._version import __version__  # noqa: E402
 from .data import Dataset  # noqa: E402
+from .evaluation import evaluate  # noqa: E402
 from .io import load, save  # noqa: E402
-from .training import STF, GTF, AdaptiveGTF, TrainResult, generate, train  # noqa: E402
+from .rollout import generate  # noqa: E402
+from .training import STF, GTF, AdaptiveGTF, TrainResult, train  # noqa: E402
 
-__version__ = "0.1.0"
-
-__all__ = ["Dataset", "STF", "GTF", "AdaptiveGTF", "TrainResult", "generate", "load", "save", "train", "analysis", "baselines", "metrics", "models", "systems", "__version__"]
+__all__ = ["Dataset", "STF", "GTF", "AdaptiveGTF", "TrainResult", "evaluate", "generate", "load", "save", "train",
+           "analysis", "baselines", "evaluation", "metrics", "models", "rollout", "systems", "__version__"]

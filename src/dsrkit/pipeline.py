@@ -1,13 +1,13 @@
 """End-to-end jobs built from the library's verbs: `train_run` (data file -> run directory) and `reconstruct`
 (system or data file -> trained, evaluated and analysed model with an HTML report).
 
-    systems / Dataset -> train -> generate -> metrics.evaluate -> analysis -> report
+    systems / Dataset -> train -> generate -> evaluation.evaluate -> analysis -> report
 
 Protocol of `reconstruct` for a system: a training trajectory (seed `seed`, observation noise `noise` as a
 fraction of each variable's std) and an independent clean test trajectory (seed `seed + 1`), both standardised
-with the training statistics; evaluation by `dsrkit.metrics.Protocol()` (free run from the first test point for
-1.25 T steps, first 0.25 T dropped). For a data file: the first `train_fraction` of each trajectory trains, the
-rest tests.
+with the training statistics; evaluation by `dsrkit.evaluation.Protocol()` (free run from the first test point for
+1.25 T steps, first 0.25 T dropped: `dsrkit.rollout.protocol_free_run`). For a data file: the first `train_fraction`
+of each trajectory trains, the rest tests.
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
             (the shPLRNN with adaptive GTF: the most accurate configuration measured, 1500 epochs, hundreds of
             subregions).
     """
-    from .metrics import Protocol, evaluate
+    from .evaluation import Protocol, evaluate
     from .training import default_config
 
     if model not in _MODEL_CHOICES:
@@ -251,7 +251,7 @@ def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
     trajectory `reconstruct` used (regenerated from the recorded seed and length). Metrics are recomputed.
     """
     from . import systems
-    from .metrics import Protocol, evaluate
+    from .evaluation import Protocol, evaluate
     from .report.reconstruction import write_report
 
     run_dir = Path(run_dir)
@@ -285,11 +285,12 @@ def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
 
 def analyze_run(run_dir, data=None, *, dt: float | None = None, max_period: int = 4, seed: int = 0) -> list[Path]:
     """Analyse a run's model (`dsrkit.analysis.analyze`) along `data` (a file in raw units) or, without data, along
-    a free run of the model (12 000 steps, the first 2 000 dropped); write analysis.json and the figures into the
-    run, all or nothing. Returns the figure paths."""
+    a free run of the model from the zero observation (`dsrkit.rollout.SELF_RUN_TRANSIENT` = 2 000 steps dropped,
+    the next `SELF_RUN_STEPS` = 10 000 kept); write analysis.json and the figures into the run, all or nothing.
+    Returns the figure paths."""
     from .analysis import analyze
     from .report.interpretation import save_figures
-    from .training import generate
+    from .rollout import SELF_RUN_STEPS, SELF_RUN_TRANSIENT, generate
 
     run_dir = Path(run_dir)
     model, cfg = runs.load_run(run_dir)
@@ -299,7 +300,7 @@ def analyze_run(run_dir, data=None, *, dt: float | None = None, max_period: int 
         scaler = runs.standardizer_of(cfg)
         X = (ds.standardize(scaler)[0] if scaler is not None else ds).trajectories[0]
     else:
-        X = generate(model, np.zeros(model.obs_dim), 12_000)[2000:]
+        X = generate(model, np.zeros(model.obs_dim), SELF_RUN_TRANSIENT + SELF_RUN_STEPS)[SELF_RUN_TRANSIENT:]
     result = analyze(model, X, dt=step, max_cycle_period=max_period, seed=seed)
     with runs.update_run(run_dir) as tmp:
         runs.write_json(tmp / runs.ANALYSIS, result)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..rollout import free_run_latent, protocol_free_run, rollout_lengths
 from .scyfi import SCYFI_DEFAULTS, Cycle, cycles, fixed_points
 from .pieces import _model_to_float64, as_piecewise_affine
 from .symbolic import check_observations, infer_latent, subregions, transition_graph
@@ -18,40 +19,6 @@ __all__ = ["free_run_latent", "attractor_summary", "analyze"]
 
 _DIVERGED_ABS = 1e8  # a state larger than this (or non-finite) counts as diverged
 _MAX_LISTED_REGIONS = 100
-
-
-def _jit_rollout():
-    import equinox as eqx
-    import jax
-    import jax.numpy as jnp
-
-    @eqx.filter_jit
-    def run(model, z0, n):
-        def body(z, _):
-            z = jnp.asarray(model(z), jnp.float64)
-            return z, z
-
-        _, zs = jax.lax.scan(body, z0, None, length=n - 1)
-        return jnp.concatenate([z0[None], zs], axis=0)
-
-    return run
-
-
-_ROLLOUT = None
-
-
-def free_run_latent(model: Any, z0: Any, n_steps: int) -> np.ndarray:
-    """Latent free run z0, F(z0), ..., F^{n-1}(z0) of a model in float64: (n_steps, M). May contain inf/NaN."""
-    global _ROLLOUT
-    import jax.numpy as jnp
-
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
-    if _ROLLOUT is None:
-        _ROLLOUT = _jit_rollout()
-    z0 = jnp.asarray(z0, jnp.float64)
-    with np.errstate(all="ignore"):
-        return np.asarray(_ROLLOUT(_model_to_float64(model), z0, int(n_steps)))
 
 
 def _is_piecewise_linear(model: Any) -> bool:
@@ -169,7 +136,8 @@ def analyze(model: Any, X: Any, dt: float | None = None, max_cycle_period: int =
     """Take a trained model apart on data X: the dict `dsr analyze RUN` writes as analysis.json.
 
     Protocol: the model runs freely from the first data point for 1.25 T steps and the first 0.25 T are dropped
-    (the evaluation protocol of dsrkit.metrics), giving the generated attractor sample of T states.
+    (the evaluation protocol, `dsrkit.rollout.protocol_free_run`, in float64), giving the generated attractor
+    sample of T states.
 
     Args:
         model: a dsrkit model; piecewise-linear ones (PLRNN, AL-RNN, shPLRNN, dendPLRNN) get the full analysis,
@@ -197,7 +165,7 @@ def analyze(model: Any, X: Any, dt: float | None = None, max_cycle_period: int =
         raise ValueError(f"max_cycle_period must be a positive integer, got {max_cycle_period!r}")
     X = check_observations(model, X, min_length=10, caller="analyze")
     T = X.shape[0]
-    n_drop = T // 4
+    n_drop, n_total = rollout_lengths(T)
     pl = _is_piecewise_linear(model)
     out: dict[str, Any] = {
         "model": type(model).__name__,
@@ -206,11 +174,11 @@ def analyze(model: Any, X: Any, dt: float | None = None, max_cycle_period: int =
         "piecewise_linear": pl,
         "n_switch": int(model.n_switch) if pl else None,
         "status": "ok",
-        "protocol": (f"free run from the first data point for {T + n_drop} steps, first {n_drop} dropped "
+        "protocol": (f"free run from the first data point for {n_total} steps, first {n_drop} dropped "
                      f"(T = {T} generated states); data-inferred states by forcing the observed units each step"),
     }
     z0 = np.asarray(_model_to_float64(model).init_state(X[0]), dtype=np.float64)
-    Z = free_run_latent(model, z0, T + n_drop)[n_drop:]
+    Z = protocol_free_run(model, X, latent=True)
     diverged = _diverged(Z)
     if diverged:
         out["status"] = "diverged"

@@ -3,7 +3,7 @@
 Training is `dsrkit.training.train` with sparse teacher forcing (STF, interval τ; or adaptive GTF with
 `scheme="adaptive_gtf"`), the published loss, RAdam with an
 exponentially decaying learning rate and model selection by D_stsp on the training data; free runs are
-`dsrkit.training.generate` from z0 = init_state(x_last), so only the last context observation is used.
+`dsrkit.generate` from z0 = init_state(x_last), so only the last context observation is used.
 References: Brenner et al., "Almost-linear RNNs yield highly interpretable symbolic codes in dynamical systems
 reconstruction", NeurIPS 2024 (AL-RNN); Koppe et al., PLoS Comput. Biol. 15, e1007263 (2019) (PLRNN); Hess et al.,
 ICML 2023 (shPLRNN, STF/GTF).
@@ -66,7 +66,7 @@ class _PLRNNAdapter(Reconstructor):
             self.reason_ = f"training reported {result.status!r} (diverged_epoch={result.diverged_epoch})"
 
     def _predict(self, context, n_steps):
-        from ..training import generate
+        from ..rollout import generate
 
         return np.asarray(generate(self.model_, np.asarray(context[-1], np.float32), n_steps + 1), np.float64)[1:]
 

@@ -12,6 +12,7 @@ import traceback
 
 import numpy as np
 
+from ..rollout import protocol_free_run, rollout_lengths
 from .components import DEFAULT, Components
 
 OK, DIVERGED, FAILED = "ok", "diverged", "failed"
@@ -112,13 +113,10 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
             out["status"] = status
             out["reason"] = getattr(method, "reason_", None) or f"method reported status {status!r} after fit"
             return out
-        n_test = task["n_test"]
-        n_warm = int(round(task["warmup"] * n_test))
-        gen = np.asarray(method.generate(test[0], n_test + n_warm), dtype=np.float64)
+        n_test, warmup = task["n_test"], task["warmup"]
+        n_warm, _ = rollout_lengths(n_test, 1.0 + warmup, warmup)
+        gen = protocol_free_run(method, test, (1.0 + warmup, warmup), with_transient=True)[: n_warm + n_test]
         lap("generate_s")
-        if gen.shape != (n_test + n_warm, test.shape[1]):
-            raise ValueError(f"generate(x0, {n_test + n_warm}) returned shape {gen.shape}, expected "
-                             f"{(n_test + n_warm, test.shape[1])}")
         why = _finite_or_diverged(gen)
         if getattr(method, "status_", None) == DIVERGED:  # a Reconstructor's own check of its free run
             why = getattr(method, "reason_", None) or why or "method reported divergence during generate"

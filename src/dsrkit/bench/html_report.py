@@ -97,7 +97,7 @@ def report(suite, out_html=None, *, store=None, fast: bool | None = None,
         specs = s.runs()
         rows = {r["run_id"]: r for r in db.rows([x.run_id for x in specs])}
         table = summarize(s.name, specs, rows)
-        from .. import __version__
+        from .._version import __version__
 
         rep = HtmlReport(f"Benchmark: {s.name}" + (" (fast settings)" if s.fast else ""))
         if s.description:

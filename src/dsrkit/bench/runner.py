@@ -58,7 +58,7 @@ def default_store_path(suite: Suite) -> Path:
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 

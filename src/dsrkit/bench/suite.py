@@ -30,9 +30,10 @@ Layout of a suite file (every key optional unless marked)::
     methods = ["alrnn"]
 
 Task keys: see `TASK_KEYS`. The run protocol ("free_run", the field's standard): the method is fitted to the
-training trajectory, rolled out from the first test point for `n_test + round(warmup * n_test)` steps, the first
-`round(warmup * n_test)` generated steps are dropped as transient (warmup = 0.25 by default, i.e. 1.25 T in all),
-and each metric compares the remaining T steps with the test trajectory of length T.
+training trajectory and rolled out from the first test point by the evaluation protocol's free run
+(`dsrkit.rollout.protocol_free_run`, rollout factor 1 + warmup, transient fraction warmup): round((1 + warmup) T)
+steps, at least T + round(warmup T), of which the first round(warmup T) are dropped as transient (warmup = 0.25 by
+default, i.e. 1.25 T in all); each metric compares the next T steps with the test trajectory of length T.
 
 Errors name the file, the line (where it can be found) and the key:
 ``suite.toml:12: [[tasks]] #2 key 'noise': expected a number >= 0, got 'x'``.
@@ -245,7 +246,7 @@ def run_id(config: dict, version: str | None = None) -> str:
     The configuration names non-default component registries (see `run_config`), so runs resolved against
     different registries never share an id (and never satisfy each other in a store)."""
     if version is None:
-        from .. import __version__ as version
+        from .._version import __version__ as version
     hashed = {k: v for k, v in config.items() if k != "data_path"}
     return hashlib.sha256(canonical_json({"config": hashed, "version": version}).encode()).hexdigest()
 

@@ -1,4 +1,4 @@
-"""Reconstruction metrics and dynamical invariants, plus the evaluation protocol.
+"""Reconstruction metrics and dynamical invariants.
 
 Metrics are pure functions `(true, generated, **options) -> float` (arrays time-first, (T, N)):
 
@@ -6,14 +6,14 @@ Metrics are pure functions `(true, generated, **options) -> float` (arrays time-
     smape   mase   valid_prediction_time (VPT)
     lyapunov_spectrum   max_lyapunov_from_data   correlation_dimension   kaplan_yorke_dimension
 
-`evaluate(model, test, protocol=Protocol())` runs the published protocol and returns all of them in a dict.
+The evaluation protocol that runs a model and returns all of them in a dict is `dsrkit.evaluation.evaluate`
+(also `dsrkit.evaluate`).
 `get(name)` returns a metric by name (aliases: d_stsp, d_h, pe, vpt); `names()` lists the names.
 """
 
 from __future__ import annotations
 
 from .dimension import CorrelationDimensionResult, correlation_dimension, kaplan_yorke_dimension
-from .evaluate import Protocol, evaluate
 from .geometry import StateSpaceDivergence, state_space_divergence, state_space_divergence_result
 from .lyapunov import RosensteinResult, lyapunov_spectrum, max_lyapunov_from_data
 from .prediction import mase, prediction_error, smape, valid_prediction_time
@@ -56,11 +56,9 @@ def get(name: str):
 
 __all__ = [
     "CorrelationDimensionResult",
-    "Protocol",
     "RosensteinResult",
     "StateSpaceDivergence",
     "correlation_dimension",
-    "evaluate",
     "get",
     "kaplan_yorke_dimension",
     "lyapunov_spectrum",

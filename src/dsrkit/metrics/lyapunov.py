@@ -16,8 +16,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..models._common import astype
+from ..rollout import model_dtype
 from ._checks import as_2d, positive_float, positive_int
-from ._rollout import model_dtype
 
 
 def _benettin(step, x, q, n_blocks, n_transient_blocks, block: int):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rollout import is_latent_model, n_step_predictions
 from ._checks import as_2d, positive_float, positive_int
-from ._rollout import is_latent_model, n_step_predictions
 
 
 def prediction_error(model, X, steps: int = 20, *, stride: int = 1) -> float:

@@ -171,14 +171,10 @@ def _observe_points(model, pts: np.ndarray) -> np.ndarray:
 
 
 def _generated(model, X: np.ndarray):
-    """The generated attractor sample of `analyze` (same protocol), latent and observed."""
-    from ..analysis.pieces import _model_to_float64
-    from ..analysis.summary import free_run_latent
+    """The generated attractor sample of `analyze` (the protocol's free run in float64), latent and observed."""
+    from ..rollout import protocol_free_run
 
-    T = X.shape[0]
-    n_drop = T // 4
-    z0 = np.asarray(_model_to_float64(model).init_state(np.asarray(X[0], np.float64)), np.float64)
-    Z = free_run_latent(model, z0, T + n_drop)[n_drop:]
+    Z = protocol_free_run(model, X, latent=True)
     return Z, _observe_points(model, Z)
 
 

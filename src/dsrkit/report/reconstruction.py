@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import runs
 from .._files import save_figure
+from ..rollout import generate, protocol_free_run
 from . import figures
 from .html import HtmlReport
 
@@ -15,15 +16,6 @@ from .html import HtmlReport
 def _save(fig, run_dir: Path, name: str, report: HtmlReport, caption: str) -> None:
     report.figure(fig, caption)
     save_figure(fig, run_dir / runs.FIGURES / f"{name}.png", overwrite=True)
-
-
-def free_run(model, test: np.ndarray, protocol) -> np.ndarray:
-    """The protocol's free run from the first test point with the transient dropped: (T, N)."""
-    from ..training import generate
-
-    t = test.shape[0]
-    n_drop, n_total = protocol.rollout_lengths(t)
-    return generate(model, test[0], n_total, dtype=np.float64)[n_drop:n_drop + t]
 
 
 def write_report(run_dir, model, *, test_std, metrics: dict, protocol, fit, source: dict, name: str):
@@ -36,7 +28,7 @@ def write_report(run_dir, model, *, test_std, metrics: dict, protocol, fit, sour
 
     run_dir = Path(run_dir)
     test = test_std.trajectories[0]
-    gen = free_run(model, test, protocol)
+    gen = protocol_free_run(model, test, protocol, dtype=np.float64)
     dt, names = test_std.dt, test_std.names
     rep = HtmlReport(f"dsrkit reconstruction: {name}")
 
@@ -71,8 +63,6 @@ def write_report(run_dir, model, *, test_std, metrics: dict, protocol, fit, sour
     else:
         rep.paragraph("The free run diverged: no attractor or spectrum to show.")
     start = test[0]
-    from ..training import generate
-
     short = generate(model, start, min(len(test), 2000), dtype=np.float64)
     _save(figures.time_series(test, short, dt, names), run_dir, "time_series", rep,
           "Free run from the first test point against the test series (the first 2000 steps).")

@@ -7,7 +7,7 @@
 
 from .config import build_model, build_scheme, default_config
 from .loop import TrainResult, init_members, penalty, train
-from .rollout import generate
+from ..rollout import generate
 from .schemes import GTF, STF, AdaptiveGTF
 
 __all__ = ["train", "generate", "STF", "GTF", "AdaptiveGTF", "TrainResult", "default_config", "build_model", "build_scheme",

@@ -39,7 +39,7 @@ import optax
 
 from .._checks import check_int
 from ..models.alrnn import ALRNN
-from .rollout import generate
+from ..rollout import generate, protocol_free_run
 from .schemes import STF
 
 # ----------------------------------------------------------------------------------------------- data handling
@@ -346,14 +346,14 @@ def learning_rates(lr) -> tuple[float, float]:
 
 
 def _evaluate(model, true: np.ndarray, n_eval: int) -> tuple[float, float]:
-    """Free run from true[0] for 1.25·n_eval steps, drop the first 25 %, compare with true[:n_eval]."""
+    """The protocol's free run (`protocol_free_run`: from true[0], 1.25·n_eval steps, the first 0.25·n_eval
+    dropped) compared with true[:n_eval]."""
     from ..metrics import power_spectrum_distance, state_space_divergence
 
-    n_transient = n_eval // 4
-    gen = generate(model, true[0], n_eval + n_transient)[n_transient:]
+    true = true[:n_eval]
+    gen = protocol_free_run(model, true)
     if not np.all(np.isfinite(gen)):
         return math.nan, math.nan
-    gen = gen.astype(np.float64)
     try:
         d_stsp = float(state_space_divergence(true, gen))
         d_h = float(power_spectrum_distance(true, gen))

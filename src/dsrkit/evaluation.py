@@ -1,5 +1,7 @@
 """The evaluation protocol: roll a model out from the first test point and compute all metrics in one call.
 
+    result = evaluate(model, test, protocol=Protocol(), dt=None, lyapunov_max=None)   (also `dsrkit.evaluate`)
+
 Protocol (Hess et al. 2023 ICML; Brenner et al. 2024 NeurIPS, AL-RNN): from the first point of a test series of
 length T the model runs freely for 1.25 T steps; the first 0.25 T steps are dropped as transient and the
 remaining T steps are compared with the test series (D_stsp, D_H). PE(n) uses the model's n-step predictions
@@ -15,12 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_2d
-from ._rollout import generate, is_latent_model
-from .geometry import state_space_divergence_result
-from .lyapunov import lyapunov_spectrum
-from .prediction import prediction_error, valid_prediction_time
-from .spectrum import power_spectrum_distance_per_dim
+from .metrics._checks import as_2d
+from .metrics.geometry import state_space_divergence_result
+from .metrics.lyapunov import lyapunov_spectrum
+from .metrics.prediction import prediction_error, valid_prediction_time
+from .metrics.spectrum import power_spectrum_distance_per_dim
+from .rollout import is_latent_model, protocol_free_run, rollout_lengths
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,7 @@ class Protocol:
 
     def rollout_lengths(self, t: int) -> tuple[int, int]:
         """(steps dropped as transient, total free-run steps) for a test series of length t."""
-        n_drop = int(round(self.transient_fraction * t))
-        return n_drop, max(int(round(self.rollout_factor * t)), n_drop + t)
+        return rollout_lengths(t, self.rollout_factor, self.transient_fraction)
 
     def describe(self) -> str:
         """One sentence stating the protocol, for reports."""
@@ -130,10 +131,8 @@ def _finite_or_none(v) -> float | None:
 
 def _evaluate_one(model, x: np.ndarray, protocol: Protocol, dt, lyapunov_max) -> dict:
     t = x.shape[0]
-    n_drop, n_total = protocol.rollout_lengths(t)
-    y = generate(model, x[0], n_total)
-    if y.shape != (n_total, x.shape[1]):
-        raise ValueError(f"the model generated shape {y.shape}, expected {(n_total, x.shape[1])}")
+    n_drop, _ = protocol.rollout_lengths(t)
+    y = protocol_free_run(model, x, protocol, with_transient=True)
     out: dict = {"test_length": t}
     kept = y[n_drop : n_drop + t]
     out["diverged"] = not bool(np.isfinite(kept).all())
@@ -164,7 +163,7 @@ def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None 
     """Evaluate a model (or baseline) on test data by the published protocol (see `Protocol`).
 
     Args:
-        model: a dsrkit model (rolled out with `dsrkit.training.generate`) or any object with
+        model: a dsrkit model (rolled out with `dsrkit.generate`) or any object with
             `generate(x0, n_steps)` (the baselines' protocol; `forecast(context, n_steps)` enables PE).
         test: a `dsrkit.Dataset` (every trajectory is evaluated; dt from the dataset), a (T, N) array or a
             (B, T, N) array of test series, finite, each at least `protocol.min_test_length` points long
@@ -185,7 +184,7 @@ def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None 
     """
     protocol = Protocol() if protocol is None else protocol
     if not isinstance(protocol, Protocol):
-        raise TypeError(f"protocol must be a dsrkit.metrics.Protocol, got {type(protocol).__name__}")
+        raise TypeError(f"protocol must be a dsrkit.evaluation.Protocol, got {type(protocol).__name__}")
     series, dt = _test_series(test, dt)
     for i, x in enumerate(series):
         protocol.check_test_length(x.shape[0], "the test series" if len(series) == 1 else f"test series {i}")
