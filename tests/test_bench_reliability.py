@@ -329,3 +329,15 @@ def test_report_escapes_names_and_reasons(tmp_path):
     html = report(suite, tmp_path / "e.html", store=db).read_text()
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>bad</b>" not in html and "&lt;b&gt;bad&lt;/b&gt;" in html
+
+
+def test_suite_cannot_name_an_invariant_as_a_metric(tmp_path):
+    """A suite naming correlation_dimension (an invariant, not a (true, generated) metric) is refused when the
+    suite is read, instead of failing every run."""
+    from dsrkit.bench.suite import load_suite
+
+    suite = tmp_path / "s.toml"
+    suite.write_text('[suite]\nname = "s"\n[[tasks]]\nname = "a"\nsystem = "lorenz63"\n'
+                     'metrics = ["state_space_divergence", "correlation_dimension"]\n[[methods]]\nname = "mean"\n')
+    with pytest.raises(ValueError, match="unknown metric 'correlation_dimension'"):
+        load_suite(suite)

@@ -365,15 +365,21 @@ def test_valid_prediction_time_running_mean_rule():
 
 
 def test_registry_names_get_and_errors():
-    """names() lists the metrics, get() returns them (and the aliases), unknown names list the valid ones."""
-    assert {"state_space_divergence", "power_spectrum_distance", "prediction_error", "lyapunov_spectrum"} <= set(
-        metrics.names()
-    )
+    """names() lists the pair metrics a suite may name, get() returns them (and the aliases); invariants are a
+    separate list; unknown names list the valid ones."""
+    assert set(metrics.names()) == {"state_space_divergence", "power_spectrum_distance", "smape", "mase",
+                                    "valid_prediction_time"}
+    assert set(metrics.invariant_names()) == {"prediction_error", "lyapunov_spectrum", "max_lyapunov_from_data",
+                                              "correlation_dimension", "kaplan_yorke_dimension"}
     assert metrics.get("state_space_divergence") is metrics.state_space_divergence
     assert metrics.get("d_h") is metrics.power_spectrum_distance
     assert metrics.get("VPT") is metrics.valid_prediction_time
+    assert metrics.get_invariant("correlation_dimension") is metrics.correlation_dimension
+    assert metrics.get_invariant("pe") is metrics.prediction_error
     with pytest.raises(ValueError, match="unknown metric 'dstp'.*state_space_divergence"):
         metrics.get("dstp")
+    with pytest.raises(ValueError, match="not a \\(true, generated\\) metric"):
+        metrics.get("correlation_dimension")
     with pytest.raises(TypeError):
         metrics.get(3)
 
