@@ -5,9 +5,10 @@
         [--epochs 300] [--configs alrnn shplrnn]             # quality (long; run it in the background)
 
 Speed: AL-RNN M=20, P=2, T̃=200, batch 16, STF τ=16 (the published Lorenz-63 setting); a whole compiled epoch of
-50 batches is timed and divided by 50; median over repeats. The same for the 8-seed ensemble (jax.vmap), for
-GTF/adaptive GTF, for the shPLRNN of docs/design.md (M=3, L=50), and for plain autodiff through the scan instead of
-the hand-written BPTT.
+50 batches is timed and divided by 50; median over repeats. The same for an 8-member population trained in one
+vmapped call and looped one member per call (`members_per_call`), for GTF/adaptive GTF, for the shPLRNN of
+docs/design.md (M=3, L=50), and for plain autodiff through the scan instead of the hand-written BPTT (injected as
+the trainer's `loss=`).
 
 Quality: train on 100 000 points (dt as in the system, 5 % observation noise, standardised), judge on an
 independent clean 100 000-point test trajectory by the docs/design.md protocol (roll out 1.25 T from the first test
@@ -24,7 +25,6 @@ import statistics
 import sys
 import time
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -32,40 +32,32 @@ import numpy as np
 import dsrkit
 from dsrkit.models import ALRNN, ShallowPLRNN
 from dsrkit.rollout import protocol_free_run, rollout_latent
-from dsrkit.training import GTF, STF, AdaptiveGTF, train
-from dsrkit.training import loop
+from dsrkit.training import GTF, STF, AdaptiveGTF, ForcedMSE, reference_batch_loss, train
+from dsrkit.training.epoch import EpochSpec, Members, window_table
+from dsrkit.training.schemes import members as scheme_members
 
 
-def _epoch_timer(models, scheme, X, *, seq_len=200, batch_size=16, bpe=50, repeats=15, reference=False):
-    """Median seconds per batch of the compiled epoch (all members together)."""
-    template = models[0]
-    static = eqx.filter(template, eqx.is_inexact_array, inverse=True)
-    params = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[eqx.filter(m, eqx.is_inexact_array) for m in models])
-    opt = loop.make_optimizer(None)
-    opt_state = jax.vmap(opt.init)(params)
-    sstate = jax.vmap(lambda _: scheme.init(template.dtype))(jnp.arange(len(models)))
-    keys = jnp.stack([jax.random.key_data(jax.random.key(i)) for i in range(len(models))])
-    flat, starts = loop.window_table([X], seq_len)
-    flat, starts = jnp.asarray(flat, template.dtype), jnp.asarray(starts)
-    saved = loop.batch_loss
-    if reference:
-        loop.batch_loss = lambda m, s, st, xi, xt, reg, unroll: loop.reference_batch_loss(m, s, st, xi, xt, reg)
-        loop._COMPILED.clear()
-    try:
-        fn = loop.compiled_epoch(static, scheme, None, seq_len, batch_size, bpe, 0.0, 0.0, 1, len(models) > 1)
-        args = (params, opt_state, sstate, keys)
-        lr = jnp.asarray(1e-3, template.dtype)
-        jax.block_until_ready(fn(*args, lr, flat, starts))
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            out = fn(*args, lr, flat, starts)
-            jax.block_until_ready(out)
-            times.append(time.perf_counter() - t0)
-            args = out[:4]
-    finally:
-        loop.batch_loss = saved
-        loop._COMPILED.clear()
+def _epoch_timer(models, scheme, X, *, seq_len=200, batch_size=16, bpe=50, repeats=15, reference=False,
+                 per_call=None):
+    """Median seconds per batch of one training epoch of all members together: the trainer's own population state
+    and compiled epoch (`dsrkit.training.epoch.Members`), k members in chunks of `per_call` (default all: one
+    vmapped call). reference=True injects plain autodiff through the scan as the loss (`loss=`)."""
+    k = len(models)
+    flat, starts = window_table([X], seq_len)
+    hyper = {"lr_start": np.full(k, 1e-3), "lr_end": np.full(k, 1e-3), "noise": np.zeros(k),
+             "regularization": np.zeros(k)}
+    pop = Members(models, scheme_members(scheme, k), hyper, np.arange(k), per_call or k,
+                  loss=reference_batch_loss if reference else ForcedMSE(), spec=EpochSpec(seq_len, batch_size, bpe),
+                  flat=jnp.asarray(flat, models[0].dtype), starts=jnp.asarray(starts))
+    lr, keep = np.full(k, 1e-3), np.ones(k, bool)
+    pop.run(lr)  # compile
+    pop.accept(keep)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        pop.run(lr)  # returns after reading the losses back: the epoch has finished
+        times.append(time.perf_counter() - t0)
+        pop.accept(keep)
     return statistics.median(times) / bpe
 
 
@@ -106,6 +98,8 @@ def speed(repeats: int, ensembles=(8,)):
     add("AL-RNN M=20 P=2, STF τ=16 (hand-written BPTT)", base)
     for k in ensembles:
         add(f"  same, {k}-seed ensemble (vmap)", _epoch_timer([alrnn(i) for i in range(k)], STF(16), X, repeats=repeats), k)
+        add(f"  same, {k} seeds looped (members_per_call=1)",
+            _epoch_timer([alrnn(i) for i in range(k)], STF(16), X, repeats=repeats, per_call=1), k)
     add("  same, plain autodiff through lax.scan", _epoch_timer([alrnn(0)], STF(16), X, repeats=max(3, repeats // 3),
                                                                 reference=True), baseline=None)
     add("AL-RNN M=20 P=2, GTF α=0.1", _epoch_timer([alrnn(0)], GTF(0.1), X, repeats=repeats))
@@ -113,6 +107,8 @@ def speed(repeats: int, ensembles=(8,)):
     sh = lambda i: ShallowPLRNN(3, 3, 50, key=jax.random.key(i))  # noqa: E731
     add("shPLRNN M=3 L=50, STF τ=16", _epoch_timer([sh(0)], STF(16), X, repeats=repeats))
     add("  same, 8-seed ensemble (vmap)", _epoch_timer([sh(i) for i in range(8)], STF(16), X, repeats=repeats), 8)
+    add("  same, 8 seeds looped (members_per_call=1)",
+        _epoch_timer([sh(i) for i in range(8)], STF(16), X, repeats=repeats, per_call=1), 8)
     add("shPLRNN M=3 L=50, adaptive GTF", _epoch_timer([sh(0)], AdaptiveGTF(), X, repeats=repeats))
 
     print("\n| configuration (T̃=200, batch 16, float32) | models | ms per step (all models) | ms per step per model |")
@@ -122,7 +118,7 @@ def speed(repeats: int, ensembles=(8,)):
     k0, n_ens = ensembles[0], len(ensembles)
     print(f"\nBare 200-step lax.scan (the loop's floor, see _bare_scan_ms): {_bare_scan_ms(repeats):.3f} ms per call.")
     print(f"\nDevice: {jax.devices()[0].device_kind}. AL-RNN: hand-written BPTT vs autodiff: "
-          f"{rows[1 + n_ens][2] / rows[0][2]:.1f}× faster; {k0}-seed ensemble costs {rows[1][2] / rows[0][2]:.2f}× one "
+          f"{rows[1 + 2 * n_ens][2] / rows[0][2]:.1f}× faster; {k0}-seed ensemble costs {rows[1][2] / rows[0][2]:.2f}× one "
           f"model ({rows[0][2] * k0 / rows[1][2]:.2f}× throughput).")
 
 
@@ -181,15 +177,12 @@ def quality(systems, configs, seeds, epochs, n_train, out_json, vmap=False):
         for cname in configs or SYSTEM_CONFIGS[name]:
             build, scheme, kw = CONFIGS[cname]
             t0 = time.perf_counter()
-            if vmap:
-                fit = train(build(system.dim, jax.random.key(0)), train_s, scheme=scheme(), epochs=epochs, seeds=seeds,
-                            seed=0, eval_every=max(1, epochs // 20), eval_steps=20_000, progress=False, **kw)
-                models, statuses = fit.model, fit.status
-            else:  # one seed after the other: on a 2-core CPU faster than the vmapped ensemble
-                fits = [train(build(system.dim, jax.random.key(i)), train_s, scheme=scheme(), epochs=epochs, seed=i,
-                              eval_every=max(1, epochs // 20), eval_steps=20_000, progress=False, **kw)
-                        for i in range(seeds)]
-                models, statuses = [f.model for f in fits], [f.status for f in fits]
+            # seed i: initialisation key i and data stream i, as one population; --vmap trains all members in one
+            # vmapped call, else one member per call (faster on a 2-core CPU); the members are the same either way
+            fit = train([build(system.dim, jax.random.key(i)) for i in range(seeds)], train_s, scheme=scheme(),
+                        epochs=epochs, seed=list(range(seeds)), members_per_call=seeds if vmap else 1,
+                        eval_every=max(1, epochs // 20), eval_steps=20_000, progress=False, **kw)
+            models, statuses = [m.model for m in fit.members], fit.statuses.tolist()
             seconds = time.perf_counter() - t0
             per_seed = []
             for m, status in zip(models, statuses):
@@ -225,7 +218,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--n-train", type=int, default=100_000)
     ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--vmap", action="store_true", help="quality: train the seeds as one vmapped ensemble")
+    ap.add_argument("--vmap", action="store_true", help="quality: train all seeds in one vmapped call")
     ap.add_argument("--ensembles", type=int, nargs="+", default=[8], help="speed: ensemble sizes to time")
     ap.add_argument("--json", default=None, help="write quality results to this JSON file as they come")
     args = ap.parse_args(argv)

@@ -12,7 +12,7 @@ import pytest
 import dsrkit  # noqa: F401  (enables float64)
 from dsrkit.models import ALRNN, PLRNN, DendPLRNN, ShallowPLRNN
 from dsrkit.training import GTF, STF, AdaptiveGTF, train
-from dsrkit.training.loop import batch_loss, reference_batch_loss
+from dsrkit.training.loss import batch_loss, reference_batch_loss
 from dsrkit.training.schemes import jacobian_norm_bound, jacobian_norms
 
 F64 = jnp.float64
@@ -167,18 +167,19 @@ def test_training_recovers_linear_system():
 
 
 def test_k_seed_run_matches_single_runs():
-    """seeds=2 (vmapped) reproduces two single-seed runs of the same members with seeds seed and seed+1 (1e-9)."""
+    """seeds=2 (vmapped: members_per_call=2) reproduces two single-seed runs of the same members with seeds seed
+    and seed+1 (1e-9)."""
     from dsrkit.training import init_members
 
     X, _, _ = linear_data(300)
     model = ALRNN(2, 4, 1, key=jax.random.key(0), dtype=F64)
     kw = dict(scheme=STF(3), epochs=3, seq_len=12, batch_size=4, batches_per_epoch=5, lr=(1e-2, 1e-3),
               noise=0.01, eval_every=0, progress=False)
-    multi = train(model, X, seeds=2, seed=7, **kw)
+    multi = train(model, X, seeds=2, seed=7, members_per_call=2, **kw)
     members = init_members(model, 2, 7)
     for i in range(2):
         single = train(members[i], X, seed=7 + i, **kw)
-        for a, b in zip(jax.tree_util.tree_leaves(eqx.filter(multi.model[i], eqx.is_array)),
+        for a, b in zip(jax.tree_util.tree_leaves(eqx.filter(multi.member(i).model, eqx.is_array)),
                         jax.tree_util.tree_leaves(eqx.filter(single.model, eqx.is_array))):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     assert len(multi.history) == 2 * 3 and {h["member"] for h in multi.history} == {0, 1}

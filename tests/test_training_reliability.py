@@ -1,12 +1,11 @@
 """Training must never call a wrong result ok: divergence at any epoch, the checkpoint that is returned, what
-"epoch e" evaluates, non-finite hyperparameters, and which member of a multi-seed fit is kept.
+"epoch e" evaluates, non-finite hyperparameters, and which member of a multi-member fit is kept.
 
 Each test names the case it guards. The models are tiny (AL-RNN M = 4 on a 2-D sine wave, windows of 20 steps,
 5 batches per epoch, 3 epochs), so every test runs in a few seconds.
 """
 
 import math
-import types
 
 import equinox as eqx
 import jax
@@ -16,7 +15,7 @@ import pytest
 
 import dsrkit  # noqa: F401
 from dsrkit.models import ALRNN
-from dsrkit.training import GTF, STF, AdaptiveGTF, loop, train
+from dsrkit.training import GTF, STF, AdaptiveGTF, MemberFit, TrainResult, loop, train
 
 _T = np.arange(600) * 0.1
 SINE = np.stack([np.sin(_T), np.cos(_T)], axis=1)
@@ -82,10 +81,11 @@ def test_case5_divergence_detected_at_a_non_evaluation_epoch(eval_every):
 def test_case5_huge_lr_member_stacked_run_is_diverged_for_every_member():
     """The same with seeds = 2 (vmapped members): every member is diverged with best_epoch -1, never ok."""
     fit = train(tiny_model(), SINE, epochs=3, lr=10.0, eval_every=1, seeds=2, **TINY)
-    assert fit.diverged_epoch == [0, 0]
-    assert fit.status == ["diverged", "diverged"]
-    assert fit.best_epoch == [-1, -1]
-    assert all(math.isnan(m["d_stsp"]) for m in fit.best_metrics)
+    assert fit.diverged_epochs.tolist() == [0, 0]
+    assert fit.statuses.tolist() == ["diverged", "diverged"]
+    assert fit.best_epochs.tolist() == [-1, -1]
+    assert all(math.isnan(fit.member(i).best_metrics["d_stsp"]) for i in range(2)) and np.isnan(fit.scores).all()
+    assert fit.status == "diverged" and fit.best_epoch == -1  # the shortcuts (best member) never say ok
 
 
 def test_case5_member_stacked_run_with_one_diverging_member():
@@ -95,10 +95,12 @@ def test_case5_member_stacked_run_with_one_diverging_member():
     bad = eqx.tree_at(lambda m: m.A, tiny_model(1), 3.0 * jnp.ones(4, jnp.float32))
     kw = dict(TINY, scheme=GTF(0.0), seq_len=100)
     fit = train([good, bad], SINE, epochs=3, lr=1e-3, eval_every=1, **kw)
-    assert fit.status == ["ok", "diverged"]
-    assert fit.diverged_epoch == [None, 0]
-    assert fit.best_epoch[0] in (0, 1, 2) and fit.best_epoch[1] == -1
-    assert math.isfinite(fit.best_metrics[0]["d_stsp"]) and math.isnan(fit.best_metrics[1]["d_stsp"])
+    assert fit.statuses.tolist() == ["ok", "diverged"]
+    assert [fit.member(0).diverged_epoch, fit.member(1).diverged_epoch] == [None, 0]
+    assert fit.diverged_epochs.tolist() == [-1, 0]
+    assert fit.best_epochs[0] in (0, 1, 2) and fit.best_epochs[1] == -1
+    assert math.isfinite(fit.member(0).best_metrics["d_stsp"]) and math.isnan(fit.member(1).best_metrics["d_stsp"])
+    assert fit.best().member == 0 and fit.status == "ok"
     rows = {(h["epoch"], h["member"]): h for h in fit.history}
     assert sorted(rows) == [(e, i) for e in range(3) for i in range(2)]
     assert all(math.isfinite(rows[e, 0]["loss"]) for e in range(3))
@@ -205,28 +207,33 @@ def test_member_stacked_run_returns_each_members_best_checkpoint(monkeypatch):
     kw = dict(TINY, lr=1e-2, seed=5, seeds=2)
     fit = train(model, SINE, epochs=3, eval_every=1, **kw)
     evaluated = {(e, i): scripted.models[2 * e + i] for e in range(3) for i in range(2)}
-    assert fit.best_epoch == [1, 0] and fit.status == ["ok", "ok"]
-    assert [m["d_stsp"] for m in fit.best_metrics] == [0.1, 0.05]
-    assert same_params(fit.model[0], evaluated[1, 0]) and not same_params(fit.model[0], evaluated[2, 0])
-    assert same_params(fit.model[1], evaluated[0, 1]) and not same_params(fit.model[1], evaluated[2, 1])
+    assert fit.best_epochs.tolist() == [1, 0] and fit.statuses.tolist() == ["ok", "ok"]
+    assert [fit.member(i).best_metrics["d_stsp"] for i in range(2)] == [0.1, 0.05]
+    assert fit.scores.tolist() == [0.1, 0.05] and fit.best().member == 1
+    first, second = fit.member(0).model, fit.member(1).model
+    assert same_params(first, evaluated[1, 0]) and not same_params(first, evaluated[2, 0])
+    assert same_params(second, evaluated[0, 1]) and not same_params(second, evaluated[2, 1])
 
     monkeypatch.undo()
     after_0 = train(model, SINE, epochs=1, eval_every=0, **kw)
     for i in range(2):
-        assert same_params(evaluated[0, i], after_0.model[i])
-    assert max_param_change(after_0.model[0], model) > 1e-4
+        assert same_params(evaluated[0, i], after_0.member(i).model)
+    assert max_param_change(after_0.member(0).model, model) > 1e-4
 
 
-# ----------------------------------------------------------------------------------------------- select_member
+# ----------------------------------------------------------------------------------------------- best member
 
 
 def fake_fit(d_stsp, status):
-    """A k-member TrainResult stand-in with known scores; member i's model is the string "m<i>"."""
+    """A k-member TrainResult with known scores; member i's model is the string "m<i>"."""
     k = len(d_stsp)
-    return types.SimpleNamespace(
-        model=[f"m{i}" for i in range(k)], best_epoch=[10 + i for i in range(k)], status=list(status),
-        best_metrics=[{"d_stsp": d, "d_h": 0.5} for d in d_stsp], diverged_epoch=[None] * k, seconds=1.0,
-        history=[{"epoch": e, "member": i, "loss": 0.1, "d_stsp": math.nan} for e in range(2) for i in range(k)])
+    history = [{"epoch": e, "member": i, "loss": 0.1, "d_stsp": math.nan} for e in range(2) for i in range(k)]
+    members = tuple(
+        MemberFit(model=f"m{i}", history=[h for h in history if h["member"] == i], best_epoch=10 + i,
+                  status=status[i], best_metrics={"d_stsp": d_stsp[i], "d_h": 0.5}, seconds=1.0, member=i,
+                  score=d_stsp[i])
+        for i in range(k))
+    return TrainResult(members=members, history=history, seconds=1.0)
 
 
 @pytest.mark.parametrize(
@@ -241,14 +248,15 @@ def fake_fit(d_stsp, status):
         ([0.3, 0.1], ["diverged", "diverged"], 0),                                    # all diverged: lowest index
     ],
 )
-def test_select_member_keeps_exactly_the_best_member_diverged_last(d_stsp, status, expected):
-    from dsrkit.pipeline import select_member
-
-    chosen = select_member(fake_fit(d_stsp, status))
+def test_best_member_is_exactly_the_best_member_diverged_last(d_stsp, status, expected):
+    fit = fake_fit(d_stsp, status)
+    chosen = fit.best()
     assert chosen.member == expected
-    assert chosen.model == f"m{expected}"
+    assert chosen.model == f"m{expected}" and fit.model == f"m{expected}"
     assert chosen.best_epoch == 10 + expected and chosen.status == status[expected]
+    assert fit.best_epoch == chosen.best_epoch and fit.status == chosen.status
     assert {h["member"] for h in chosen.history} == {expected} and len(chosen.history) == 2
+    assert fit.ranking()[0] == expected and sorted(fit.ranking()) == list(range(len(d_stsp)))
 
 
 def test_no_finite_evaluation_is_diverged_even_when_the_loss_stayed_finite(monkeypatch):

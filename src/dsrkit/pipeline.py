@@ -111,7 +111,8 @@ def train_run(data: Dataset, config: dict, out, *, seed: int = 0, seeds: int = 1
 
     config: as `dsrkit.training.default_config` returns (model, model_args, scheme, scheme_args, train).
     The run is built in a temporary folder and moved to `out` only when training succeeded (see `runs.new_run`).
-    Returns (fit, Standardizer, run_dir); with seeds > 1, fit is the `SelectedFit` of the best member.
+    Returns (fit, Standardizer, run_dir): fit is the `TrainResult` (with seeds > 1 its shortcuts `fit.model`,
+    `fit.status`, ... are those of the member saved, `fit.best()`).
     """
     with runs.new_run(out, force=force) as tmp:
         fit, scaler = _train_into(tmp, data, config, seed=seed, seeds=seeds, progress=progress, source=source)
@@ -136,46 +137,21 @@ def _train_into(run_dir: Path, data: Dataset, config: dict, *, seed: int, seeds:
     config = {**config, "model_args": {k: built[k] for k in built if k in asked}}
     fit = train(model, std_data, scheme=build_scheme(config), seed=seed, seeds=seeds, progress=progress,
                 **config["train"])
-    fit = select_member(fit) if seeds > 1 else fit
-    save(fit.model, run_dir / runs.MODEL)
+    best = fit.best()  # the member the selection rule ranks first (the only one with seeds = 1)
+    save(best.model, run_dir / runs.MODEL)
     runs.write_json(run_dir / runs.CONFIG, {
-        "config": config, "seed": seed, "seeds": seeds, "member": getattr(fit, "member", 0), "source": source or {},
-        "dt": data.dt, "names": data.names, "standardizer": scaler.to_dict(), "status": fit.status,
-        "best_epoch": fit.best_epoch, "train_seconds": fit.seconds,
+        "config": config, "seed": seed, "seeds": seeds, "member": best.member, "selection": fit.selection,
+        "source": source or {}, "dt": data.dt, "names": data.names, "standardizer": scaler.to_dict(),
+        "status": best.status, "best_epoch": best.best_epoch, "train_seconds": fit.seconds,
     })
-    runs.write_json(run_dir / runs.METRICS, {"training_data": fit.best_metrics, "status": fit.status,
+    runs.write_json(run_dir / runs.METRICS, {"training_data": best.best_metrics, "status": best.status,
                                              "note": "D_stsp and D_H of the selected checkpoint's free run against "
                                                      "the (standardised) training data"})
-    runs.write_history(run_dir / runs.HISTORY, fit.history)
+    runs.write_history(run_dir / runs.HISTORY, best.history)
     hist = runs.read_history(run_dir / runs.HISTORY)
     if hist:
         save_figure(learning_curves(hist), run_dir / runs.FIGURES / "learning_curves.png", overwrite=True)
     return fit, scaler
-
-
-@dataclasses.dataclass(frozen=True)
-class SelectedFit:
-    """One member of a k-seed `TrainResult`: the one with the lowest training-data D_stsp (diverged ones last)."""
-
-    model: object
-    history: list
-    best_epoch: int
-    status: str
-    best_metrics: dict
-    seconds: float
-    member: int
-
-
-def select_member(fit) -> SelectedFit:
-    """The best member of a multi-seed fit by D_stsp of its selected checkpoint (ties: lowest index)."""
-    def score(i):
-        d = (fit.best_metrics[i] or {}).get("d_stsp")
-        ok = fit.status[i] == "ok" and d is not None and np.isfinite(d)
-        return (0, d) if ok else (1, 0.0)
-
-    i = min(range(len(fit.model)), key=score)
-    history = [row for row in fit.history if row.get("member", i) == i]
-    return SelectedFit(fit.model[i], history, fit.best_epoch[i], fit.status[i], fit.best_metrics[i], fit.seconds, i)
 
 
 def default_run_dir(name: str, root="runs") -> Path:
@@ -253,6 +229,7 @@ def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
     from . import systems
     from .evaluation import Protocol, evaluate
     from .report.reconstruction import write_report
+    from .training import MemberFit
 
     run_dir = Path(run_dir)
     model, cfg = runs.load_run(run_dir)
@@ -274,7 +251,10 @@ def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
     protocol = Protocol()
     metrics = evaluate(model, test_std, protocol, lyapunov_max=source.get("reference", {}).get("lyapunov_max"))
     metrics["protocol"]["data"] = str(data) if data is not None else "independent clean test trajectory (seed +1)"
-    fit = _RecordedFit(cfg.get("status", "unknown"), cfg.get("best_epoch"), float(cfg.get("train_seconds", 0.0)))
+    # the training as config.json recorded it (what the report shows of it)
+    fit = MemberFit(model, [], cfg.get("best_epoch"), cfg.get("status", "unknown"), {},
+                    seconds=float(cfg.get("train_seconds", 0.0)), member=cfg.get("member", 0),
+                    selection=cfg.get("selection", ""))
     name = source.get("system") or run_dir.name
     with runs.update_run(run_dir) as tmp:  # all or nothing: a failure leaves the run as it was
         runs.write_json(tmp / runs.METRICS, metrics)
@@ -306,12 +286,3 @@ def analyze_run(run_dir, data=None, *, dt: float | None = None, max_period: int 
         runs.write_json(tmp / runs.ANALYSIS, result)
         written = save_figures(model, X, result, tmp / runs.FIGURES)
     return [run_dir / runs.FIGURES / p.name for p in written]
-
-
-@dataclasses.dataclass(frozen=True)
-class _RecordedFit:
-    """The parts of a TrainResult that a report shows, as recorded in config.json."""
-
-    status: str
-    best_epoch: int | None
-    seconds: float

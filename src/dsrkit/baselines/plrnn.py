@@ -50,20 +50,18 @@ class _PLRNNAdapter(Reconstructor):
         import jax
 
         from ..data import Dataset
-        from ..training import STF, AdaptiveGTF, train
+        from ..training import STF, AdaptiveGTF, TrainConfig, train
 
         model = self._build(jax.random.key(seed))
         scheme = STF(self.interval) if self.scheme == "stf" else AdaptiveGTF()
-        result = train(
-            model, Dataset(trajectories, dt=dt), scheme=scheme, epochs=self.epochs,
-            seq_len=self.sequence_length, batch_size=self.batch_size, batches_per_epoch=self.batches_per_epoch,
-            lr=(self.lr_start, self.lr_end), noise=self.noise, seed=seed, progress=False, eval_every=self.eval_every,
-            grad_clip=self.grad_clip,
-        )
-        self.model_ = result.model
-        self.best_epoch_ = int(result.best_epoch)
-        if result.status != "ok":
-            self.reason_ = f"training reported {result.status!r} (diverged_epoch={result.diverged_epoch})"
+        config = TrainConfig(epochs=self.epochs, seq_len=self.sequence_length, batch_size=self.batch_size,
+                             batches_per_epoch=self.batches_per_epoch, lr=(self.lr_start, self.lr_end),
+                             noise=self.noise, seed=seed, eval_every=self.eval_every, grad_clip=self.grad_clip)
+        fit = train(model, Dataset(trajectories, dt=dt), scheme, config, progress=False).best()
+        self.model_ = fit.model
+        self.best_epoch_ = int(fit.best_epoch)
+        if fit.status != "ok":
+            self.reason_ = f"training reported {fit.status!r} (diverged_epoch={fit.diverged_epoch})"
 
     def _predict(self, context, n_steps):
         from ..rollout import generate

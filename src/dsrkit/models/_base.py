@@ -10,6 +10,7 @@ import abc
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 
 
 class AbstractModel(eqx.Module):
@@ -33,6 +34,15 @@ class AbstractModel(eqx.Module):
     @abc.abstractmethod
     def init_state(self, x: jax.Array) -> jax.Array:
         """Data-inferred latent state from one observation: (N,) -> (M,)."""
+
+    def penalty(self) -> jax.Array:
+        """Regulariser R(model) that training weights by `regularization` (a scalar).
+
+        Default: the L2 norm squared of every weight matrix (parameters with ndim == 2, the observation model's
+        included), as the published L2 option. Models with a published regulariser of their own override it.
+        """
+        leaves = [x for x in jax.tree_util.tree_leaves(eqx.filter(self, eqx.is_inexact_array)) if x.ndim == 2]
+        return sum(jnp.sum(x**2) for x in leaves)
 
 
 class AbstractPiecewiseLinear(AbstractModel):

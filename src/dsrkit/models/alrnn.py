@@ -93,3 +93,8 @@ class ALRNN(PiecewiseLinearRNN):
     def region_affine(self, d: jax.Array) -> tuple[jax.Array, jax.Array]:
         d = jnp.asarray(d)
         return jnp.diag(self.A) + self.W * self._slope(d)[None, :], self.h
+
+    def penalty(self) -> jax.Array:
+        """Σ|1 − A| + Σ|W| + Σ|h| (L1, as `regularize` in DurstewitzLab/ALRNN-DSR): it pulls the model towards the
+        identity map, a line-attractor-like prior (cf. manifold attractor regularisation, Schmidt et al. 2021)."""
+        return jnp.sum(jnp.abs(1 - self.A)) + jnp.sum(jnp.abs(self.W)) + jnp.sum(jnp.abs(self.h))

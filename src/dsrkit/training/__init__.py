@@ -1,14 +1,20 @@
 """Training of dsrkit models: teacher-forcing schemes, the training loop and free-running generation.
 
-    fit = train(model, data, scheme=STF(16), epochs=..., ...)   -> TrainResult
+    fit = train(model, data, scheme=STF(16), epochs=..., ...)   -> TrainResult (member-stacked)
+    fit.model, fit.best(), fit.member(i), fit.scores            -> the best member's model, MemberFit, ...
+    fit = train(model, data, STF(interval=[8, 16]), lr=[(1e-3, 1e-5), (5e-3, 1e-5)])   -> a population of 2
     Y = generate(fit.model, x0, n_steps)                          -> np.ndarray (n_steps, N)
     cfg = default_config("lorenz63")                              -> dict of published (trimmed) settings
 """
 
-from .config import build_model, build_scheme, default_config
-from .loop import TrainResult, init_members, penalty, train
 from ..rollout import generate
+from .callbacks import Callback, ProgressBar, Selection, non_finite
+from .config import TrainConfig, build_model, build_scheme, default_config
+from .loop import PUBLISHED_SELECTION, init_members, penalty, train
+from .loss import ForcedMSE, batch_loss, reference_batch_loss
+from .result import MemberFit, TrainResult
 from .schemes import GTF, STF, AdaptiveGTF
 
-__all__ = ["train", "generate", "STF", "GTF", "AdaptiveGTF", "TrainResult", "default_config", "build_model", "build_scheme",
-           "init_members", "penalty"]
+__all__ = ["train", "generate", "STF", "GTF", "AdaptiveGTF", "TrainConfig", "TrainResult", "MemberFit", "Selection",
+           "PUBLISHED_SELECTION", "Callback", "ProgressBar", "non_finite", "ForcedMSE", "batch_loss",
+           "reference_batch_loss", "default_config", "build_model", "build_scheme", "init_members", "penalty"]

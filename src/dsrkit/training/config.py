@@ -1,8 +1,10 @@
-"""Per-system default training configurations (published AL-RNN settings, trimmed to run on a laptop CPU).
+"""Training settings: `TrainConfig` (the settings of `train`, a frozen dataclass), and per-system default
+configurations (published AL-RNN settings, trimmed to run on a laptop CPU).
 
     cfg = default_config("lorenz63")                      # plain JSON-serialisable dict
     model = build_model(cfg, obs_dim=ds.dim, key=jax.random.key(0))
     fit = train(model, ds_standardised, scheme=build_scheme(cfg), seed=0, **cfg["train"])
+    fit = train(model, ds, scheme=STF(16), config=TrainConfig(epochs=100, lr=(1e-3, 1e-5)))
 
 Published settings (Brenner et al. 2024, NeurIPS; DurstewitzLab/ALRNN-DSR settings/*.json): Lorenz-63 AL-RNN
 M=20, P=2, T̃=200, τ=16, lr 1e-3→1e-5, 2000 epochs × 50 batches of 16, noise 0.05; Rössler M=20, P=1, T̃=300,
@@ -14,11 +16,188 @@ minutes on 2 CPU cores; data is expected standardised (zero mean, unit variance 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
+import numbers
+from typing import Any
 
 import jax
+import numpy as np
 
+from .._checks import check_int
 from ..models import MODELS
 from .schemes import GTF, STF, AdaptiveGTF
+
+# ----------------------------------------------------------------------------------------------- TrainConfig
+
+_LR_EXPECTED = ("a positive finite learning rate or a (start, end) pair of positive finite learning rates "
+                "(per member: one (start, end) pair each)")
+
+
+def _real(name: str, value, *, positive: bool = False, expected: str | None = None) -> float:
+    """`value` as float when it is a finite real number >= 0 (> 0 with `positive`); TypeError for a non-number,
+    ValueError (naming the argument and what is expected) otherwise."""
+    expected = expected or f"a finite number {'> 0' if positive else '>= 0'}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+    v = float(value)
+    if not math.isfinite(v) or v < 0 or (positive and v == 0):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return v
+
+
+def _seed(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    return int(value)
+
+
+def _per_member(name: str, value, check):
+    """One value (checked) or a tuple of per-member values (each checked)."""
+    if isinstance(value, (str, bytes)) or np.ndim(value) > 1:
+        raise ValueError(f"{name} must be one value or a 1-D sequence of per-member values, got {value!r}")
+    if np.ndim(value) == 0:
+        return check(name, value.item() if isinstance(value, np.ndarray) else value)
+    values = np.asarray(value, dtype=object).tolist()
+    if not values:
+        raise ValueError(f"{name}: the per-member sequence is empty")
+    return tuple(check(name, v) for v in values)
+
+
+def _lr_pair(lr) -> tuple[float, float]:
+    pair = (lr, lr) if np.ndim(lr) == 0 else tuple(np.asarray(lr, dtype=object).tolist())
+    if len(pair) != 2:
+        raise ValueError(f"lr must be {_LR_EXPECTED}, got {lr!r}")
+    for v in pair:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"lr must be {_LR_EXPECTED}, got {lr!r}")
+        if not (math.isfinite(float(v)) and float(v) > 0):
+            raise ValueError(f"lr must be {_LR_EXPECTED}, got {lr!r}")
+    return float(pair[0]), float(pair[1])
+
+
+def learning_rates(lr):
+    """`lr` normalised: one rate r -> (r, r); a pair -> (start, end); a (k, 2) sequence -> k pairs.
+    ValueError/TypeError naming lr otherwise (NaN, inf, <= 0, a 1-D sequence that is not a pair)."""
+    if isinstance(lr, (str, bytes)) or np.ndim(lr) > 2:
+        raise ValueError(f"lr must be {_LR_EXPECTED}, got {lr!r}")
+    if np.ndim(lr) == 2:
+        pairs = tuple(_lr_pair(p) for p in np.asarray(lr, dtype=object).tolist())
+        if not pairs:
+            raise ValueError("lr: the per-member sequence is empty")
+        return pairs
+    return _lr_pair(lr)
+
+
+# Fields that may hold one value per member, and how many members each one names.
+PER_MEMBER = ("lr", "noise", "regularization", "seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """The settings of `train` (validated on construction; `dataclasses.replace` makes variants).
+
+    Shared by all members (they fix the compiled program or the loop):
+        epochs: number of epochs; seq_len: T̃ (windows have T̃ + 1 points); batch_size: S;
+        batches_per_epoch: batches per epoch (one compiled call per epoch);
+        eval_every: score checkpoints every this many epochs and after the last (default max(1, epochs // 10));
+            0 disables evaluation (then the last epoch's parameters are returned);
+        eval_steps: length of the evaluation comparison (capped by the first trajectory's length);
+        grad_clip: global-norm clipping threshold > 0, or None;
+        unroll: `lax.scan` unroll factor of the default loss's time loop (speed only);
+        seeds: number of members k (default: what the per-member values or the list of models say, else 1);
+        members_per_call: members trained by one compiled call (vmap over them), the rest looped over; default
+            all members on a GPU/TPU, one on a CPU (measured faster there, see BENCHMARKS.md). The results are
+            the same either way to float rounding.
+
+    One value, or one per member (a sequence of length k):
+        lr: (start, end) learning rates of the per-epoch exponential decay, or one rate (constant); per member
+            a (k, 2) sequence of pairs. Each positive and finite.
+        noise: std of the Gaussian input noise (z_0 and forcing signals), data units, finite, >= 0.
+        regularization: weight λ >= 0 of `model.penalty()`.
+        seed: seed of the window sampling and noise; one value s gives member i the stream of s + i.
+
+    The forcing strength (STF τ, GTF α) is given per member through the scheme (`STF(interval=[8, 16])`).
+    """
+
+    epochs: int = 100
+    seq_len: int = 200
+    batch_size: int = 16
+    batches_per_epoch: int = 50
+    lr: Any = (1e-3, 1e-5)
+    noise: Any = 0.0
+    regularization: Any = 0.0
+    seed: Any = 0
+    seeds: int | None = None
+    eval_every: int | None = None
+    eval_steps: int = 10_000
+    grad_clip: float | None = None
+    unroll: int = 1
+    members_per_call: int | None = None
+
+    def __post_init__(self):
+        put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        for name in ("epochs", "seq_len", "batch_size", "batches_per_epoch", "eval_steps", "unroll"):
+            put(name, check_int(name, getattr(self, name)))
+        put("lr", learning_rates(self.lr))
+        put("noise", _per_member("noise", self.noise, lambda n, v: _real(
+            n, v, expected="a finite number >= 0 (input-noise std in data units)")))
+        put("regularization", _per_member("regularization", self.regularization, _real))
+        put("seed", _per_member("seed", self.seed, _seed))
+        if self.seeds is not None:
+            put("seeds", check_int("seeds", self.seeds))
+        if self.eval_every is not None:
+            put("eval_every", check_int("eval_every", self.eval_every, minimum=0))
+        if self.grad_clip is not None:
+            put("grad_clip", _real("grad_clip", self.grad_clip, positive=True,
+                                   expected="None (no clipping) or a finite global-norm threshold > 0"))
+        if self.members_per_call is not None:
+            put("members_per_call", check_int("members_per_call", self.members_per_call))
+        self.population_size()
+
+    def per_member_sizes(self) -> dict[str, int]:
+        """{field: k} for every field given per member (and `seeds` when set)."""
+        sizes = {}
+        if isinstance(self.lr[0], tuple):
+            sizes["lr"] = len(self.lr)
+        for name in ("noise", "regularization", "seed"):
+            if isinstance(getattr(self, name), tuple):
+                sizes[name] = len(getattr(self, name))
+        if self.seeds is not None:
+            sizes["seeds"] = self.seeds
+        return sizes
+
+    def population_size(self) -> int | None:
+        """k as the per-member fields and `seeds` fix it (None when they do not); ValueError if they disagree."""
+        sizes = self.per_member_sizes()
+        if len(set(sizes.values())) > 1:
+            raise ValueError("per-member settings disagree on the number of members: "
+                             + ", ".join(f"{k} has {v}" if k != "seeds" else f"seeds={v}" for k, v in sizes.items()))
+        return next(iter(sizes.values()), None)
+
+    def member_values(self, k: int) -> dict[str, np.ndarray]:
+        """The per-member hyperparameters of a population of k: lr_start, lr_end, noise, regularization (float64)
+        and seed (int64), each (k,)."""
+        lr = self.lr if isinstance(self.lr[0], tuple) else (self.lr,) * k
+        full = lambda v: v if isinstance(v, tuple) else (v,) * k  # noqa: E731
+        seed = self.seed if isinstance(self.seed, tuple) else tuple(self.seed + i for i in range(k))
+        out = {"lr_start": np.array([p[0] for p in lr], np.float64), "lr_end": np.array([p[1] for p in lr], np.float64),
+               "noise": np.array(full(self.noise), np.float64),
+               "regularization": np.array(full(self.regularization), np.float64),
+               "seed": np.array(seed, np.int64)}
+        for name, v in out.items():
+            if len(v) != k:
+                raise ValueError(f"{name} has {len(v)} per-member values for a population of {k}")
+        return out
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable settings (per-member values as lists)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = [list(p) if isinstance(p, tuple) else p for p in v] if isinstance(v, tuple) else v
+        return out
+
 
 _DEFAULTS = {
     "lorenz63": {

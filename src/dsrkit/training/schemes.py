@@ -11,6 +11,11 @@ the read-out units; M with the affine observation, whose ẑ = B⁺(x − b)).
     state = scheme.update(state, model, Ẑ, batch_index)   # once per batch, inside the compiled epoch
     scheme.alpha(state)                                  # the forcing strength to log
 
+The forcing strength of each scheme (STF interval τ, GTF α, adaptive GTF's starting α) is an array field, not a
+compile-time constant: it may be one value or one value per member of a population (`STF(interval=[8, 16])`),
+and members that differ only in it share one compiled training program (`members(scheme, k)` stacks a scheme
+for k members; inside the program each member sees its own scalar).
+
 References: sparse teacher forcing: Mikhaeil, Monfared, Durstewitz (2022), "On the difficulty of learning chaotic
 dynamics with RNNs", NeurIPS; generalized teacher forcing and its adaptive α: Hess, Monfared, Brenner,
 Durstewitz (2023), "Generalized Teacher Forcing for Learning Chaotic Dynamics", ICML.
@@ -18,12 +23,59 @@ Durstewitz (2023), "Generalized Teacher Forcing for Learning Chaotic Dynamics", 
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_int
+
+
+def _per_member(name: str, value, check, dtype) -> np.ndarray:
+    """`value` (a scalar or a 1-D sequence of per-member values, each passed through `check(name, v)`) as a
+    0-d or (k,) NumPy array of `dtype`."""
+    if isinstance(value, (str, bytes)) or np.ndim(value) > 1:
+        raise ValueError(f"{name} must be one value or a 1-D sequence of per-member values, got {value!r}")
+    if np.ndim(value) == 0:
+        return np.asarray(check(name, value.item() if isinstance(value, np.ndarray) else value), dtype)
+    values = list(np.asarray(value, dtype=object).tolist())
+    if not values:
+        raise ValueError(f"{name}: the per-member sequence is empty")
+    return np.asarray([check(name, v) for v in values], dtype)
+
+
+def _unit_interval(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number in [0, 1], got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and 0.0 <= v <= 1.0):
+        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+    return v
+
+
+def _show(x) -> str:
+    a = np.asarray(x)
+    return repr(a.item()) if a.ndim == 0 else repr(a.tolist())
+
+
+def members(scheme, k: int):
+    """`scheme` for a population of k members: every per-member field as a (k,) array (a single value is
+    repeated). ValueError if the scheme already holds a different number of per-member values."""
+    size = scheme_size(scheme)
+    if size is not None and size != k:
+        raise ValueError(f"{scheme!r} holds {size} per-member values, but the population has {k} members")
+    return jax.tree_util.tree_map(lambda x: np.broadcast_to(np.asarray(x), (k,)).copy(), scheme)
+
+
+def scheme_size(scheme) -> int | None:
+    """Number of per-member values a scheme holds (None when each field is one value)."""
+    sizes = {np.shape(x)[0] for x in jax.tree_util.tree_leaves(scheme) if np.ndim(x) == 1}
+    if len(sizes) > 1:
+        raise ValueError(f"{scheme!r}: per-member fields of different lengths {sorted(sizes)}")
+    return sizes.pop() if sizes else None
 
 
 def _replace(z: jax.Array, z_hat: jax.Array) -> jax.Array:
@@ -56,20 +108,21 @@ class STF(eqx.Module):
     replaced by the data-inferred values; no gradient flows through the replaced units. τ = 1 is full forcing.
 
     Args:
-        interval: τ >= 1 (published: Lorenz-63 16, Rössler 8, Lorenz-96 20).
+        interval: τ >= 1 (published: Lorenz-63 16, Rössler 8, Lorenz-96 20), or one τ per population member.
     """
 
-    interval: int = eqx.field(static=True)
+    interval: np.ndarray  # int32, () or (k,)
 
-    def __init__(self, interval: int = 16):
-        self.interval = check_int("STF interval", interval)
+    def __init__(self, interval=16):
+        self.interval = _per_member("STF interval", interval, check_int, np.int32)
+
+    def __repr__(self) -> str:
+        return f"STF(interval={_show(self.interval)})"
 
     def init(self, dtype=jnp.float32):
         return {"alpha": jnp.asarray(0.0, dtype)}
 
     def force(self, state, z, z_hat, k):
-        if self.interval == 1:
-            return _replace(z, z_hat)
         return jnp.where(k % self.interval == 0, _replace(z, z_hat), z)
 
     def coefficients(self, state, n_steps: int, n_forced: int, latent_dim: int, dtype):
@@ -87,15 +140,18 @@ class STF(eqx.Module):
 class GTF(eqx.Module):
     """Generalized teacher forcing with fixed α ∈ [0, 1]: at every step z̃ = (1 − α) z + α ẑ on the first
     n_forced units (gradient flows through the (1 − α) z part). α = 1 is full forcing, α = 0 free running.
+
+    Args:
+        alpha: α ∈ [0, 1], or one α per population member.
     """
 
-    alpha0: float = eqx.field(static=True)
+    alpha0: np.ndarray  # float64, () or (k,)
 
-    def __init__(self, alpha: float = 0.1):
-        alpha = float(alpha)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"GTF alpha must lie in [0, 1], got {alpha}")
-        self.alpha0 = alpha
+    def __init__(self, alpha=0.1):
+        self.alpha0 = _per_member("GTF alpha", alpha, _unit_interval, np.float64)
+
+    def __repr__(self) -> str:
+        return f"GTF(alpha={_show(self.alpha0)})"
 
     def init(self, dtype=jnp.float32):
         return {"alpha": jnp.asarray(self.alpha0, dtype)}
@@ -158,21 +214,24 @@ class AdaptiveGTF(eqx.Module):
     """Adaptive GTF: GTF whose α follows the Jacobians of the model at the data-inferred states.
 
     Every `update_every` batches: α* = max(0, 1 − 1/𝒩) with 𝒩 = `jacobian_norm_bound`; then α ← α* if α* > α,
-    else α ← (1 − γ) α + γ α* with γ = `decay` (0.001). Starts at α = `alpha_start` (1.0). The state is
-    inferred from the (noisy) training inputs of the current batch.
+    else α ← (1 − γ) α + γ α* with γ = `decay` (0.001). Starts at α = `alpha_start` (1.0; or one value per
+    population member). The state is inferred from the (noisy) training inputs of the current batch.
     """
 
     update_every: int = eqx.field(static=True)
     decay: float = eqx.field(static=True)
-    alpha_start: float = eqx.field(static=True)
+    alpha_start: np.ndarray  # float64, () or (k,)
 
-    def __init__(self, update_every: int = 5, decay: float = 0.001, alpha_start: float = 1.0):
+    def __init__(self, update_every: int = 5, decay: float = 0.001, alpha_start=1.0):
         check_int("update_every", update_every)
         if not 0.0 < decay <= 1.0:
             raise ValueError(f"decay must lie in (0, 1], got {decay}")
-        if not 0.0 <= alpha_start <= 1.0:
-            raise ValueError(f"alpha_start must lie in [0, 1], got {alpha_start}")
-        self.update_every, self.decay, self.alpha_start = int(update_every), float(decay), float(alpha_start)
+        self.update_every, self.decay = int(update_every), float(decay)
+        self.alpha_start = _per_member("alpha_start", alpha_start, _unit_interval, np.float64)
+
+    def __repr__(self) -> str:
+        return (f"AdaptiveGTF(update_every={self.update_every}, decay={self.decay!r}, "
+                f"alpha_start={_show(self.alpha_start)})")
 
     def init(self, dtype=jnp.float32):
         return {"alpha": jnp.asarray(self.alpha_start, dtype)}
