@@ -106,9 +106,11 @@ class TrainConfig:
         grad_clip: global-norm clipping threshold > 0, or None;
         unroll: `lax.scan` unroll factor of the default loss's time loop (speed only);
         seeds: number of members k (default: what the per-member values or the list of models say, else 1);
-        members_per_call: members trained by one compiled call (vmap over them), the rest looped over; default
-            all members on a GPU/TPU, one on a CPU (measured faster there, see BENCHMARKS.md). The results are
-            the same either way to float rounding.
+        members_per_call: members trained by one compiled call (vmap over them); more members are looped over in
+            chunks of this size. Default: all members in one call (see `loop.default_members_per_call` for the
+            measurements). The members equal single runs to float rounding either way; with 1 each member runs
+            the single run's own program (bit for bit the same when the population does not mix members with
+            and without input noise or regularisation).
 
     One value, or one per member (a sequence of length k):
         lr: (start, end) learning rates of the per-epoch exponential decay, or one rate (constant); per member

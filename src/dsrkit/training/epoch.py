@@ -9,7 +9,7 @@ therefore share one compiled program, which JAX caches per structure and shape (
 
 A chunk of one member runs the program without `vmap`, a chunk of c > 1 members runs it under `vmap`. `Members`
 holds the population as chunks of at most `members_per_call` members: one chunk of all members (vmap, the
-choice on a GPU), or one member per call (a loop over members, faster on a CPU; see BENCHMARKS.md).
+default), chunks of c members, or one member per call (a loop over members).
 
 Protocol of one batch (published code: DurstewitzLab/ALRNN-DSR, GTF-shPLRNN): windows of T̃ + 1 consecutive
 points, start drawn uniformly among all windows that fit inside one trajectory; x̃ = x + noise·ε (ε ~ N(0, 1),
