@@ -122,8 +122,12 @@ def test_reconstruct_with_the_shplrnn_and_an_unknown_model(tmp_path):
 
 
 def test_report_rewrites_from_a_data_file(trained_run):
-    code, out = invoke("report", trained_run / "run", "--data", trained_run / "test.npz")
+    code, out = invoke("report", trained_run / "run", "--data", trained_run / "test.npz", "--force")
     assert code == 0, out
+    before = (trained_run / "run" / "metrics.json").read_bytes()
+    code, out = invoke("report", trained_run / "run", "--data", trained_run / "test.npz")
+    assert code == 2 and "already has" in out and "--force" in out, out  # never replaced silently
+    assert (trained_run / "run" / "metrics.json").read_bytes() == before
     assert "data:image/png;base64," in (trained_run / "run" / "report.html").read_text()
 
 

@@ -341,13 +341,14 @@ def bench(
 def report(
     run: Path = typer.Argument(..., help="Run directory."),
     data: Optional[Path] = typer.Option(None, help="Test data (default: the run's own independent test series)."),
-    dt: Optional[float] = typer.Option(None),
+    dt: Optional[float] = typer.Option(None, help="Sampling step, if the data file does not store one."),
+    force: bool = typer.Option(False, help="Replace an existing report.html, analysis.json and test metrics."),
 ):
-    """(Re)write the self-contained report.html of a run directory."""
+    """(Re)write the self-contained report.html of a run directory (with its test metrics and analysis)."""
     from .pipeline import report_run
 
     try:
-        path = report_run(run, data, dt=dt)
+        path = report_run(run, data, dt=dt, force=force)
     except _USER_ERRORS as exc:
         _fail(str(exc))
     _say(f"wrote {path}")

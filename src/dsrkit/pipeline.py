@@ -110,23 +110,21 @@ def train_run(data: Dataset, config: dict, out, *, seed: int = 0, seeds: int = 1
     """Standardise `data`, train the configured model and write a run directory (config, model, history).
 
     config: as `dsrkit.training.default_config` returns (model, model_args, scheme, scheme_args, train).
-    The run is built in a temporary folder and moved to `out` only when training succeeded (see `runs.new_run`).
+    The run is built in a temporary folder and moved to `out` only when training succeeded (see `runs.Run.create`).
     Returns (fit, Standardizer, run_dir): fit is the `TrainResult` (with seeds > 1 its shortcuts `fit.model`,
     `fit.status`, ... are those of the member saved, `fit.best()`).
     """
-    with runs.new_run(out, force=force) as tmp:
-        fit, scaler = _train_into(tmp, data, config, seed=seed, seeds=seeds, progress=progress, source=source)
+    with runs.Run.create(out, force=force) as run:
+        fit, scaler = _train_into(run, data, config, seed=seed, seeds=seeds, progress=progress, source=source)
     return fit, scaler, Path(out)
 
 
-def _train_into(run_dir: Path, data: Dataset, config: dict, *, seed: int, seeds: int, progress: bool,
+def _train_into(run: runs.Run, data: Dataset, config: dict, *, seed: int, seeds: int, progress: bool,
                 source: dict | None):
-    """Train and write config.json, model.eqx, metrics.json, history.csv and the learning curves into `run_dir`.
+    """Train and write config.json, model.eqx, metrics.json, history.csv and the learning curves into `run`.
 
     config["model_args"] is updated to the model actually built (its latent size may be raised to fit the data).
     """
-    from ._files import save_figure
-    from .io import save
     from .report.figures import learning_curves
     from .training import build_model, build_scheme, train
 
@@ -138,19 +136,19 @@ def _train_into(run_dir: Path, data: Dataset, config: dict, *, seed: int, seeds:
     fit = train(model, std_data, scheme=build_scheme(config), seed=seed, seeds=seeds, progress=progress,
                 **config["train"])
     best = fit.best()  # the member the selection rule ranks first (the only one with seeds = 1)
-    save(best.model, run_dir / runs.MODEL)
-    runs.write_json(run_dir / runs.CONFIG, {
+    run.save_model(best.model)
+    run.write(runs.CONFIG, {
         "config": config, "seed": seed, "seeds": seeds, "member": best.member, "selection": fit.selection,
         "source": source or {}, "dt": data.dt, "names": data.names, "standardizer": scaler.to_dict(),
         "status": best.status, "best_epoch": best.best_epoch, "train_seconds": fit.seconds,
     })
-    runs.write_json(run_dir / runs.METRICS, {"training_data": best.best_metrics, "status": best.status,
-                                             "note": "D_stsp and D_H of the selected checkpoint's free run against "
-                                                     "the (standardised) training data"})
-    runs.write_history(run_dir / runs.HISTORY, best.history)
-    hist = runs.read_history(run_dir / runs.HISTORY)
+    run.write(runs.METRICS, {"training_data": best.best_metrics, "status": best.status,
+                             "note": "D_stsp and D_H of the selected checkpoint's free run against the "
+                                     "(standardised) training data"})
+    run.write_history(best.history)
+    hist = run.history
     if hist:
-        save_figure(learning_curves(hist), run_dir / runs.FIGURES / "learning_curves.png", overwrite=True)
+        run.save_figure(learning_curves(hist), "learning_curves")
     return fit, scaler
 
 
@@ -203,36 +201,61 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     config["train"]["eval_steps"] = min(config["train"].get("eval_steps", 10_000), min(train_ds.lengths))
     _progress_note(progress, f"training {config['model']} {config['model_args']} with {config['scheme']} "
                              f"{config['scheme_args']} for {config['train']['epochs']} epochs")
-    from .report.reconstruction import write_report
 
-    with runs.new_run(out, force=force) as tmp:
-        fit, scaler = _train_into(tmp, train_ds, config, seed=seed, seeds=seeds, progress=progress, source=info)
+    with runs.Run.create(out, force=force) as run:
+        fit, scaler = _train_into(run, train_ds, config, seed=seed, seeds=seeds, progress=progress, source=info)
         test_std, _ = test_ds.standardize(scaler)
         lam = info.get("reference", {}).get("lyapunov_max")
         _progress_note(progress, "evaluating on the test series")
         metrics = evaluate(fit.model, test_std, protocol, lyapunov_max=lam)
         metrics["protocol"]["data"] = ("independent clean test trajectory (seed +1), standardised with training "
                                        "statistics" if info["kind"] == "system" else "last 20 % of each trajectory")
-        runs.write_json(tmp / runs.METRICS, metrics)
+        run.write(runs.METRICS, metrics)
         _progress_note(progress, "analysing the model and writing the report")
-        analysis, report = write_report(tmp, fit.model, test_std=test_std, metrics=metrics, protocol=protocol,
-                                        fit=fit, source=info, name=name)
+        analysis = _write_analysis_and_report(run, fit.model, test_std, metrics, protocol, fit, info, name)
+        report = run.path / runs.REPORT
     return Reconstruction(name, out, fit, metrics, analysis, out / report.name, time.perf_counter() - t0)
 
 
-def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
-    """(Re)write `report.html` of a run directory.
+def _write_analysis_and_report(run: runs.Run, model, test_std: Dataset, metrics: dict, protocol, fit, source: dict,
+                               name: str) -> dict:
+    """Compute what the report shows (the protocol's free run, a short free run, the analysis along the test
+    series), write analysis.json, and have the report draw it. Returns the analysis."""
+    from .analysis import analyze
+    from .report.reconstruction import write_report
+    from .rollout import generate, protocol_free_run
+
+    test = test_std.trajectories[0]
+    gen = protocol_free_run(model, test, protocol, dtype=np.float64)
+    short = generate(model, test[0], min(len(test), 2000), dtype=np.float64)
+    analysis = analyze(model, test, dt=test_std.dt)
+    run.write(runs.ANALYSIS, analysis)
+    write_report(run, model, test_std=test_std, gen=gen, short=short, analysis=analysis, metrics=metrics,
+                 protocol=protocol, fit=fit, source=source, name=name)
+    return analysis
+
+
+def report_run(run_dir, data=None, *, dt: float | None = None, force: bool = False) -> Path:
+    """Rewrite `report.html` (with metrics.json and analysis.json) of a run directory.
 
     The test series is `data` (a file in raw units) or, for a run made from a system, the same independent test
-    trajectory `reconstruct` used (regenerated from the recorded seed and length). Metrics are recomputed.
+    trajectory `reconstruct` used (regenerated from the recorded seed and length). Metrics are recomputed; a run
+    that already has a report or test metrics is refused unless `force` (nothing is overwritten silently), and
+    the run is changed all or nothing.
     """
     from . import systems
     from .evaluation import Protocol, evaluate
-    from .report.reconstruction import write_report
     from .training import MemberFit
 
-    run_dir = Path(run_dir)
-    model, cfg = runs.load_run(run_dir)
+    run = runs.Run.open(run_dir)
+    run_dir = run.path
+    existing = [n for n in (runs.REPORT, runs.ANALYSIS) if (run_dir / n).exists()]
+    if "protocol" in run.metrics:
+        existing.append(runs.METRICS)
+    if existing and not force:
+        raise FileExistsError(f"{run_dir}: already has {', '.join(existing)}; pass --force to recompute and "
+                              "replace them")
+    model, cfg = run.load()
     source = cfg.get("source") or {}
     scaler = runs.standardizer_of(cfg) or Standardizer(np.zeros(model.obs_dim), np.ones(model.obs_dim))
     if data is not None:
@@ -256,11 +279,10 @@ def report_run(run_dir, data=None, *, dt: float | None = None) -> Path:
                     seconds=float(cfg.get("train_seconds", 0.0)), member=cfg.get("member", 0),
                     selection=cfg.get("selection", ""))
     name = source.get("system") or run_dir.name
-    with runs.update_run(run_dir) as tmp:  # all or nothing: a failure leaves the run as it was
-        runs.write_json(tmp / runs.METRICS, metrics)
-        _, path = write_report(tmp, model, test_std=test_std, metrics=metrics,
-                               protocol=protocol, fit=fit, source=source, name=name)
-    return run_dir / path.name
+    with run.update() as new:  # all or nothing: a failure leaves the run as it was
+        new.write(runs.METRICS, metrics)
+        _write_analysis_and_report(new, model, test_std, metrics, protocol, fit, source, name)
+    return run_dir / runs.REPORT
 
 
 def analyze_run(run_dir, data=None, *, dt: float | None = None, max_period: int = 4, seed: int = 0) -> list[Path]:
@@ -272,8 +294,8 @@ def analyze_run(run_dir, data=None, *, dt: float | None = None, max_period: int 
     from .report.interpretation import save_figures
     from .rollout import SELF_RUN_STEPS, SELF_RUN_TRANSIENT, generate
 
-    run_dir = Path(run_dir)
-    model, cfg = runs.load_run(run_dir)
+    run = runs.Run.open(run_dir)
+    model, cfg = run.load()
     step = dt or cfg.get("dt")
     if data is not None:
         ds = Dataset.load(data, dt=step)
@@ -282,7 +304,7 @@ def analyze_run(run_dir, data=None, *, dt: float | None = None, max_period: int 
     else:
         X = generate(model, np.zeros(model.obs_dim), SELF_RUN_TRANSIENT + SELF_RUN_STEPS)[SELF_RUN_TRANSIENT:]
     result = analyze(model, X, dt=step, max_cycle_period=max_period, seed=seed)
-    with runs.update_run(run_dir) as tmp:
-        runs.write_json(tmp / runs.ANALYSIS, result)
-        written = save_figures(model, X, result, tmp / runs.FIGURES)
-    return [run_dir / runs.FIGURES / p.name for p in written]
+    with run.update() as new:
+        new.write(runs.ANALYSIS, result)
+        written = save_figures(model, X, result, new.path / runs.FIGURES)
+    return [run.path / runs.FIGURES / p.name for p in written]

@@ -20,6 +20,7 @@ Safety rules (nothing the user saved is lost):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import csv
 import io
 import json
@@ -246,3 +247,81 @@ def load_run(path):
         raise ValueError(f"{path / CONFIG}: the standardizer has {scaler.mean.size} variables, the model "
                          f"{model.obs_dim}; the run is inconsistent")
     return model, config
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """A run directory: what `dsr train` / `dsr reconstruct` write, read and written through one object that
+    carries the file-safety rules of this module (marker, atomic writes, replace only after success).
+
+        with Run.create(out, force=False) as run:   # a temporary folder that becomes `out` on success
+            run.save_model(model); run.write(CONFIG, {...})
+        run = Run.open(path)                         # an existing run
+        run.model, run.config, run.standardizer, run.history, run.metrics
+        with run.update() as new:                    # a copy that replaces the run on success
+            new.write(METRICS, metrics)
+    """
+
+    path: Path
+
+    @classmethod
+    def open(cls, path) -> "Run":
+        """An existing run; ValueError naming the folder when it is not one."""
+        path = Path(path)
+        if not path.is_dir():
+            raise ValueError(f"{path}: not a run directory (expected a folder with {CONFIG} and {MODEL})")
+        return cls(path)
+
+    @classmethod
+    @contextlib.contextmanager
+    def create(cls, out, *, force: bool = False):
+        """Context manager yielding a new Run in a temporary folder that becomes `out` on success (`new_run`)."""
+        with new_run(out, force=force) as tmp:
+            yield cls(tmp)
+
+    @contextlib.contextmanager
+    def update(self):
+        """Context manager yielding a copy of this run that replaces it on success (`update_run`)."""
+        with update_run(self.path) as tmp:
+            yield Run(tmp)
+
+    @property
+    def config(self) -> dict:
+        return read_json(self.path / CONFIG)
+
+    @property
+    def model(self):
+        """The model, checked against config.json and its standardiser."""
+        return self.load()[0]
+
+    @property
+    def standardizer(self) -> Standardizer | None:
+        return standardizer_of(self.config, str(self.path / CONFIG))
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        return read_history(self.path / HISTORY) if (self.path / HISTORY).exists() else {}
+
+    @property
+    def metrics(self) -> dict:
+        return read_json(self.path / METRICS) if (self.path / METRICS).exists() else {}
+
+    def load(self):
+        """(model, config), checked against each other (see `load_run`)."""
+        return load_run(self.path)
+
+    def write(self, name: str, obj) -> Path:
+        """A JSON file of the run (config.json, metrics.json, analysis.json), atomically."""
+        return write_json(self.path / name, obj)
+
+    def write_history(self, history: list[dict]) -> Path:
+        return write_history(self.path / HISTORY, history)
+
+    def save_model(self, model, metadata: dict | None = None) -> Path:
+        from .io import save
+
+        return save(model, self.path / MODEL, overwrite=True, metadata=metadata)
+
+    def save_figure(self, fig, name: str) -> Path:
+        """figures/<name>.png, atomically."""
+        return _files.save_figure(fig, self.path / FIGURES / f"{name}.png", overwrite=True)

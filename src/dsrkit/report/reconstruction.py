@@ -7,28 +7,28 @@ from pathlib import Path
 import numpy as np
 
 from .. import runs
-from .._files import save_figure
-from ..rollout import generate, protocol_free_run
 from . import figures
 from .html import HtmlReport
 
 
-def _save(fig, run_dir: Path, name: str, report: HtmlReport, caption: str) -> None:
+def _save(fig, run: runs.Run, name: str, report: HtmlReport, caption: str) -> None:
     report.figure(fig, caption)
-    save_figure(fig, run_dir / runs.FIGURES / f"{name}.png", overwrite=True)
+    run.save_figure(fig, name)
 
 
-def write_report(run_dir, model, *, test_std, metrics: dict, protocol, fit, source: dict, name: str):
-    """Figures, analysis.json and report.html of a trained model. Returns (analysis dict, report path).
+def write_report(run: runs.Run, model, *, test_std, gen, short, analysis: dict, metrics: dict, protocol, fit,
+                 source: dict, name: str) -> Path:
+    """Draw and write the figures and report.html of a trained model from what it is given (nothing is computed
+    here but the drawings). Returns the report path.
 
-    test_std: standardised test Dataset; figures are drawn in standardised units (the model's coordinates).
+    test_std: standardised test Dataset; gen: the protocol's free run compared with its first trajectory (T, N);
+    short: the free run from the first test point shown against the series (up to 2000 steps); analysis: the
+    `dsrkit.analysis.analyze` result. Figures are drawn in standardised units (the model's coordinates).
     """
-    from ..analysis import analyze
     from . import interpretation
 
-    run_dir = Path(run_dir)
+    run_dir = run.path
     test = test_std.trajectories[0]
-    gen = protocol_free_run(model, test, protocol, dtype=np.float64)
     dt, names = test_std.dt, test_std.names
     rep = HtmlReport(f"dsrkit reconstruction: {name}")
 
@@ -56,31 +56,26 @@ def write_report(run_dir, model, *, test_std, metrics: dict, protocol, fit, sour
 
     rep.heading("Attractor")
     if np.isfinite(gen).all():
-        _save(figures.attractors(test, gen, names), run_dir, "attractor", rep,
+        _save(figures.attractors(test, gen, names), run, "attractor", rep,
               "True (test) and generated attractors, standardised units.")
-        _save(figures.power_spectra(test, gen, dt, names, smoothing=protocol.smoothing), run_dir, "power_spectra",
+        _save(figures.power_spectra(test, gen, dt, names, smoothing=protocol.smoothing), run, "power_spectra",
               rep, f"Smoothed power spectra (σ = {protocol.smoothing:g}), as compared by D_H.")
     else:
         rep.paragraph("The free run diverged: no attractor or spectrum to show.")
-    start = test[0]
-    short = generate(model, start, min(len(test), 2000), dtype=np.float64)
-    _save(figures.time_series(test, short, dt, names), run_dir, "time_series", rep,
-          "Free run from the first test point against the test series (the first 2000 steps).")
+    _save(figures.time_series(test, short, dt, names), run, "time_series", rep,
+          f"Free run from the first test point against the test series (the first {len(short)} steps).")
 
     rep.heading("Training")
-    hist = runs.read_history(run_dir / runs.HISTORY)
+    hist = run.history
     if hist:
-        _save(figures.learning_curves(hist), run_dir, "learning_curves", rep,
+        _save(figures.learning_curves(hist), run, "learning_curves", rep,
               "Loss, forcing strength and the training-data metrics used for checkpoint selection.")
 
     rep.heading("Interpretation")
-    analysis = analyze(model, test, dt=dt)
-    runs.write_json(run_dir / runs.ANALYSIS, analysis)
     for fig_name, (fig, caption) in interpretation.report_figures(model, test, analysis).items():
-        _save(fig, run_dir, fig_name, rep, caption)
+        _save(fig, run, fig_name, rep, caption)
     rep.paragraph(interpretation.describe(analysis))
     for title, table in interpretation.report_tables(analysis).items():
         rep.paragraph(title)
         rep.table(table)
-    path = rep.write(run_dir / runs.REPORT, overwrite=True)
-    return analysis, path
+    return rep.write(run_dir / runs.REPORT, overwrite=True)
