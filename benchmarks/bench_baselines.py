@@ -48,10 +48,10 @@ SETTINGS = {
     "node": dict(width=64, depth=2, window=10, batch_size=32, train_steps=3000, learning_rate=3e-3),
     "lstm": dict(hidden=64, window=50, warmup=10, forcing_interval=5, batch_size=32, train_steps=3000),
     "gru": dict(hidden=64, window=50, warmup=10, forcing_interval=5, batch_size=32, train_steps=3000),
-    "alrnn": dict(latent_dim=20, relu_units=2, interval=16, sequence_length=200, epochs=300, noise=0.05),
-    "plrnn": dict(latent_dim=20, interval=16, sequence_length=200, epochs=300, noise=0.05),
+    "alrnn": dict(latent_dim=20, relu_units=2, interval=16, sequence_length=200, epochs=300, input_noise=0.05),
+    "plrnn": dict(latent_dim=20, interval=16, sequence_length=200, epochs=300, input_noise=0.05),
     "shplrnn": dict(latent_dim=3, hidden_dim=50, clipped=True, interval=16, sequence_length=200, epochs=300,
-                    noise=0.05),
+                    input_noise=0.05),
 }
 
 

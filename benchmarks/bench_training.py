@@ -44,7 +44,7 @@ def _epoch_timer(models, scheme, X, *, seq_len=200, batch_size=16, bpe=50, repea
     vmapped call). reference=True injects plain autodiff through the scan as the loss (`loss=`)."""
     k = len(models)
     flat, starts = window_table([X], seq_len)
-    hyper = {"lr_start": np.full(k, 1e-3), "lr_end": np.full(k, 1e-3), "noise": np.zeros(k),
+    hyper = {"lr_start": np.full(k, 1e-3), "lr_end": np.full(k, 1e-3), "input_noise": np.zeros(k),
              "regularization": np.zeros(k)}
     pop = Members(models, scheme_members(scheme, k), hyper, np.arange(k), per_call or k,
                   loss=reference_batch_loss if reference else ForcedMSE(), spec=EpochSpec(seq_len, batch_size, bpe),
@@ -127,17 +127,17 @@ def speed(repeats: int, ensembles=(8,)):
 CONFIGS = {
     # name: (model builder (obs_dim, key) -> model, scheme, train kwargs)
     "alrnn": (lambda n, k: ALRNN(n, 20, 2, key=k), lambda: STF(16),
-              dict(seq_len=200, lr=(1e-3, 1e-5), noise=0.05)),
+              dict(seq_len=200, lr=(1e-3, 1e-5), input_noise=0.05)),
     "alrnn-gtf": (lambda n, k: ALRNN(n, 20, 2, key=k), lambda: AdaptiveGTF(),
-                  dict(seq_len=200, lr=(1e-3, 1e-5), noise=0.05)),
+                  dict(seq_len=200, lr=(1e-3, 1e-5), input_noise=0.05)),
     "shplrnn": (lambda n, k: ShallowPLRNN(n, n, 50, key=k), lambda: STF(16),
-                dict(seq_len=200, lr=(1e-3, 1e-5), noise=0.05)),
+                dict(seq_len=200, lr=(1e-3, 1e-5), input_noise=0.05)),
     "shplrnn-gtf": (lambda n, k: ShallowPLRNN(n, n, 50, key=k), lambda: AdaptiveGTF(),
-                    dict(seq_len=200, lr=(1e-3, 1e-5), noise=0.05)),
+                    dict(seq_len=200, lr=(1e-3, 1e-5), input_noise=0.05)),
     "rossler-alrnn": (lambda n, k: ALRNN(n, 20, 1, key=k), lambda: STF(8),
-                      dict(seq_len=300, lr=(5e-3, 1e-5), noise=0.05)),
+                      dict(seq_len=300, lr=(5e-3, 1e-5), input_noise=0.05)),
     "l96-alrnn": (lambda n, k: ALRNN(n, 100, 50, key=k), lambda: STF(20),
-                  dict(seq_len=50, lr=(1e-3, 1e-5), noise=0.05)),
+                  dict(seq_len=50, lr=(1e-3, 1e-5), input_noise=0.05)),
 }
 SYSTEM_CONFIGS = {"lorenz63": ["alrnn", "shplrnn"], "rossler": ["rossler-alrnn"], "lorenz96": ["l96-alrnn"]}
 

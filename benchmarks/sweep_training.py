@@ -6,9 +6,9 @@ single-thread worker processes, one JSON line per finished run.
 
 GRID.json is a list of configurations:
 
-    {"name": "alrnn-m50", "system": "lorenz63", "model": "ALRNN", "model_args": {"latent_dim": 50, "relu_units": 2},
-     "scheme": "STF", "scheme_args": {"interval": 16},
-     "train": {"epochs": 1000, "seq_len": 200, "lr": [1e-3, 1e-5], "noise": 0.05, "eval_every": 10},
+    {"name": "alrnn-m50", "system": "lorenz63", "model": "alrnn", "model_args": {"latent_dim": 50, "relu_units": 2},
+     "scheme": "stf", "scheme_args": {"interval": 16},
+     "train": {"epochs": 1000, "seq_len": 200, "lr": [1e-3, 1e-5], "input_noise": 0.05, "eval_every": 10},
      "seeds": [0, 1, 2]}
 
 Protocol (bench_training.protocol_data and bench_training.score, as `bench_training.py --quality`): train on 100 000 points with 5 % observation noise, standardised with
@@ -50,8 +50,9 @@ def run_one(spec: dict, seed: int, skip_at: float) -> dict:
     from bench_training import score
 
     from dsrkit.training import train
-    from dsrkit.training.config import build_model, build_scheme
+    from dsrkit.training.config import build_model, build_scheme, normalize_config
 
+    spec = normalize_config(spec)  # grids written with class names or "noise" for the input noise still run
     train_s, test_s = _data(spec.get("system", "lorenz63"), spec.get("n", 100_000))
     model = build_model(spec, obs_dim=train_s.shape[1], key=jax.random.key(seed))
     kw = {"eval_steps": 20_000, **spec.get("train", {})}

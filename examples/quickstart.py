@@ -20,7 +20,7 @@ test = scaler.transform(system.trajectory(n_test, seed=1))
 
 model = dsr.models.ALRNN(obs_dim=3, latent_dim=20, relu_units=2, key=jax.random.key(0))
 fit = dsr.train(model, train, scheme=dsr.STF(interval=16), epochs=epochs, seq_len=200 if not tiny else 50,
-                noise=0.05, seed=0, progress=not tiny)
+                input_noise=0.05, seed=0, progress=not tiny)
 
 result = dsr.evaluate(fit.model, test, dt=system.dt, lyapunov_max=system.reference["lyapunov_max"])
 print(f"status {result['status']}: D_stsp = {result['state_space_divergence']}, "

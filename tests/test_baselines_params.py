@@ -26,7 +26,7 @@ _RECURRENT = {"hidden": [0, 6.0], "window": [0, -1], "warmup": [0, 50, 51, 2.5],
               "batch_size": [0], "train_steps": [0, "10"], "learning_rate": [0, -1e-3, NAN, INF, None]}
 _TRAIN = {"latent_dim": [0, 2.5], "interval": [0], "sequence_length": [0, None], "batch_size": [0],
           "batches_per_epoch": [0], "epochs": [0, True], "lr_start": [0, -1e-3, NAN, INF], "lr_end": [0, NAN],
-          "noise": [-0.01, NAN, INF], "eval_every": [-1, 1.5, NAN], "grad_clip": [0, -1.0, NAN, INF],
+          "input_noise": [-0.01, NAN, INF], "eval_every": [-1, 1.5, NAN], "grad_clip": [0, -1.0, NAN, INF],
           "scheme": ["gtf", "STF", None]}
 # Bad values written by hand, one list per constructor argument (also the relations between arguments).
 EXPLICIT = {

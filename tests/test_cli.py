@@ -115,7 +115,7 @@ def test_reconstruct_with_the_shplrnn_and_an_unknown_model(tmp_path):
                        "--n-test", 2000, "--out", out_dir)
     assert code == 0, out
     cfg = json.loads((out_dir / "config.json").read_text())
-    assert cfg["config"]["model"] == "ShallowPLRNN" and cfg["config"]["scheme"] == "AdaptiveGTF"
+    assert cfg["config"]["model"] == "shplrnn" and cfg["config"]["scheme"] == "adaptive_gtf"
     assert (out_dir / "report.html").exists()
     code, out = invoke("reconstruct", "lorenz63", "--model", "lstm", "--out", tmp_path / "x")
     assert code == 2 and "model must be one of" in out and not (tmp_path / "x").exists()

@@ -48,17 +48,17 @@ SCHEMES = {
 @pytest.mark.parametrize("per_call", [1, 3], ids=["loop", "vmap"])
 @pytest.mark.parametrize("scheme_name", sorted(SCHEMES))
 def test_population_equals_its_members_trained_one_by_one(scheme_name, per_call):
-    """A population of 3 whose members differ in seed, (lr_start, lr_end), noise, regularisation and τ or α equals
-    each member trained alone with its own settings: parameters and losses to 1e-12 when members are looped over
-    (the same compiled program), to 1e-9 under vmap (float64)."""
+    """A population of 3 whose members differ in seed, (lr_start, lr_end), input noise, regularisation and τ or α
+    equals each member trained alone with its own settings: parameters and losses to 1e-12 when members are looped
+    over (the same compiled program), to 1e-9 under vmap (float64)."""
     scheme, single_scheme = SCHEMES[scheme_name]
     models = [tiny(i) for i in range(3)]
-    pop = train(models, SINE, scheme, seed=SEEDS, lr=LRS, noise=NOISE, regularization=REG,
+    pop = train(models, SINE, scheme, seed=SEEDS, lr=LRS, input_noise=NOISE, regularization=REG,
                 members_per_call=per_call, **TINY)
     assert len(pop) == 3 and pop.config["members_per_call"] == per_call
     rtol = 1e-12 if per_call == 1 else 1e-9
     for i in range(3):
-        alone = train(models[i], SINE, single_scheme(i), seed=SEEDS[i], lr=LRS[i], noise=NOISE[i],
+        alone = train(models[i], SINE, single_scheme(i), seed=SEEDS[i], lr=LRS[i], input_noise=NOISE[i],
                       regularization=REG[i], **TINY)
         member = pop.member(i)
         assert member.member == i and member.status == alone.status == "ok"
@@ -122,10 +122,10 @@ def dataclasses_frozen_error():
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda: train(tiny(), SINE, noise=[0.0, 0.1], seeds=3, **TINY), ValueError, "noise has 2.*seeds=3"),
+        (lambda: train(tiny(), SINE, input_noise=[0.0, 0.1], seeds=3, **TINY), ValueError, "input_noise has 2.*seeds=3"),
         (lambda: train([tiny(0), tiny(1), tiny(2)], SINE, STF([2, 3]), **TINY), ValueError, "3 models.*scheme has 2"),
         (lambda: train(tiny(), SINE, lr=[(1e-3, 1e-5), (1e-3, math.nan)], **TINY), ValueError, "lr.*finite"),
-        (lambda: train(tiny(), SINE, noise=[0.0, -1.0], **TINY), ValueError, "noise"),
+        (lambda: train(tiny(), SINE, input_noise=[0.0, -1.0], **TINY), ValueError, "input_noise"),
         (lambda: STF([2, 0]), ValueError, "interval"),
         (lambda: GTF([0.1, math.inf]), ValueError, "alpha"),
         (lambda: train(tiny(), SINE, epoch=3, **TINY), TypeError, "epoch"),
@@ -156,19 +156,20 @@ def test_one_compiled_program_for_members_that_differ_in_hyperparameters():
     default loss."""
     kw = dict(TINY, loss=counting_loss, members_per_call=1)
     first = train([tiny(0), tiny(1)], SINE, STF([2, 3]), seed=[0, 1], lr=[(1e-2, 1e-3), (2e-2, 1e-3)],
-                  noise=[0.01, 0.02], **kw)
+                  input_noise=[0.01, 0.02], **kw)
     traced = len(TRACES)
     assert traced >= 1
-    train([tiny(2), tiny(3)], SINE, STF([4, 7]), seed=[5, 6], lr=[(3e-2, 1e-4), (1e-3, 1e-3)], noise=[0.1, 0.2], **kw)
-    train(tiny(4), SINE, STF(9), seed=8, lr=5e-3, noise=0.3, **kw)
+    train([tiny(2), tiny(3)], SINE, STF([4, 7]), seed=[5, 6], lr=[(3e-2, 1e-4), (1e-3, 1e-3)], input_noise=[0.1, 0.2],
+          **kw)
+    train(tiny(4), SINE, STF(9), seed=8, lr=5e-3, input_noise=0.3, **kw)
     assert len(TRACES) == traced
-    default = train(tiny(0), SINE, STF(2), seed=0, lr=(1e-2, 1e-3), noise=0.01, **TINY)
+    default = train(tiny(0), SINE, STF(2), seed=0, lr=(1e-2, 1e-3), input_noise=0.01, **TINY)
     assert_same(first.member(0).model, default.model, 1e-12)
 
 
 def test_reference_loss_is_injected_not_patched():
     """loss=reference_batch_loss (plain autodiff through the scan) trains the same model as the default loss."""
-    kw = dict(TINY, seed=2, noise=0.05)
+    kw = dict(TINY, seed=2, input_noise=0.05)
     fast = train(tiny(1), SINE, STF(3), **kw)
     ref = train(tiny(1), SINE, STF(3), loss=reference_batch_loss, **kw)
     assert_same(fast.model, ref.model, 1e-9)

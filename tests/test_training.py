@@ -174,7 +174,7 @@ def test_k_seed_run_matches_single_runs():
     X, _, _ = linear_data(300)
     model = ALRNN(2, 4, 1, key=jax.random.key(0), dtype=F64)
     kw = dict(scheme=STF(3), epochs=3, seq_len=12, batch_size=4, batches_per_epoch=5, lr=(1e-2, 1e-3),
-              noise=0.01, eval_every=0, progress=False)
+              input_noise=0.01, eval_every=0, progress=False)
     multi = train(model, X, seeds=2, seed=7, members_per_call=2, **kw)
     members = init_members(model, 2, 7)
     for i in range(2):
@@ -215,7 +215,7 @@ def test_evaluation_keeps_best_checkpoint():
         (dict(seq_len=5000), "seq_len"),
         (dict(batch_size=0), "batch_size"),
         (dict(lr=(1e-3, -1.0)), "learning rates"),
-        (dict(noise=-0.1), "noise"),
+        (dict(input_noise=-0.1), "input_noise"),
         (dict(seeds=0), "seeds"),
     ],
 )

@@ -14,6 +14,10 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from .training.config import DEFAULT_MODELS
+from .training.names import model_names, scheme_names
+
+
 class _PlainErrors(TyperGroup):
     """The `dsr` group: a usage error (an unknown option, `--steps nan`) is one plain `error:` line, exit 2, like
     every other error, instead of a boxed panel."""
@@ -151,26 +155,23 @@ def simulate(
         _fail(str(exc))
 
 
-_MODELS = {"alrnn": "ALRNN", "plrnn": "PLRNN", "shplrnn": "ShallowPLRNN", "dendplrnn": "DendPLRNN"}
-_SCHEMES = {"stf": "STF", "gtf": "GTF", "agtf": "AdaptiveGTF"}
-
-
 @app.command()
 def train(
     data: Path = typer.Argument(..., help="Training data (.npz, .npy, .csv, .csv.gz)."),
     dt: Optional[float] = typer.Option(None, help="Sampling step, if the file does not store one."),
-    model: str = typer.Option("alrnn", help="alrnn | plrnn | shplrnn | dendplrnn."),
+    model: str = typer.Option("alrnn", help=" | ".join(model_names()) + "."),
     latent: int = typer.Option(20, help="Latent dimension M."),
     relu: int = typer.Option(2, help="AL-RNN: number of ReLU units P."),
     hidden: int = typer.Option(50, help="shPLRNN: hidden units H."),
     bases: int = typer.Option(10, help="dendPLRNN: number of bases."),
-    scheme: str = typer.Option("stf", help="stf | gtf | agtf (adaptive GTF)."),
+    scheme: str = typer.Option("stf", help=" | ".join(scheme_names()) + " (the teacher-forcing scheme)."),
     tau: int = typer.Option(16, help="STF forcing interval."),
     alpha: float = typer.Option(0.1, help="GTF forcing strength."),
     epochs: int = typer.Option(200, help="Epochs (50 batches of 16 windows each)."),
     seq_len: int = typer.Option(200, help="Window length T~."),
     lr: tuple[float, float] = typer.Option((1e-3, 1e-5), help="Learning rate start and end."),
-    noise: float = typer.Option(0.05, help="Gaussian input noise (std, standardised units)."),
+    input_noise: float = typer.Option(0.05, help="Gaussian input noise added during training (std, standardised "
+                                                 "units)."),
     seeds: int = typer.Option(1, help="Independent models trained at once; the best is kept."),
     seed: int = typer.Option(0),
     out: Path = typer.Option(..., help="Run directory to create."),
@@ -179,29 +180,15 @@ def train(
     """Train a piecewise-linear RNN on a data file and write a run directory."""
     from .data import Dataset
     from .pipeline import train_run
-    from .training import default_config
+    from .training import config_from_options
 
-    if model not in _MODELS:
-        _fail(f"unknown model {model!r}; expected one of {', '.join(_MODELS)}")
-    if scheme not in _SCHEMES:
-        _fail(f"unknown scheme {scheme!r}; expected one of {', '.join(_SCHEMES)}")
-    model_args = {"alrnn": {"latent_dim": latent, "relu_units": relu}, "plrnn": {"latent_dim": latent},
-                  "shplrnn": {"latent_dim": latent, "hidden_dim": hidden},
-                  "dendplrnn": {"latent_dim": latent, "n_bases": bases}}[model]
-    scheme_args = {"stf": {"interval": tau}, "gtf": {"alpha": alpha}, "agtf": {}}[scheme]
-    config = default_config(None)
-    config.update(model=_MODELS[model], model_args=model_args, scheme=_SCHEMES[scheme], scheme_args=scheme_args)
-    config["train"].update(epochs=epochs, seq_len=seq_len, lr=list(lr), noise=noise)
     try:
         ds = Dataset.load(data, dt=dt)
-        ds.require_length(seq_len + 1, f"training with windows of {seq_len} + 1 steps")
-        smallest = ds.dim + relu if model == "alrnn" else ds.dim
-        if latent < smallest:
-            raise ValueError(f"--latent {latent} is too small for {ds.dim} variable(s): the {model} needs at least "
-                             f"{smallest} latent units" + (f" (N + P = {ds.dim} + {relu})" if model == "alrnn" else ""))
-        config["train"]["eval_steps"] = min(config["train"]["eval_steps"], min(ds.lengths))
+        config = config_from_options(model, latent_dim=latent, relu_units=relu, hidden_dim=hidden, n_bases=bases,
+                                     scheme=scheme, interval=tau, alpha=alpha, data=ds, epochs=epochs,
+                                     seq_len=seq_len, lr=lr, input_noise=input_noise)
         fit, _, run_dir = train_run(ds, config, out, seed=seed, seeds=seeds, force=force,
-                                       source={"kind": "file", "path": str(data.resolve())})
+                                    source={"kind": "file", "path": str(data.resolve())})
     except _USER_ERRORS as exc:
         _fail(str(exc))
     _say(f"status {fit.status}, best epoch {fit.best_epoch}, {fit.seconds:.1f} s; wrote {run_dir}")
@@ -269,7 +256,8 @@ def reconstruct(
     n_train: Optional[int] = typer.Option(None, help="Simulated training points (default 100 000)."),
     n_test: Optional[int] = typer.Option(None, help="Simulated test points (default 100 000)."),
     force: bool = typer.Option(False, help="Replace the run directory if it exists."),
-    model: str = typer.Option("alrnn", help="alrnn (interpretable, default) or shplrnn (most accurate, slower)."),
+    model: str = typer.Option("alrnn", help=" | ".join(DEFAULT_MODELS) + " (alrnn: interpretable, the default; "
+                                            "shplrnn: most accurate, slower)."),
 ):
     """The main job: simulate or load data, train, evaluate on independent test data, analyse, report."""
     from .pipeline import reconstruct as run_reconstruction

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._status import Status
 from .metrics._checks import as_2d
 from .metrics.geometry import state_space_divergence_result
 from .metrics.lyapunov import lyapunov_spectrum
@@ -174,10 +175,10 @@ def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None 
             computed only when both dt and lyapunov_max are known.
 
     Returns:
-        dict with "status" ("ok", or "diverged" when the kept part of any free run is not finite), "protocol"
-        (the settings as a dict plus "description"), "dt", "n_trajectories", "test_length" (list), and the
-        metrics, each the mean over trajectories (None where not computable, never NaN):
-        "state_space_divergence", "power_spectrum_distance", "prediction_error" (if the model can predict),
+        dict with "status" (`Status.OK` "ok", or `Status.DIVERGED` "diverged" when the kept part of any free run
+        is not finite), "protocol" (the settings as a dict plus "description"), "dt", "n_trajectories",
+        "test_length" (list), and the metrics, each the mean over trajectories (None where not computable, never
+        NaN): "state_space_divergence", "power_spectrum_distance", "prediction_error" (if the model can predict),
         "valid_prediction_time" (in Lyapunov times, if dt and lyapunov_max), "lyapunov_max" (of the model from
         its Jacobians, per unit time if dt else per step; models with `jacobian` only), "in_range_fraction".
         A diverged free run gives None for D_stsp and D_H.
@@ -202,7 +203,7 @@ def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None 
         "in_range_fraction",
     ]
     result: dict = {
-        "status": "diverged" if any(p["diverged"] for p in per) else "ok",
+        "status": Status.DIVERGED if any(p["diverged"] for p in per) else Status.OK,
         "protocol": {
             **dataclasses.asdict(protocol),
             "min_test_length": protocol.min_test_length,

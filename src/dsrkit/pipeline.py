@@ -109,7 +109,9 @@ def train_run(data: Dataset, config: dict, out, *, seed: int = 0, seeds: int = 1
               progress: bool = True, source: dict | None = None):
     """Standardise `data`, train the configured model and write a run directory (config, model, history).
 
-    config: as `dsrkit.training.default_config` returns (model, model_args, scheme, scheme_args, train).
+    config: as `dsrkit.training.default_config` or `config_from_options` return it (model, model_args, scheme,
+    scheme_args, train); a configuration written before the current vocabulary (class names, "noise" for the input
+    noise in "train") is read in it (`dsrkit.training.normalize_config`) and recorded so.
     The run is built in a temporary folder and moved to `out` only when training succeeded (see `runs.Run.create`).
     Returns (fit, Standardizer, run_dir): fit is the `TrainResult` (with seeds > 1 its shortcuts `fit.model`,
     `fit.status`, ... are those of the member saved, `fit.best()`).
@@ -126,8 +128,9 @@ def _train_into(run: runs.Run, data: Dataset, config: dict, *, seed: int, seeds:
     config["model_args"] is updated to the model actually built (its latent size may be raised to fit the data).
     """
     from .report.figures import learning_curves
-    from .training import build_model, build_scheme, train
+    from .training import build_model, build_scheme, normalize_config, train
 
+    config = normalize_config(config)
     std_data, scaler = data.standardize()
     model = build_model(config, data.dim, key=jax.random.key(seed))
     built = model.config
@@ -162,9 +165,6 @@ def default_run_dir(name: str, root="runs") -> Path:
     return candidate
 
 
-_MODEL_CHOICES = {"alrnn": None, "shplrnn": "ShallowPLRNN"}
-
-
 def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool = False, epochs: int | None = None,
                 seed: int = 0, seeds: int = 1, noise: float = 0.05, n_train: int | None = None,
                 n_test: int | None = None, progress: bool = True, model: str = "alrnn") -> Reconstruction:
@@ -177,15 +177,15 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
         epochs: override the default number of epochs. seed: seed of data, initialisation and training.
         seeds: models trained at once (the best by training D_stsp is kept). noise: observation noise of the
             simulated training data (fraction of std). n_train, n_test: simulated series lengths (default 100 000).
-        model: "alrnn" (default: per-system AL-RNN settings, few linear subregions, interpretable) or "shplrnn"
-            (the shPLRNN with adaptive GTF: the most accurate configuration measured, 1500 epochs, hundreds of
-            subregions).
+        model: a model with default configurations (`dsrkit.training.DEFAULT_MODELS`): "alrnn" (default:
+            per-system AL-RNN settings, few linear subregions, interpretable) or "shplrnn" (the shPLRNN with adaptive
+            GTF: the most accurate configuration measured, 1500 epochs, hundreds of subregions).
     """
     from .evaluation import Protocol, evaluate
     from .training import default_config
+    from .training.config import default_model
 
-    if model not in _MODEL_CHOICES:
-        raise ValueError(f"model must be one of {sorted(_MODEL_CHOICES)}, got {model!r}")
+    model = default_model(model)  # "model must be one of [...]" before any work
     t0 = time.perf_counter()
     name = Path(source).name.split(".")[0] if _is_file_source(source) else source
     out = Path(out) if out is not None else default_run_dir(name)
@@ -195,7 +195,7 @@ def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool =
     protocol = Protocol()
     for i, t in enumerate(test_ds.lengths):  # refuse before training, not after
         protocol.check_test_length(t, f"test trajectory {i}" if len(test_ds) > 1 else "the test series")
-    config = default_config(None if info["kind"] == "file" else source, model=_MODEL_CHOICES[model])
+    config = default_config(None if info["kind"] == "file" else source, model=model)
     if epochs is not None:
         config["train"]["epochs"] = int(epochs)
     config["train"]["eval_steps"] = min(config["train"].get("eval_steps", 10_000), min(train_ds.lengths))

@@ -212,14 +212,33 @@ def standardizer_of(config: dict, source: str = CONFIG) -> Standardizer | None:
                          "{'mean': [N numbers], 'std': [N positive numbers]}") from None
 
 
+def read_config(path) -> dict:
+    """config.json of a run (a file, or the run directory), its training configuration ("config") in the current
+    vocabulary (`dsrkit.training.normalize_config`: short model and scheme names, "input_noise"), so that runs
+    written before read like new ones."""
+    from .training.config import normalize_config
+
+    path = Path(path)
+    config = read_json(path / CONFIG if path.is_dir() else path)
+    if isinstance(config, dict) and "config" in config:
+        config["config"] = normalize_config(config["config"])
+    return config
+
+
 def check_config_matches(model, config: dict, source: str = CONFIG) -> None:
     """Raise ValueError if config.json describes another model than model.eqx holds (class or constructor
     arguments it records)."""
+    from .training.names import model_class
+
     recorded = config.get("config", {})
     if not isinstance(recorded, dict):
         raise ValueError(f"{source}: 'config' must be an object, got {type(recorded).__name__}")
     name = recorded.get("model")
-    if name is not None and name != type(model).__name__:
+    try:
+        recorded_class = None if name is None else model_class(name).__name__
+    except (ValueError, TypeError):
+        recorded_class = repr(name)
+    if name is not None and recorded_class != type(model).__name__:
         raise ValueError(f"{source} records a {name} but {MODEL} holds a {type(model).__name__}; the run is "
                          "inconsistent")
     built = getattr(model, "config", {})
@@ -240,7 +259,7 @@ def load_run(path):
     if not path.is_dir():
         raise ValueError(f"{path}: not a run directory (expected a folder with {CONFIG} and {MODEL})")
     model = load(path)
-    config = read_json(path / CONFIG)
+    config = read_config(path / CONFIG)
     check_config_matches(model, config, str(path / CONFIG))
     scaler = standardizer_of(config, str(path / CONFIG))
     if scaler is not None and scaler.mean.shape != (model.obs_dim,):
@@ -287,7 +306,8 @@ class Run:
 
     @property
     def config(self) -> dict:
-        return read_json(self.path / CONFIG)
+        """config.json, its training configuration in the current vocabulary (see `read_config`)."""
+        return read_config(self.path / CONFIG)
 
     @property
     def model(self):

@@ -12,7 +12,8 @@ everything learned by `fit` ends in an underscore. Shapes are time first: a traj
   farther than `divergence_factor` half-ranges from the centre of the training data in some variable; the rows
   from that point on are NaN) or "failed" (fitting did not produce a usable model; generation then returns NaN).
   `reason_` says why (with status "ok" it may carry a note from fitting, e.g. an early stop). The status describes
-  the last `fit`/`generate`/`forecast` call. Divergence is a result, never an exception.
+  the last `fit`/`generate`/`forecast` call. Divergence is a result, never an exception. The statuses are the
+  members of `dsrkit._status.Status` (a `str` enum).
 - `get_params()` / `set_params(**params)`. Hyperparameters are checked against the class's declarative
   `_parameter_constraints` (see `dsrkit.baselines._params`) at the start of `fit`; an invalid one raises
   `InvalidParameterError` (a ValueError and a TypeError) naming the class, the parameter, the value and what is
@@ -37,10 +38,10 @@ import numpy as np
 
 from .._checks import check_int
 from .._files import is_container, read_container, write_container
+from .._status import STATUSES, Status
 from ..data import Dataset
 from ._params import validate
 
-STATUSES = ("ok", "diverged", "failed")
 #: Version of the older `.npz` baseline format (read, no longer written).
 FORMAT_VERSION = 1
 INSTALL_HINT = "pip install 'dsrkit[baselines]'"
@@ -159,7 +160,7 @@ class Reconstructor(abc.ABC):
         self.names_ = list(ds.names)
         self.data_min_ = allx.min(axis=0)
         self.data_max_ = allx.max(axis=0)
-        self.status_, self.reason_ = "ok", ""
+        self.status_, self.reason_ = Status.OK, ""
         start = time.perf_counter()
         with np.errstate(all="ignore"):
             self._fit(trajs, ds.dt, int(seed))
@@ -171,7 +172,7 @@ class Reconstructor(abc.ABC):
 
     def _fail(self, reason: str) -> None:
         """Mark the fit as failed (for use inside `_fit`)."""
-        self.status_, self.reason_ = "failed", reason
+        self.status_, self.reason_ = Status.FAILED, reason
 
     # ---- generation ---------------------------------------------------------------------------------------------
 
@@ -213,17 +214,17 @@ class Reconstructor(abc.ABC):
         if bad.any():
             k = int(np.argmax(bad))
             Y[k:] = np.nan
-            self.status_ = "diverged"
+            self.status_ = Status.DIVERGED
             self.reason_ = (
                 f"free run left the region of {self.divergence_factor:g} half-ranges around the training data "
                 f"(or became non-finite) at step {k}"
             )
         else:
-            self.status_, self.reason_ = "ok", ""
+            self.status_, self.reason_ = Status.OK, ""
         return Y
 
     def _run(self, context: np.ndarray, n_steps: int) -> np.ndarray:
-        if self.status_ == "failed":
+        if self.status_ == Status.FAILED:
             return np.full((n_steps, self.dim_), np.nan)
         if n_steps == 0:
             return np.zeros((0, self.dim_))
@@ -232,7 +233,7 @@ class Reconstructor(abc.ABC):
                 m = max(32, 1 << (n_steps - 1).bit_length()) if self._bucket_steps else n_steps
                 Y = np.asarray(self._predict(context, m), dtype=np.float64)[:n_steps]
             except (FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
-                self.status_, self.reason_ = "diverged", f"numerical failure during the free run: {err}"
+                self.status_, self.reason_ = Status.DIVERGED, f"numerical failure during the free run: {err}"
                 return np.full((n_steps, self.dim_), np.nan)
         if Y.shape != (n_steps, self.dim_):
             raise AssertionError(f"{type(self).__name__}._predict returned shape {Y.shape}, expected {(n_steps, self.dim_)}")
@@ -244,7 +245,7 @@ class Reconstructor(abc.ABC):
         n = self._validate_steps(n_steps, 1)
         ctx = self._validate_context(x0_or_context, "x0_or_context")
         Y = np.concatenate([ctx[-1:], self._run(ctx, n - 1)], axis=0)
-        return Y if self.status_ == "failed" else self._guard(Y, first=1)
+        return Y if self.status_ == Status.FAILED else self._guard(Y, first=1)
 
     def forecast(self, context, n_steps: int) -> np.ndarray:
         """The n_steps observations following a (T_ctx, N) context (or one (N,) observation): (n_steps, N)."""
@@ -252,7 +253,7 @@ class Reconstructor(abc.ABC):
         n = self._validate_steps(n_steps, 1)
         ctx = self._validate_context(context, "context")
         Y = self._run(ctx, n)
-        return Y if self.status_ == "failed" else self._guard(Y)
+        return Y if self.status_ == Status.FAILED else self._guard(Y)
 
     # ---- persistence --------------------------------------------------------------------------------------------
 
@@ -363,7 +364,7 @@ class Reconstructor(abc.ABC):
         except (TypeError, ValueError) as err:
             raise ValueError(f"{path} has hyperparameters that do not build a {target.__name__}: {err}") from None
         for k, v in meta["attrs"].items():
-            setattr(obj, k, v)
+            setattr(obj, k, Status(v) if k == "status_" and v in STATUSES else v)
         for key, arr in data.items():
             if key.startswith("array:"):
                 setattr(obj, key[len("array:"):], arr)

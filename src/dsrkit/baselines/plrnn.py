@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._status import Status
+from ..training.names import scheme_class, scheme_names
 from ._base import Reconstructor
 from ._params import Boolean, Interval, Options
 
-
-SCHEMES = ("stf", "adaptive_gtf")
+#: The schemes of the registry (`dsrkit.training.names`) these adapters train with: GTF's fixed α is not one of
+#: their parameters.
+SCHEMES = tuple(name for name in scheme_names() if name != "gtf")
 _POSITIVE_INT = [Interval(int, 1, None)]
 _TRAIN_CONSTRAINTS = {
     **{k: _POSITIVE_INT for k in ("latent_dim", "interval", "sequence_length", "batch_size", "batches_per_epoch",
                                   "epochs")},
     "lr_start": [Interval(float, 0, None, closed="neither")],
     "lr_end": [Interval(float, 0, None, closed="neither")],
-    "noise": [Interval(float, 0, None)],
+    "input_noise": [Interval(float, 0, None)],
     "eval_every": [Interval(int, 0, None), None],
     "grad_clip": [Interval(float, 0, None, closed="neither"), None],
     "scheme": [Options(*SCHEMES)],
@@ -50,18 +53,19 @@ class _PLRNNAdapter(Reconstructor):
         import jax
 
         from ..data import Dataset
-        from ..training import STF, AdaptiveGTF, TrainConfig, train
+        from ..training import TrainConfig, train
 
         model = self._build(jax.random.key(seed))
-        scheme = STF(self.interval) if self.scheme == "stf" else AdaptiveGTF()
+        scheme = scheme_class(self.scheme)(**({"interval": self.interval} if self.scheme == "stf" else {}))
         config = TrainConfig(epochs=self.epochs, seq_len=self.sequence_length, batch_size=self.batch_size,
                              batches_per_epoch=self.batches_per_epoch, lr=(self.lr_start, self.lr_end),
-                             noise=self.noise, seed=seed, eval_every=self.eval_every, grad_clip=self.grad_clip)
+                             input_noise=self.input_noise, seed=seed, eval_every=self.eval_every,
+                             grad_clip=self.grad_clip)
         fit = train(model, Dataset(trajectories, dt=dt), scheme, config, progress=False).best()
         self.model_ = fit.model
         self.best_epoch_ = int(fit.best_epoch)
-        if fit.status != "ok":
-            self.reason_ = f"training reported {fit.status!r} (diverged_epoch={fit.diverged_epoch})"
+        if fit.status != Status.OK:
+            self.reason_ = f"training reported {str(fit.status)!r} (diverged_epoch={fit.diverged_epoch})"
 
     def _predict(self, context, n_steps):
         from ..rollout import generate
@@ -74,7 +78,7 @@ _TRAIN_DOC = """
         interval: STF forcing interval τ (default 16). sequence_length: T̃, windows of T̃ + 1 points (default 200).
         batch_size: S (default 16). batches_per_epoch: 50. epochs: default 300 (the published runs use 2000).
         lr_start, lr_end: exponential learning-rate decay per epoch (default 1e-3 -> 1e-5).
-        noise: Gaussian input noise std in data units (default 0.05).
+        input_noise: std of the Gaussian noise added to the inputs during training, data units (default 0.05).
         eval_every: D_stsp model selection every this many epochs (default None: train's default; 0: off).
         grad_clip: global-norm gradient clipping threshold (default None: off).
     Learned: `model_` (the Equinox model, float32), `best_epoch_`."""
@@ -86,7 +90,7 @@ class ALRNNBaseline(_PLRNNAdapter):
 
     def __init__(self, latent_dim: int = 20, relu_units: int = 2, interval: int = 16, sequence_length: int = 200,
                  batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3,
-                 lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None,
+                 lr_end: float = 1e-5, input_noise: float = 0.05, eval_every: int | None = None,
                  grad_clip: float | None = None, scheme: str = "stf"):
         self.latent_dim = latent_dim
         self.relu_units = relu_units
@@ -97,7 +101,7 @@ class ALRNNBaseline(_PLRNNAdapter):
         self.epochs = epochs
         self.lr_start = lr_start
         self.lr_end = lr_end
-        self.noise = noise
+        self.input_noise = input_noise
         self.eval_every = eval_every
         self.grad_clip = grad_clip
         self.scheme = scheme
@@ -121,7 +125,7 @@ class PLRNNBaseline(_PLRNNAdapter):
 
     def __init__(self, latent_dim: int = 20, interval: int = 16, sequence_length: int = 200, batch_size: int = 16,
                  batches_per_epoch: int = 50, epochs: int = 300, lr_start: float = 1e-3, lr_end: float = 1e-5,
-                 noise: float = 0.05, eval_every: int | None = None,
+                 input_noise: float = 0.05, eval_every: int | None = None,
                  grad_clip: float | None = None, scheme: str = "stf"):
         self.latent_dim = latent_dim
         self.interval = interval
@@ -131,7 +135,7 @@ class PLRNNBaseline(_PLRNNAdapter):
         self.epochs = epochs
         self.lr_start = lr_start
         self.lr_end = lr_end
-        self.noise = noise
+        self.input_noise = input_noise
         self.eval_every = eval_every
         self.grad_clip = grad_clip
         self.scheme = scheme
@@ -154,8 +158,8 @@ class ShallowPLRNNBaseline(_PLRNNAdapter):
 
     def __init__(self, latent_dim: int = 3, hidden_dim: int = 50, clipped: bool = False, interval: int = 16,
                  sequence_length: int = 200, batch_size: int = 16, batches_per_epoch: int = 50, epochs: int = 300,
-                 lr_start: float = 1e-3, lr_end: float = 1e-5, noise: float = 0.05, eval_every: int | None = None,
-                 grad_clip: float | None = None, scheme: str = "stf"):
+                 lr_start: float = 1e-3, lr_end: float = 1e-5, input_noise: float = 0.05,
+                 eval_every: int | None = None, grad_clip: float | None = None, scheme: str = "stf"):
         self.latent_dim = latent_dim
         self.hidden_dim = hidden_dim
         self.clipped = clipped
@@ -166,7 +170,7 @@ class ShallowPLRNNBaseline(_PLRNNAdapter):
         self.epochs = epochs
         self.lr_start = lr_start
         self.lr_end = lr_end
-        self.noise = noise
+        self.input_noise = input_noise
         self.eval_every = eval_every
         self.grad_clip = grad_clip
         self.scheme = scheme

@@ -12,10 +12,11 @@ import traceback
 
 import numpy as np
 
+from .._status import Status
 from ..rollout import protocol_free_run, rollout_lengths
 from .components import DEFAULT, Components
 
-OK, DIVERGED, FAILED = "ok", "diverged", "failed"
+OK, DIVERGED, FAILED = Status.OK, Status.DIVERGED, Status.FAILED
 DIVERGENCE_BOUND = 1e8  # |x| above this in standardised units counts as a diverged rollout
 
 

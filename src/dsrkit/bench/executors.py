@@ -22,6 +22,8 @@ import sys
 import time
 from multiprocessing.connection import wait as mp_wait
 
+from .._status import Status
+
 THREAD_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
@@ -47,13 +49,13 @@ class WorkerStartError(RuntimeError):
 
 
 def timeout_result(limit: float, elapsed: float) -> dict:
-    return {"status": "failed", "reason": "timeout", "metrics": {}, "trajectories": None,
+    return {"status": Status.FAILED, "reason": "timeout", "metrics": {}, "trajectories": None,
             "traceback": f"run exceeded the time limit of {limit:g} s and was stopped",
             "timings": {"total_s": elapsed}}
 
 
 def crash_result(detail: str, elapsed: float) -> dict:
-    return {"status": "failed", "reason": f"worker died: {detail}", "metrics": {}, "trajectories": None,
+    return {"status": Status.FAILED, "reason": f"worker died: {detail}", "metrics": {}, "trajectories": None,
             "traceback": None, "timings": {"total_s": elapsed}}
 
 

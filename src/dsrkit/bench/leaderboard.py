@@ -19,6 +19,7 @@ from pathlib import Path
 
 
 from .._files import atomic_path, write_text
+from .._status import Status
 from .components import Components
 from .store import ResultsStore
 from .suite import RunSpec, Suite, load_suite
@@ -134,16 +135,16 @@ def summarize(suite_name: str, specs: list[RunSpec], rows_by_id: dict[str, dict]
         values = {m: [] for m in metrics}
         for spec, r in runs:
             status = r["status"] if r else None
-            if status == "ok":
+            if status == Status.OK:
                 row["n_ok"] += 1
                 for m in spec.task.metrics:
                     v = r["metrics"].get(m)
                     values[m].append(float(v) if v is not None else math.inf)
-            elif status == "diverged":
+            elif status == Status.DIVERGED:
                 row["n_diverged"] += 1
                 for m in spec.task.metrics:
                     values[m].append(-math.inf if m in HIGHER_IS_BETTER else math.inf)
-            elif status == "failed":
+            elif status == Status.FAILED:
                 row["n_failed"] += 1
             else:
                 row["n_missing"] += 1

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._status import Status
 from .components import Components
 from .executors import make_executor
 from .store import FINISHED, ResultsStore, new_owner
@@ -134,7 +135,7 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
     states = db.states(specs)
     finished = {rid for rid, st in states.items() if st["status"] in FINISHED}
     if retry_failed:
-        finished = {rid for rid in finished if states[rid]["status"] != "failed"}
+        finished = {rid for rid in finished if states[rid]["status"] != Status.FAILED}
     summary.skipped = len(finished)
     # method-major order, and the local executor steers each method to the worker that ran it before: a worker
     # that runs the same method on same-shaped data again reuses its JIT compilations
@@ -228,11 +229,11 @@ def _record(db: ResultsStore, spec: RunSpec, result: dict, version: str, keep_po
         summary.by_others += 1
         return
     status = result["status"]
-    if status == "ok":
+    if status == Status.OK:
         summary.ok += 1
-    elif status == "diverged":
+    elif status == Status.DIVERGED:
         summary.diverged += 1
     else:
         summary.failed += 1
-    if status != "ok":
+    if status != Status.OK:
         summary.failures.append((spec.task.name, spec.method.label, spec.seed, result.get("reason") or ""))

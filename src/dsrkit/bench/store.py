@@ -39,8 +39,9 @@ from pathlib import Path
 import numpy as np
 
 from .._files import atomic_path, write_bytes
+from .._status import STATUSES
 
-FINISHED = ("ok", "diverged", "failed")
+FINISHED = STATUSES  # ok, diverged, failed
 RUNNING = "running"
 
 _SCHEMA = """
@@ -264,7 +265,7 @@ class ResultsStore:
         another runner recorded it first."""
         status = result["status"]
         if status not in FINISHED:
-            raise ValueError(f"status must be one of {FINISHED}, got {status!r}")
+            raise ValueError(f"status must be one of {', '.join(FINISHED)}, got {status!r}")
         with self._write() as db:
             cur = db.execute(
                 "UPDATE runs SET status = ?, reason = ?, traceback = ?, metrics = ?, timings = ?, artifact = ?, "

@@ -38,7 +38,7 @@ def write_report(run: runs.Run, model, *, test_std, gen, short, analysis: dict, 
            f"{source['n_test']} clean test points from an independent initial condition"
            if source.get("kind") == "system" else f"data file {source.get('path')}")
     rep.paragraph(f"Data: {src}.")
-    cfg = runs.read_json(run_dir / runs.CONFIG)["config"]
+    cfg = run.config["config"]  # in the current vocabulary, also for a run written before it
     rep.paragraph(f"Model: {cfg['model']} {cfg['model_args']}, trained with {cfg['scheme']} {cfg['scheme_args']}, "
                   f"settings {cfg['train']}; status {fit.status}, selected epoch {fit.best_epoch} "
                   f"(lowest D_stsp on the training data), {fit.seconds:.0f} s of training.")

@@ -1,14 +1,15 @@
-"""Training settings: `TrainConfig` (the settings of `train`, a frozen dataclass), and per-system default
-configurations (published AL-RNN settings, trimmed to run on a laptop CPU).
+"""Training settings: `TrainConfig` (the settings of `train`, a frozen dataclass), per-system default
+configurations (published AL-RNN settings, trimmed to run on a laptop CPU) and configurations picked by name.
 
     cfg = default_config("lorenz63")                      # plain JSON-serialisable dict
+    cfg = config_from_options("shplrnn", latent_dim=3, scheme="adaptive_gtf", epochs=100, data=ds)
     model = build_model(cfg, obs_dim=ds.dim, key=jax.random.key(0))
     fit = train(model, ds_standardised, scheme=build_scheme(cfg), seed=0, **cfg["train"])
     fit = train(model, ds, scheme=STF(16), config=TrainConfig(epochs=100, lr=(1e-3, 1e-5)))
 
 Published settings (Brenner et al. 2024, NeurIPS; DurstewitzLab/ALRNN-DSR settings/*.json): Lorenz-63 AL-RNN
-M=20, P=2, T̃=200, τ=16, lr 1e-3→1e-5, 2000 epochs × 50 batches of 16, noise 0.05; Rössler M=20, P=1, T̃=300,
-τ=8, lr 5e-3→1e-5; Lorenz-96 M=100, P=50, T̃=50, τ=20. The defaults below keep model, window and forcing
+M=20, P=2, T̃=200, τ=16, lr 1e-3→1e-5, 2000 epochs × 50 batches of 16, input noise 0.05; Rössler M=20, P=1,
+T̃=300, τ=8, lr 5e-3→1e-5; Lorenz-96 M=100, P=50, T̃=50, τ=20. The defaults below keep model, window and forcing
 settings but train fewer epochs (see "published_epochs") so that a full Lorenz-63 reconstruction finishes in a few
 minutes on 2 CPU cores; data is expected standardised (zero mean, unit variance per dimension).
 """
@@ -25,8 +26,7 @@ import jax
 import numpy as np
 
 from .._checks import check_int
-from ..models import MODELS
-from .schemes import GTF, STF, AdaptiveGTF
+from .names import model_class, model_name, scheme_class, scheme_name
 
 # ----------------------------------------------------------------------------------------------- TrainConfig
 
@@ -90,7 +90,7 @@ def learning_rates(lr):
 
 
 # Fields that may hold one value per member, and how many members each one names.
-PER_MEMBER = ("lr", "noise", "regularization", "seed")
+PER_MEMBER = ("lr", "input_noise", "regularization", "seed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,9 +115,10 @@ class TrainConfig:
     One value, or one per member (a sequence of length k):
         lr: (start, end) learning rates of the per-epoch exponential decay, or one rate (constant); per member
             a (k, 2) sequence of pairs. Each positive and finite.
-        noise: std of the Gaussian input noise (z_0 and forcing signals), data units, finite, >= 0.
+        input_noise: std of the Gaussian noise added to the inputs (z_0 and forcing signals), data units, finite,
+            >= 0. (Observation noise of simulated data is the `noise` of `System.trajectory` and `reconstruct`.)
         regularization: weight λ >= 0 of `model.penalty()`.
-        seed: seed of the window sampling and noise; one value s gives member i the stream of s + i.
+        seed: seed of the window sampling and input noise; one value s gives member i the stream of s + i.
 
     The forcing strength (STF τ, GTF α) is given per member through the scheme (`STF(interval=[8, 16])`).
     """
@@ -127,7 +128,7 @@ class TrainConfig:
     batch_size: int = 16
     batches_per_epoch: int = 50
     lr: Any = (1e-3, 1e-5)
-    noise: Any = 0.0
+    input_noise: Any = 0.0
     regularization: Any = 0.0
     seed: Any = 0
     seeds: int | None = None
@@ -142,7 +143,7 @@ class TrainConfig:
         for name in ("epochs", "seq_len", "batch_size", "batches_per_epoch", "eval_steps", "unroll"):
             put(name, check_int(name, getattr(self, name)))
         put("lr", learning_rates(self.lr))
-        put("noise", _per_member("noise", self.noise, lambda n, v: _real(
+        put("input_noise", _per_member("input_noise", self.input_noise, lambda n, v: _real(
             n, v, expected="a finite number >= 0 (input-noise std in data units)")))
         put("regularization", _per_member("regularization", self.regularization, _real))
         put("seed", _per_member("seed", self.seed, _seed))
@@ -162,7 +163,7 @@ class TrainConfig:
         sizes = {}
         if isinstance(self.lr[0], tuple):
             sizes["lr"] = len(self.lr)
-        for name in ("noise", "regularization", "seed"):
+        for name in ("input_noise", "regularization", "seed"):
             if isinstance(getattr(self, name), tuple):
                 sizes[name] = len(getattr(self, name))
         if self.seeds is not None:
@@ -178,13 +179,13 @@ class TrainConfig:
         return next(iter(sizes.values()), None)
 
     def member_values(self, k: int) -> dict[str, np.ndarray]:
-        """The per-member hyperparameters of a population of k: lr_start, lr_end, noise, regularization (float64)
+        """The per-member hyperparameters of a population of k: lr_start, lr_end, input_noise, regularization (float64)
         and seed (int64), each (k,)."""
         lr = self.lr if isinstance(self.lr[0], tuple) else (self.lr,) * k
         full = lambda v: v if isinstance(v, tuple) else (v,) * k  # noqa: E731
         seed = self.seed if isinstance(self.seed, tuple) else tuple(self.seed + i for i in range(k))
         out = {"lr_start": np.array([p[0] for p in lr], np.float64), "lr_end": np.array([p[1] for p in lr], np.float64),
-               "noise": np.array(full(self.noise), np.float64),
+               "input_noise": np.array(full(self.input_noise), np.float64),
                "regularization": np.array(full(self.regularization), np.float64),
                "seed": np.array(seed, np.int64)}
         for name, v in out.items():
@@ -203,33 +204,33 @@ class TrainConfig:
 
 _DEFAULTS = {
     "lorenz63": {
-        "model": "ALRNN", "model_args": {"latent_dim": 20, "relu_units": 2},
-        "scheme": "STF", "scheme_args": {"interval": 16},
+        "model": "alrnn", "model_args": {"latent_dim": 20, "relu_units": 2},
+        "scheme": "stf", "scheme_args": {"interval": 16},
         "train": {"epochs": 600, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50, "lr": [1e-3, 1e-5],
-                  "noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
+                  "input_noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
         "n_train": 100_000, "published_epochs": 2000,
     },
     "rossler": {
-        "model": "ALRNN", "model_args": {"latent_dim": 20, "relu_units": 1},
-        "scheme": "STF", "scheme_args": {"interval": 8},
+        "model": "alrnn", "model_args": {"latent_dim": 20, "relu_units": 1},
+        "scheme": "stf", "scheme_args": {"interval": 8},
         "train": {"epochs": 600, "seq_len": 300, "batch_size": 16, "batches_per_epoch": 50, "lr": [5e-3, 1e-5],
-                  "noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
+                  "input_noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
         "n_train": 100_000, "published_epochs": 2000,
     },
     "lorenz96": {
-        "model": "ALRNN", "model_args": {"latent_dim": 100, "relu_units": 50},
-        "scheme": "STF", "scheme_args": {"interval": 20},
+        "model": "alrnn", "model_args": {"latent_dim": 100, "relu_units": 50},
+        "scheme": "stf", "scheme_args": {"interval": 20},
         "train": {"epochs": 400, "seq_len": 50, "batch_size": 16, "batches_per_epoch": 50, "lr": [1e-3, 1e-5],
-                  "noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
+                  "input_noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
         "n_train": 100_000, "published_epochs": 2000,
     },
 }
 
 _GENERIC = {
-    "model": "ALRNN", "model_args": {"latent_dim": 20, "relu_units": 4},
-    "scheme": "STF", "scheme_args": {"interval": 16},
+    "model": "alrnn", "model_args": {"latent_dim": 20, "relu_units": 4},
+    "scheme": "stf", "scheme_args": {"interval": 16},
     "train": {"epochs": 500, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50, "lr": [1e-3, 1e-5],
-              "noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
+              "input_noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
     "n_train": 100_000, "published_epochs": None,
 }
 
@@ -237,54 +238,141 @@ _GENERIC = {
 # adaptive GTF (Hess et al. 2023), 1500 epochs: median test D_stsp 0.093, D_H 0.073 over 5 seeds (about 7 minutes
 # per seed on one CPU core).
 _SHPLRNN = {
-    "model": "ShallowPLRNN", "model_args": {"hidden_dim": 50},
-    "scheme": "AdaptiveGTF", "scheme_args": {},
+    "model": "shplrnn", "model_args": {"hidden_dim": 50},
+    "scheme": "adaptive_gtf", "scheme_args": {},
     "train": {"epochs": 1500, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50, "lr": [1e-3, 1e-5],
-              "noise": 0.05, "eval_every": 20, "eval_steps": 20_000, "regularization": 0.0},
+              "input_noise": 0.05, "eval_every": 20, "eval_steps": 20_000, "regularization": 0.0},
     "n_train": 100_000, "published_epochs": None,
 }
 
-SCHEMES = {"STF": STF, "GTF": GTF, "AdaptiveGTF": AdaptiveGTF}
+#: The models that have default configurations (`default_config(model=...)`, `dsr reconstruct --model`).
+DEFAULT_MODELS = ("alrnn", "shplrnn")
+
+
+def default_model(model) -> str:
+    """The short name of a model that has default configurations (see `DEFAULT_MODELS`; class names accepted).
+    ValueError naming the choices otherwise."""
+    try:
+        name = model_name(model)
+    except (ValueError, TypeError):
+        name = None
+    if name not in DEFAULT_MODELS:
+        raise ValueError(f"model must be one of {list(DEFAULT_MODELS)}, got {model!r}")
+    return name
 
 
 def default_config(system_name: str | None = None, model: str | None = None) -> dict:
     """Default configuration for a system name ("lorenz63", "rossler", "lorenz96"); any other name (or a file)
     gets a generic AL-RNN configuration whose latent size is adapted to the data in `build_model`.
 
-    `model="ShallowPLRNN"` instead returns the shPLRNN (L = 50, M = N) with adaptive GTF, the most accurate
-    configuration measured on Lorenz-63 (less interpretable: hundreds of subregions instead of 4).
+    `model="shplrnn"` instead returns the shPLRNN (L = 50, M = N) with adaptive GTF, the most accurate
+    configuration measured on Lorenz-63 (less interpretable: hundreds of subregions instead of 4); None or
+    "alrnn" the AL-RNN configuration (see `DEFAULT_MODELS`; class names are accepted too).
 
-    Returns a fresh JSON-serialisable dict: model, model_args, scheme, scheme_args, train (keyword arguments of
-    `train`), n_train (suggested number of training points), published_epochs.
+    Returns a fresh JSON-serialisable dict: model, model_args, scheme, scheme_args (model and scheme by their
+    short names, `dsrkit.training.names`), train (keyword arguments of `train`), n_train (suggested number of
+    training points), published_epochs.
     """
-    if model is not None:
-        if model != "ShallowPLRNN" and model != "ALRNN":
-            raise ValueError(f"model must be None, 'ALRNN' or 'ShallowPLRNN', got {model!r}")
-        if model == "ShallowPLRNN":
-            return copy.deepcopy(_SHPLRNN)
+    if model is not None and default_model(model) == "shplrnn":
+        return copy.deepcopy(_SHPLRNN)
     key = (system_name or "").lower().replace("-", "").replace("_", "")
     return copy.deepcopy(_DEFAULTS.get(key, _GENERIC))
 
 
+def normalize_config(config: dict) -> dict:
+    """A copy of a training configuration in the current vocabulary, for configurations written before it (a run's
+    config.json, a sweep grid): a model or scheme given by its class name ("ALRNN", "AdaptiveGTF") gets its short
+    name, and "noise" in "train" (the input noise, since renamed) becomes "input_noise". Everything else, unknown
+    names included, is kept as it is (`build_model`, `build_scheme` and `train` say what is wrong with it)."""
+    if not isinstance(config, dict):
+        return config
+    out = copy.deepcopy(config)
+    for key, resolve in (("model", model_name), ("scheme", scheme_name)):
+        if key in out:
+            try:
+                out[key] = resolve(out[key])
+            except (ValueError, TypeError):
+                pass
+    train = out.get("train")
+    if isinstance(train, dict) and "noise" in train and "input_noise" not in train:
+        out["train"] = {("input_noise" if k == "noise" else k): v for k, v in train.items()}
+    return out
+
+
 def build_model(config: dict, obs_dim: int, *, key: jax.Array):
-    """Instantiate config["model"] with config["model_args"] for data of dimension obs_dim.
+    """Instantiate config["model"] (a name of `dsrkit.training.names`) with config["model_args"] for data of
+    dimension obs_dim.
 
     For the AL-RNN the latent size is raised to at least obs_dim + relu_units, so the read-outs stay linear.
     """
-    name = config["model"]
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
+    name = model_name(config["model"])
     args = dict(config.get("model_args", {}))
-    if name == "ALRNN":
+    if name == "alrnn":
         args["latent_dim"] = max(args.get("latent_dim", 20), obs_dim + args.get("relu_units", 2))
     else:
         args["latent_dim"] = max(args.get("latent_dim", obs_dim), obs_dim)  # shPLRNN default: M = N
-    return MODELS[name](obs_dim, key=key, **args)
+    return model_class(name)(obs_dim, key=key, **args)
 
 
 def build_scheme(config: dict):
-    """Instantiate config["scheme"] ("STF", "GTF", "AdaptiveGTF") with config["scheme_args"]."""
-    name = config.get("scheme", "STF")
-    if name not in SCHEMES:
-        raise ValueError(f"unknown scheme {name!r}; expected one of {sorted(SCHEMES)}")
-    return SCHEMES[name](**config.get("scheme_args", {}))
+    """Instantiate config["scheme"] ("stf", "gtf", "adaptive_gtf", or the class name) with config["scheme_args"]."""
+    return scheme_class(config.get("scheme", "stf"))(**config.get("scheme_args", {}))
+
+
+def check_train_settings(settings: dict, where: str = "train()") -> None:
+    """TypeError for a key that is not a `TrainConfig` field (naming `input_noise` for the former `noise`)."""
+    fields = [f.name for f in dataclasses.fields(TrainConfig)]
+    unknown = sorted(set(settings) - set(fields))
+    if unknown:
+        hint = ("; the std of the Gaussian input noise is input_noise (observation noise of simulated data is "
+                "`noise` of System.trajectory and reconstruct)" if "noise" in unknown else "")
+        raise TypeError(f"{where} got unexpected keyword argument(s) {', '.join(unknown)}; settings are the fields "
+                        f"of TrainConfig: {', '.join(sorted(fields))}{hint}")
+
+
+# the constructor arguments `config_from_options` gives each model and scheme
+_MODEL_OPTIONS = {"alrnn": ("latent_dim", "relu_units"), "plrnn": ("latent_dim",),
+                  "shplrnn": ("latent_dim", "hidden_dim"), "dendplrnn": ("latent_dim", "n_bases")}
+_SCHEME_OPTIONS = {"stf": ("interval",), "gtf": ("alpha",), "adaptive_gtf": ()}
+
+
+def config_from_options(model: str = "alrnn", *, latent_dim: int = 20, relu_units: int = 2, hidden_dim: int = 50,
+                        n_bases: int = 10, scheme: str = "stf", interval: int = 16, alpha: float = 0.1,
+                        data=None, **train) -> dict:
+    """The training configuration of a model and scheme picked by name, in the form `default_config` returns it
+    (what `dsr train` trains; `dsrkit.pipeline.train_run` takes it).
+
+    Args:
+        model: alrnn | plrnn | shplrnn | dendplrnn (`dsrkit.training.names`; class names accepted). It takes the
+            arguments it has of latent_dim (M), relu_units (P, AL-RNN), hidden_dim (H, shPLRNN) and n_bases
+            (dendPLRNN); the others are ignored.
+        scheme: stf | gtf | adaptive_gtf, with interval (STF τ) or alpha (GTF α).
+        data: the training `Dataset`, when known: the configuration is then checked against it (windows of
+            seq_len + 1 points must fit into a trajectory; the latent size must be at least N + P for the AL-RNN,
+            N otherwise, so that the read-outs stay linear: a size too small is refused here, not raised) and
+            eval_steps is capped by the shortest trajectory.
+        **train: settings of `train` (fields of `TrainConfig`: epochs, seq_len, lr, input_noise, ...) over the
+            generic defaults of `default_config`; checked here.
+
+    Returns a fresh JSON-serialisable dict: model, model_args, scheme, scheme_args, train, n_train,
+    published_epochs. Raises ValueError / TypeError naming what is wrong.
+    """
+    name, scheme = model_name(model), scheme_name(scheme)
+    given = {"latent_dim": latent_dim, "relu_units": relu_units, "hidden_dim": hidden_dim, "n_bases": n_bases,
+             "interval": interval, "alpha": alpha}
+    check_train_settings(train, "config_from_options()")
+    config = default_config(None)
+    config.update(model=name, model_args={k: given[k] for k in _MODEL_OPTIONS[name]}, scheme=scheme,
+                  scheme_args={k: given[k] for k in _SCHEME_OPTIONS[scheme]})
+    config["train"].update({k: list(v) if isinstance(v, tuple) else v for k, v in train.items()})
+    TrainConfig(**config["train"])  # every setting in range, or an error naming it
+    if data is not None:
+        seq_len = config["train"]["seq_len"]
+        data.require_length(seq_len + 1, f"training with windows of {seq_len} + 1 steps")
+        smallest = data.dim + relu_units if name == "alrnn" else data.dim
+        if latent_dim < smallest:
+            raise ValueError(f"latent_dim {latent_dim} is too small for {data.dim} variable(s): the {name} needs at "
+                             f"least {smallest} latent units"
+                             + (f" (N + P = {data.dim} + {relu_units})" if name == "alrnn" else ""))
+        config["train"]["eval_steps"] = min(config["train"]["eval_steps"], min(data.lengths))
+    return config

@@ -104,7 +104,7 @@ def member_epoch(params, opt_state, sstate, key_data, scheme, hyper, flat, start
     """One member's epoch (unstacked arrays): returns (params, opt_state, sstate, key_data, mean loss,
     parameters finite, α of the scheme state)."""
     optimizer = make_optimizer(spec.grad_clip)
-    lr, noise, reg = hyper["lr"], hyper["noise"], hyper["regularization"]
+    lr, noise, reg = hyper["lr"], hyper["input_noise"], hyper["regularization"]
 
     def one_batch(carry, i):
         params, opt_state, sstate, key = carry
@@ -166,8 +166,8 @@ class Members:
 
     Args:
         models: k models of one structure; scheme: the scheme stacked for k members (`schemes.members`);
-        hyper: {"lr_start", "lr_end", "noise", "regularization"} -> (k,) float arrays; seeds: (k,) ints (the data
-        and noise stream of member i is jax.random.key(seeds[i])); per_call: members per compiled call;
+        hyper: {"lr_start", "lr_end", "input_noise", "regularization"} -> (k,) float arrays; seeds: (k,) ints (the
+        data and input-noise stream of member i is jax.random.key(seeds[i])); per_call: members per compiled call;
         loss, spec: as `run_epoch` takes them; flat, starts: `window_table` of the training data.
     """
 
@@ -190,7 +190,7 @@ class Members:
             self.chunks.append((params, jax.vmap(optimizer.init)(params), sstate, keys))
             self.schemes.append(sch)
             self.hyper.append({name: jnp.asarray(np.asarray(hyper[name][a:b]), self.dtype)
-                               for name in ("noise", "regularization")})
+                               for name in ("input_noise", "regularization")})
         self.alpha = np.concatenate([np.asarray(c[2]["alpha"], np.float64).reshape(-1) for c in self.chunks]) \
             if all(isinstance(c[2], dict) and "alpha" in c[2] for c in self.chunks) else np.full(self.k, np.nan)
         self._new = None

@@ -10,7 +10,7 @@ chunk of members); what it does around that program is given as parts that can b
           callbacks=[...], progress=True)    # per-epoch hooks; progress adds a `ProgressBar`
       -> TrainResult (member-stacked, for any number of members)
 
-A population: a list of models, `seeds=k`, or any per-member setting (a (k, 2) `lr`, a length-k `noise`,
+A population: a list of models, `seeds=k`, or any per-member setting (a (k, 2) `lr`, a length-k `input_noise`,
 `regularization` or `seed`, a scheme with k forcing strengths such as `STF(interval=[8, 16])`) trains k members
 in one compiled program. Member i trains exactly as a single run of that member with its own settings would
 (`init_members` gives the models of `seeds=k`; member i's data stream is seed + i for one seed s).
@@ -37,9 +37,10 @@ import time
 import jax
 import numpy as np
 
+from .._status import Status
 from ..rollout import generate, protocol_free_run
 from .callbacks import Callback, ProgressBar, Selection, non_finite
-from .config import TrainConfig
+from .config import TrainConfig, check_train_settings
 from .epoch import EpochSpec, Members, as_trajectories, window_table
 from .loss import ForcedMSE
 from .result import MemberFit, TrainResult
@@ -152,11 +153,7 @@ def train(model, data, scheme=None, config: TrainConfig | None = None, *, loss=N
         ValueError / TypeError: a setting out of range or not finite (NaN, inf), naming it; data that do not fit.
     """
     t_start = time.perf_counter()
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(settings) - fields)
-    if unknown:
-        raise TypeError(f"train() got unexpected keyword argument(s) {', '.join(unknown)}; settings are the fields "
-                        f"of TrainConfig: {', '.join(sorted(fields))}")
+    check_train_settings(settings)
     config = dataclasses.replace(config, **settings) if config is not None else TrainConfig(**settings)
     scheme = STF(16) if scheme is None else scheme
     if not all(hasattr(scheme, a) for a in ("init", "coefficients", "update", "alpha")):
@@ -177,7 +174,8 @@ def train(model, data, scheme=None, config: TrainConfig | None = None, *, loss=N
     n_eval = int(min(len(trajs[0]), config.eval_steps))
     true = trajs[0][:n_eval]
     spec = EpochSpec(config.seq_len, config.batch_size, config.batches_per_epoch, config.grad_clip,
-                     noisy=bool(np.any(hyper["noise"] > 0)), regularized=bool(np.any(hyper["regularization"] > 0)))
+                     noisy=bool(np.any(hyper["input_noise"] > 0)),
+                     regularized=bool(np.any(hyper["regularization"] > 0)))
     per_call = config.members_per_call or default_members_per_call(k)
     pop = Members(models, scheme_members(scheme, k), hyper, hyper["seed"], min(per_call, k), loss=loss, spec=spec,
                   flat=jax.numpy.asarray(flat_np, dtype), starts=jax.numpy.asarray(starts_np))
@@ -249,7 +247,7 @@ def train(model, data, scheme=None, config: TrainConfig | None = None, *, loss=N
                 b_epoch = history[-1]["epoch"]
         finite = np.all(np.isfinite(generate(m, trajs[0][0], n_eval + n_eval // 4)))  # same length: compiled once
         # "ok" needs a checkpoint of trained parameters (b_epoch >= 0) AND a finite free run of it
-        status = "ok" if finite and b_epoch >= 0 else "diverged"
+        status = Status.OK if finite and b_epoch >= 0 else Status.DIVERGED
         fits.append(MemberFit(model=m, history=[r for r in history if r["member"] == i], best_epoch=b_epoch,
                               status=status, best_metrics={c: metrics[c] for c in columns},
                               diverged_epoch=diverged_epoch[i], seconds=seconds, member=i, score=score,

@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._status import Status
+
 
 @dataclasses.dataclass(frozen=True)
 class MemberFit:
@@ -33,8 +35,8 @@ class MemberFit:
             metrics — d_stsp, d_h for the published rule — NaN where not evaluated, time_s).
         best_epoch: epoch e of the returned checkpoint, i.e. the parameters after epoch e's updates; -1 when there
             is none (training diverged first, or no evaluation was finite).
-        status: "ok" exactly when best_epoch >= 0 and the returned model's free run (1.25 · eval_steps steps from
-            the first data point) is finite; else "diverged".
+        status: `Status.OK` ("ok") exactly when best_epoch >= 0 and the returned model's free run (1.25 ·
+            eval_steps steps from the first data point) is finite; else `Status.DIVERGED` ("diverged").
         best_metrics: the selection's metrics of the returned checkpoint ({"d_stsp", "d_h"} for the published
             rule), NaN when not evaluated.
         diverged_epoch: first epoch whose loss or updated parameters the divergence rule rejected (the member
@@ -48,7 +50,7 @@ class MemberFit:
     model: Any
     history: list
     best_epoch: int
-    status: str
+    status: Status
     best_metrics: dict
     diverged_epoch: int | None = None
     seconds: float = 0.0
@@ -59,7 +61,7 @@ class MemberFit:
 
 def rank_key(fit: MemberFit):
     """Order of members: "ok" members with a finite score first, by score; then the rest; ties by index."""
-    ok = fit.status == "ok" and fit.score is not None and math.isfinite(fit.score)
+    ok = fit.status == Status.OK and fit.score is not None and math.isfinite(fit.score)
     return (0, fit.score, fit.member) if ok else (1, 0.0, fit.member)
 
 
@@ -149,7 +151,7 @@ class TrainResult:
         return self.best().best_epoch
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         return self.best().status
 
     @property
