@@ -25,3 +25,10 @@ test: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
+
+# Mutation testing of checkpoint and member selection, divergence status, `reconstruct` and the neural baselines'
+# trainer (Cosmic Ray; about an hour on 2 cores, not part of `make test`): see benchmarks/mutation/README.md.
+.PHONY: mutation
+mutation: $(VENV)/.installed-test
+	$(BIN)/python -m pip install -q -e ".[test,mutation]"
+	PYTHON=$(abspath $(BIN)/python) benchmarks/mutation/run.sh $(MUTATION_ARGS)
