@@ -21,7 +21,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import dsrkit  # noqa: F401  (float64)
 from dsrkit.analysis import SCYFI_DEFAULTS, cycles, fixed_points
 from dsrkit.analysis.pieces import _MODEL_CACHE
 from dsrkit.models import ALRNN, PLRNN

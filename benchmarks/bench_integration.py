@@ -21,7 +21,6 @@ import time
 import numpy as np
 from scipy.integrate import solve_ivp
 
-import dsrkit  # noqa: F401  (float64)
 from dsrkit import systems
 
 SIGMA, RHO, BETA = 10.0, 28.0, 8.0 / 3.0

@@ -9,15 +9,11 @@ About 2 minutes on one core. Prints the test D_stsp / D_H of the selected checkp
 import argparse
 
 import jax
-import matplotlib
+from bench_training import protocol_data, score
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from bench_training import protocol_data, score  # noqa: E402
-
-from dsrkit.models import ALRNN  # noqa: E402
-from dsrkit.training import STF, train  # noqa: E402
+from dsrkit.models import ALRNN
+from dsrkit.training import STF, train
 
 
 def main():
@@ -32,7 +28,8 @@ def main():
     sc = score(fit.model, test_s)
     gen, d_stsp, d_h = sc["gen"], sc["d_stsp"], sc["d_h"]
     print(f"selected epoch {fit.best_epoch}: test D_stsp {d_stsp:.3f}, D_H {d_h:.3f}")
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    fig = Figure(figsize=(12, 3.8))
+    axes = fig.subplots(1, 3)
     for ax, (a, b) in zip(axes, [(0, 1), (0, 2), (1, 2)]):
         ax.plot(test_s[:20_000, a], test_s[:20_000, b], lw=0.2, label="true (test)")
         ax.plot(gen[:20_000, a], gen[:20_000, b], lw=0.2, alpha=0.7, label="AL-RNN free run")

@@ -1,5 +1,7 @@
 """Test-session setup: compiled programs of spawned benchmark workers and CLI calls go to a per-session cache
-directory (removed at exit), never to the user's ~/.cache."""
+directory (removed at exit), never to the user's ~/.cache. JAX runs with its defaults (32-bit types): dsrkit's
+functions switch 64-bit types on where they compute in float64, and a test that builds float64 JAX arrays itself
+asks for the `x64` fixture, as a user's program would use `jax.enable_x64`."""
 
 import atexit
 import os
@@ -10,8 +12,6 @@ if "DSRKIT_JAX_CACHE" not in os.environ:
     _cache = tempfile.mkdtemp(prefix="dsrkit-jax-cache-")
     os.environ["DSRKIT_JAX_CACHE"] = _cache
     atexit.register(shutil.rmtree, _cache, ignore_errors=True)
-
-
 
 import jax
 import pytest
@@ -28,3 +28,10 @@ def _restore_jax_config():
     for k, v in before.items():
         if getattr(jax.config, k) != v:
             jax.config.update(k, v)
+
+
+@pytest.fixture
+def x64():
+    """JAX's 64-bit types on for the duration of one test (`jax.enable_x64`, this thread only)."""
+    with jax.enable_x64(True):
+        yield

@@ -6,7 +6,6 @@ import itertools
 import numpy as np
 import pytest
 
-import dsrkit  # noqa: F401  (enables float64)
 from dsrkit.analysis import (
     alrnn_pieces,
     classify_eigenvalues,
@@ -163,9 +162,9 @@ def test_hand_built_alrnn_fixed_points_and_3_cycles_recovered_exactly(method):
         assert d["period"] == 3 and len(d["points"]) == 3 and d["type"] == "saddle node"
 
 
-def test_hand_built_model_through_the_model_contract():
-    """The same tent AL-RNN built as dsrkit.models.ALRNN (float64) gives the same fixed points and 3-cycles:
-    checks the wiring through region_code / region_affine / __call__."""
+def test_hand_built_model_through_the_model_contract(x64):
+    """The same tent AL-RNN built as dsrkit.models.ALRNN (float64, its arrays made by the test: `x64` fixture)
+    gives the same fixed points and 3-cycles: checks the wiring through region_code / region_affine / __call__."""
     jax = pytest.importorskip("jax")
     eqx = pytest.importorskip("equinox")
     from dsrkit.models import ALRNN

@@ -1,22 +1,17 @@
 """dsrkit.analysis wired to the dsrkit models (region_code / region_affine / __call__), the summaries and the
-interpretation figures."""
+interpretation figures. Tests that set float64 parameters by hand ask for the `x64` fixture."""
 
 import itertools
 import json
 
-import matplotlib
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import equinox as eqx  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-import dsrkit  # noqa: E402,F401
-from dsrkit.analysis import (  # noqa: E402
+from dsrkit.analysis import (
     analyze,
     attractor_summary,
     cycles,
@@ -24,7 +19,7 @@ from dsrkit.analysis import (  # noqa: E402
     infer_latent,
     symbolic_graph,
 )
-from dsrkit.models import ALRNN, PLRNN, DendPLRNN, ShallowPLRNN  # noqa: E402
+from dsrkit.models import ALRNN, PLRNN, DendPLRNN, ShallowPLRNN
 
 
 def _with(model, **params):
@@ -50,7 +45,7 @@ def _shplrnn_brute_force(a, W1, W2, h1, h2):
     return found
 
 
-def test_fixed_points_of_model_classes_match_brute_force():
+def test_fixed_points_of_model_classes_match_brute_force(x64):
     """PLRNN and shPLRNN models (float64 parameters set by hand): fixed points through the model contract equal
     an independent enumeration from the defining equations (1e-9), for 6 random models each."""
     for seed in range(6):
@@ -108,7 +103,7 @@ def skew_tent_alrnn(dtype=jnp.float64):
                                                       jnp.array([0.0, 1.0], dtype)))
 
 
-def test_attractor_summary_of_skew_tent():
+def test_attractor_summary_of_skew_tent(x64):
     """Lyapunov spectrum (ln 1.8, ln 0.3) to 1e-9 per step and /dt per time unit; both subregions visited;
     its two fixed points are saddles."""
     m = skew_tent_alrnn()
@@ -144,7 +139,7 @@ def test_analyze_and_figures_on_skew_tent():
     assert interpretation.report_tables(r)
 
 
-def test_symbolic_graph_from_observations_forces_read_out_units():
+def test_symbolic_graph_from_observations_forces_read_out_units(x64):
     """With the identity observation, forced inference puts the data into the first N latent units exactly,
     and the graph built from observations equals the one built from those latent states."""
     m = ALRNN(2, 5, 3, key=jax.random.key(1), dtype=jnp.float64)
@@ -163,7 +158,7 @@ def test_symbolic_graph_from_observations_forces_read_out_units():
     assert all(abs(v - 1.0) < 1e-12 for v in probs.values())  # rows of P sum to 1
 
 
-def test_bad_inputs_raise():
+def test_bad_inputs_raise(x64):
     m = skew_tent_alrnn()
     with pytest.raises(ValueError, match="shape"):
         analyze(m, np.zeros((50, 3)))

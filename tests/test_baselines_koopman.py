@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import dsrkit  # noqa: F401  (enables float64)
 from dsrkit import baselines
 
 OMEGA = 2 * np.pi * (np.sqrt(5) - 1) / 2 * 0.1  # irrational rotation number

@@ -2,7 +2,7 @@
 
 Lowest first; a module imports only from its own layer or below:
 
-    1. _checks, _files, _status, _version, data, systems, compile_cache
+    1. _checks, _files, _precision, _status, _version, data, systems, compile_cache
     2. models
     3. rollout
     4. metrics
@@ -27,7 +27,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dsrkit"
 
 LAYERS = [
-    ("_checks", "_files", "_status", "_version", "data", "systems", "compile_cache"),
+    ("_checks", "_files", "_precision", "_status", "_version", "data", "systems", "compile_cache"),
     ("models",),
     ("rollout",),
     ("metrics",),

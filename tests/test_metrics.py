@@ -290,8 +290,9 @@ def test_dh_unequal_lengths_constant_and_nonfinite(lorenz):
 # ---------------------------------------------------------------- prediction metrics
 
 
-def test_prediction_error_against_numpy_loop():
-    """PE(n) of a linear model equals the explicit loop mean_t ‖A^n x_t − X[t+n]‖² / N; 0 for the exact model."""
+def test_prediction_error_against_numpy_loop(x64):
+    """PE(n) of a linear model equals the explicit loop mean_t ‖A^n x_t − X[t+n]‖² / N; 0 for the exact model
+    (the test's model holds float64 JAX arrays: `x64` fixture)."""
     rng = np.random.default_rng(0)
     A_true = np.array([[0.9, 0.2, 0.0], [-0.2, 0.9, 0.0], [0.0, 0.0, 0.5]])
     x = np.zeros((300, 3))
@@ -308,7 +309,7 @@ def test_prediction_error_against_numpy_loop():
     assert metrics.prediction_error(Linear(A_wrong), x, steps=3, stride=4) == pytest.approx(ref, rel=1e-12)
 
 
-def test_prediction_error_latent_model_and_forecast_object_agree():
+def test_prediction_error_latent_model_and_forecast_object_agree(x64):
     """A model with hidden units (M=4, N=2) and an object with forecast(context, n) give the same PE."""
     A = np.zeros((4, 4))
     A[:2, :2] = rotation(0.3, 0.97)

@@ -75,8 +75,10 @@ def test_logistic_map_ln2():
 
 
 @pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
-def test_linear_model_spectrum_is_log_abs_eigenvalues(dtype):
+def test_linear_model_spectrum_is_log_abs_eigenvalues(dtype, request):
     """A linear model's spectrum equals log|eig(A)| (a complex pair gives a double exponent), to 1e-3."""
+    if dtype == jnp.float64:
+        request.getfixturevalue("x64")  # the test builds a float64 JAX array itself
     rng = np.random.default_rng(0)
     block = np.zeros((5, 5))
     block[:2, :2] = 0.9 * np.array([[np.cos(0.7), -np.sin(0.7)], [np.sin(0.7), np.cos(0.7)]])
@@ -114,9 +116,10 @@ class TanhRNN(AbstractModel):
         return jnp.concatenate([x, jnp.zeros(4, x.dtype)])
 
 
-def test_model_spectrum_matches_numpy_benettin():
+def test_model_spectrum_matches_numpy_benettin(x64):
     """For a chaotic tanh RNN (λ_max ≈ 0.14) the compiled loop equals a plain NumPy Benettin loop (same start from
-    init_state(x0), same steps, QR every step) to 1e-8; the run is short so rounding differences stay small."""
+    init_state(x0), same steps, QR every step) to 1e-8; the run is short so rounding differences stay small. The
+    test's own model holds float64 JAX arrays (`x64` fixture)."""
     rng = np.random.default_rng(1)
     W, b = 5.0 * rng.standard_normal((6, 6)) / np.sqrt(6), 0.1 * rng.standard_normal(6)
     model = TanhRNN(jnp.asarray(W), jnp.asarray(b))

@@ -1,4 +1,7 @@
-"""Models: analytic Jacobians, subregion maps, rollout against plain NumPy, hyperparameter validation."""
+"""Models: analytic Jacobians, subregion maps, rollout against plain NumPy, hyperparameter validation.
+
+The float64 models are built at collection, outside 64-bit mode (their constructors switch it on); the tests that
+evaluate them directly in float64 ask for the `x64` fixture, as a user's program would."""
 
 import itertools
 
@@ -8,7 +11,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import dsrkit  # noqa: F401  (enables float64)
 from dsrkit.models import ALRNN, PLRNN, DendPLRNN, ShallowPLRNN
 from dsrkit.training import generate
 
@@ -42,7 +44,7 @@ def _pieces(m, z):
 
 
 @pytest.mark.parametrize("model", all_models(), ids=lambda m: type(m).__name__)
-def test_jacobian_and_region_affine(model):
+def test_jacobian_and_region_affine(model, x64):
     """The analytic Jacobian equals jax.jacfwd of the step at random states (1e-12); the subregion code is 0/1 of
     length n_switch; within the subregion of z, J z + c equals the nonlinear step (1e-12)."""
     analytic, autodiff, d, affine, step = _pieces(model, random_states(model))
@@ -52,7 +54,7 @@ def test_jacobian_and_region_affine(model):
     np.testing.assert_allclose(affine, step, atol=1e-12)
 
 
-def test_alrnn_regions_are_last_p_units():
+def test_alrnn_regions_are_last_p_units(x64):
     """AL-RNN's code is the sign pattern of its last P units; its 2^P region maps differ only in those columns."""
     m = ALRNN(2, 6, 2, key=jax.random.key(0), dtype=F64)
     assert m.n_switch == 2
@@ -96,7 +98,7 @@ def numpy_step(m, z):
 
 
 @pytest.mark.parametrize("model", all_models() + all_models("affine")[:1], ids=lambda m: type(m).__name__ + "-" + m.observation)
-def test_generate_matches_numpy_loop(model):
+def test_generate_matches_numpy_loop(model, x64):
     """generate() (compiled lax.scan) equals a plain NumPy loop of the published equation in float64 (1e-12 rel.)."""
     x0 = np.array([0.3, -0.2, 0.5])
     y = generate(model, x0, 200)

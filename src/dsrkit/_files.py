@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import struct
+import sys
 import tempfile
 from pathlib import Path
 
@@ -69,16 +70,26 @@ def write_text(path, text: str, *, overwrite: bool = False, flag: str = "--force
     return write_bytes(path, text.encode("utf-8"), overwrite=overwrite, flag=flag)
 
 
-def save_figure(fig, path, *, overwrite: bool = False, dpi: int = 110) -> Path:
-    """`fig.savefig(path)` atomically, PNG unless the suffix says otherwise; closes the figure."""
-    import matplotlib.pyplot as plt
+def close_figure(fig) -> None:
+    """Release a figure after it was written. dsrkit's figures are plain `matplotlib.figure.Figure` objects that
+    pyplot does not track (garbage collection frees them): nothing to do. A figure the caller made with pyplot is
+    closed there, so pyplot's figure list does not grow; pyplot is never imported for this."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None and getattr(getattr(fig, "canvas", None), "manager", None) is not None:
+        plt.close(fig)
 
+
+def save_figure(fig, path, *, overwrite: bool = False, dpi: int = 110) -> Path:
+    """`fig.savefig(path)` atomically, PNG unless the suffix says otherwise; then `close_figure(fig)`.
+
+    A plain `matplotlib.figure.Figure` saves without pyplot and without a backend switch (matplotlib picks the
+    file format's canvas for `savefig`)."""
     fmt = Path(path).suffix.lstrip(".") or "png"
     try:
         with atomic_path(path, overwrite=overwrite) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        close_figure(fig)
     return Path(path)
 
 

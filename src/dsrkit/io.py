@@ -40,6 +40,7 @@ from pathlib import Path
 import equinox as eqx
 
 from ._files import FORMAT_VERSION, MAGIC, READABLE_VERSIONS, checksum, is_container, read_container, write_container
+from ._precision import uses_x64
 
 __all__ = ["CONFIG_FILE", "FORMAT_VERSION", "MAGIC", "MODEL_FILE", "READABLE_VERSIONS", "load", "load_metadata",
            "save"]
@@ -96,9 +97,11 @@ def _read(path: Path) -> tuple[dict, bytes]:
     return read_container(path)
 
 
+@uses_x64
 def load(path):
     """Load a model or a baseline written by `save` (or `Reconstructor.save`), from a file or a run directory
-    containing `model.eqx`. Baseline files of the older `.npz` format are read as well.
+    containing `model.eqx`. Baseline files of the older `.npz` format are read as well. A float64 model is read
+    as float64 whatever JAX's global setting (inside `dsrkit._precision.x64()`).
 
     Raises ValueError naming the file and the problem for a corrupt, truncated, foreign or mismatched file,
     FileNotFoundError when it does not exist.

@@ -10,6 +10,9 @@
 Models are dsrkit latent models (one-step map `__call__(z)`, `init_state(x)`, `observe(z)`) or, for `generate`
 and `protocol_free_run`, any object with a `generate(x0, n_steps)` method (the baselines' protocol).
 
+The public functions run inside `dsrkit._precision.x64()`: a model runs in its parameters' dtype (or the one
+asked for), float64 included, whatever JAX's global setting.
+
 The evaluation protocol (Hess et al. 2023 ICML; Brenner et al. 2024 NeurIPS; docs/design.md): from the first
 point of a test series of length T the model runs freely for round(1.25 T) steps; the first round(0.25 T) are
 dropped as transient and the next T are compared with the test series. `protocol_free_run` is that free run for
@@ -26,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import check_int
+from ._precision import uses_x64
 from .models._common import astype
 
 __all__ = [
@@ -93,6 +97,7 @@ def rollout_latent(model, z0: jax.Array, n_steps: int) -> jax.Array:
     return _scan(model, z0, n_steps, False)
 
 
+@uses_x64
 def free_run_latent(model, z0, n_steps: int) -> np.ndarray:
     """Latent free run z0, F(z0), ..., F^{n-1}(z0) of a model in float64: (n_steps, M). May contain inf/NaN."""
     if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
@@ -102,6 +107,7 @@ def free_run_latent(model, z0, n_steps: int) -> np.ndarray:
         return np.asarray(_free_run(astype(model, np.float64), z0, int(n_steps), False, False))
 
 
+@uses_x64
 def generate(model, x0, n_steps: int, dtype=None) -> np.ndarray:
     """Free-running trajectory of `model` started from the observation `x0`.
 
@@ -162,6 +168,7 @@ def _factors(protocol) -> tuple[float, float]:
                     f"(rollout_factor, transient_fraction), got {protocol!r}")
 
 
+@uses_x64
 def protocol_free_run(model, test, protocol=None, *, dtype=None, latent: bool = False,
                       with_transient: bool = False) -> np.ndarray:
     """The evaluation protocol's free run against a test series: (T, N) float64, compared row by row with `test`.
@@ -215,6 +222,7 @@ def _predict_chunk(model, x0: jax.Array, n_steps: int) -> jax.Array:
     return jax.vmap(one)(x0)
 
 
+@uses_x64
 def n_step_predictions(model, x0: np.ndarray, n_steps: int, chunk: int = 32_768) -> np.ndarray:
     """Observation after `n_steps` model steps from the state inferred from each row of x0 (K, N) -> (K, N)."""
     dtype = model_dtype(model)

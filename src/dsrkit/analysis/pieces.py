@@ -21,7 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import equinox as eqx
+import jax
 import numpy as np
+
+from .._precision import uses_x64
 
 __all__ = ["PiecewiseAffine", "as_piecewise_affine", "plrnn_pieces", "alrnn_pieces", "shplrnn_pieces"]
 
@@ -163,23 +167,21 @@ def _model_to_float64(model: Any) -> Any:
 _MODEL_CACHE: dict[int, tuple[Any, PiecewiseAffine]] = {}
 
 
-def _jitted():
-    """Batched, compiled model functions taking the model as an argument (compilations shared by models of
-    the same structure)."""
-    global _JITTED
-    if _JITTED is None:
-        import equinox as eqx
-        import jax
-
-        _JITTED = (
-            eqx.filter_jit(lambda m, D: jax.vmap(m.region_affine)(D)),
-            eqx.filter_jit(lambda m, Z: jax.vmap(m.region_code)(Z)),
-            eqx.filter_jit(lambda m, Z: jax.vmap(m)(Z)),
-        )
-    return _JITTED
+# Batched, compiled model functions taking the model as an argument (compilations shared by models of the same
+# structure).
+@eqx.filter_jit
+def _batched_affine(model, D):
+    return jax.vmap(model.region_affine)(D)
 
 
-_JITTED = None
+@eqx.filter_jit
+def _batched_code(model, Z):
+    return jax.vmap(model.region_code)(Z)
+
+
+@eqx.filter_jit
+def _batched_step(model, Z):
+    return jax.vmap(model)(Z)
 
 
 _SMALL_BATCH = 256
@@ -188,7 +190,6 @@ _SMALL_BATCH = 256
 def _padded(fn, model, X, width, dtype, chunk=4096):
     """Evaluate fn(model, X) on chunks padded to one of two sizes (256 or `chunk`), so that each model
     structure compiles each function at most twice."""
-    import jax
     import jax.numpy as jnp
 
     X = np.asarray(X).reshape(-1, width)
@@ -207,13 +208,15 @@ def _padded(fn, model, X, width, dtype, chunk=4096):
     return jax.tree_util.tree_map(lambda *rs: np.concatenate(rs, axis=0), *outs)
 
 
+@uses_x64
 def as_piecewise_affine(obj: Any) -> PiecewiseAffine:
     """Return `obj` as a `PiecewiseAffine`.
 
     Accepts a `PiecewiseAffine` (returned unchanged) or a model with `n_switch`, `latent_dim`,
     `region_code(z)`, `region_affine(d)` and `__call__(z)` (the `AbstractPiecewiseLinear` contract). The model's
     floating-point arrays are cast to float64 first, so J, c and the step are evaluated in float64 unless the
-    model casts internally (then `step_eps` records the coarser precision and verification uses it).
+    model casts internally (then `step_eps` records the coarser precision and verification uses it). The
+    returned functions run inside `dsrkit._precision.x64()`, whatever JAX's global setting.
     """
     if isinstance(obj, PiecewiseAffine):
         return obj
@@ -231,20 +234,22 @@ def as_piecewise_affine(obj: Any) -> PiecewiseAffine:
 
     m64 = _model_to_float64(obj)
     M, n = int(obj.latent_dim), int(obj.n_switch)
-    f_affine, f_code, f_step = _jitted()
     affine_chunk = max(16, min(4096, (1 << 22) // max(M * M, 1)))
 
+    @uses_x64
     def affine(D):
-        J, c = _padded(f_affine, m64, D, n, jnp.int8, chunk=affine_chunk)
+        J, c = _padded(_batched_affine, m64, D, n, jnp.int8, chunk=affine_chunk)
         return J.astype(np.float64), c.astype(np.float64)
 
+    @uses_x64
     def code(Z):
-        return _padded(f_code, m64, Z, M, jnp.float64).astype(np.int8)
+        return _padded(_batched_code, m64, Z, M, jnp.float64).astype(np.int8)
 
+    @uses_x64
     def step(Z):
-        return _padded(f_step, m64, Z, M, jnp.float64).astype(np.float64)
+        return _padded(_batched_step, m64, Z, M, jnp.float64).astype(np.float64)
 
-    probe = _padded(f_step, m64, np.zeros((1, M)), M, jnp.float64)
+    probe = _padded(_batched_step, m64, np.zeros((1, M)), M, jnp.float64)
     eps = float(np.finfo(probe.dtype).eps) if np.issubdtype(probe.dtype, np.floating) else 2.2e-16
     pieces = PiecewiseAffine(latent_dim=M, n_switch=n, affine=affine, code=code, step=step, step_eps=eps)
     _MODEL_CACHE.clear()

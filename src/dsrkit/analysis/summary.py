@@ -1,6 +1,7 @@
 """One-call summaries of a trained model: `attractor_summary` and `analyze` (what `dsr analyze` writes).
 
-Both return JSON-ready dicts (lists, floats, strings). Everything runs in float64.
+Both return JSON-ready dicts (lists, floats, strings). Everything runs in float64 (inside
+`dsrkit._precision.x64()`, whatever JAX's global setting).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._precision import uses_x64
 from ..rollout import free_run_latent, protocol_free_run, rollout_lengths
 from .scyfi import SCYFI_DEFAULTS, Cycle, cycles, fixed_points
 from .pieces import _model_to_float64, as_piecewise_affine
@@ -86,6 +88,7 @@ def _check_dt(dt: Any) -> float | None:
     return dt
 
 
+@uses_x64
 def attractor_summary(model: Any, n_steps: int, x0: Any, dt: float | None = None, *, transient: int = 1000,
                       fixed_point_search: bool = True, seed: int = 0) -> dict:
     """Summary of the attractor a model settles on from observation x0.
@@ -131,6 +134,7 @@ def attractor_summary(model: Any, n_steps: int, x0: Any, dt: float | None = None
     return out
 
 
+@uses_x64
 def analyze(model: Any, X: Any, dt: float | None = None, max_cycle_period: int = 4, seed: int = 0, *,
             n_lyapunov: int | None = None) -> dict:
     """Take a trained model apart on data X: the dict `dsr analyze RUN` writes as analysis.json.

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._precision import uses_x64
 from .pieces import PiecewiseAffine, as_piecewise_affine
 
 __all__ = [
@@ -220,6 +221,7 @@ def check_observations(model: Any, X: Any, min_length: int, caller: str) -> np.n
     return X
 
 
+@uses_x64
 def infer_latent(model: Any, X: Any, mode: str = "forced") -> np.ndarray:
     """Latent states (T, M) for observations X (T, N) of a model, in float64.
 

@@ -21,6 +21,9 @@ everything learned by `fit` ends in an underscore. Shapes are time first: a traj
 - `save(path)` / `Reconstructor.load(path)`: dsrkit's model file format (`dsrkit.io`: magic line, JSON header with
   the hyperparameters, sha256 over header and payload, atomic write; no pickle), so `dsrkit.save` / `dsrkit.load`
   handle baselines too. Baseline `.npz` files of the older format are still read.
+- `fit`, `generate`, `forecast` and `load` run inside `dsrkit._precision.x64()`: JAX parts that work on float64
+  arrays (EDMD, NVAR and SINDy free runs) compute in float64 whatever JAX's global setting, and the float32
+  networks stay float32.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import numpy as np
 
 from .._checks import check_int
 from .._files import is_container, read_container, write_container
+from .._precision import uses_x64
 from .._status import STATUSES, Status
 from ..data import Dataset
 from ._params import validate
@@ -141,6 +145,7 @@ class Reconstructor(abc.ABC):
     @abc.abstractmethod
     def _predict(self, context: np.ndarray, n_steps: int) -> np.ndarray: ...
 
+    @uses_x64
     def fit(self, dataset, seed: int = 0, *, dt: float | None = None) -> "Reconstructor":
         """Fit to one or several trajectories; returns self. See the module docstring for accepted inputs."""
         self._validate_params()
@@ -239,6 +244,7 @@ class Reconstructor(abc.ABC):
             raise AssertionError(f"{type(self).__name__}._predict returned shape {Y.shape}, expected {(n_steps, self.dim_)}")
         return Y
 
+    @uses_x64
     def generate(self, x0_or_context, n_steps: int) -> np.ndarray:
         """Free run: (N,) observation or (T_ctx, N) context -> (n_steps, N); row 0 is the (last) given observation."""
         self._check_fitted()
@@ -247,6 +253,7 @@ class Reconstructor(abc.ABC):
         Y = np.concatenate([ctx[-1:], self._run(ctx, n - 1)], axis=0)
         return Y if self.status_ == Status.FAILED else self._guard(Y, first=1)
 
+    @uses_x64
     def forecast(self, context, n_steps: int) -> np.ndarray:
         """The n_steps observations following a (T_ctx, N) context (or one (N,) observation): (n_steps, N)."""
         self._check_fitted()
@@ -301,6 +308,7 @@ class Reconstructor(abc.ABC):
             raise TypeError(f"metadata must be JSON-serialisable: {e}") from None
 
     @classmethod
+    @uses_x64
     def load(cls, path) -> "Reconstructor":
         """Read a file written by `save` (or an older-format baseline `.npz`). On the base class, the stored method
         decides the class; on a subclass, a file holding another method is an error."""

@@ -23,8 +23,10 @@ linearly, φ_t = φ_0 λ^t (the pure Koopman prediction; it decays or oscillates
 
 from __future__ import annotations
 
+import functools
 import math
 
+import jax
 import numpy as np
 import scipy.linalg
 import scipy.spatial
@@ -233,8 +235,9 @@ class EDMD(_DelayedKoopman):
                                     groups=groups, rbf=rbf, skip=self.skip, delays=self.delays, n_steps=n_steps))
 
 
-def _edmd_run_impl(C, buf, centers, width, groups, rbf, skip, delays, n_steps):
-    import jax
+@functools.partial(jax.jit, static_argnames=("groups", "rbf", "skip", "delays", "n_steps"))
+def _edmd_run(C, buf, centers, width, groups, rbf, skip, delays, n_steps):
+    """The relift free run x_{t+1} = Ψ(h_t) C of `n_steps` rows from the delay buffer `buf` (most recent first)."""
     import jax.numpy as jnp
 
     idx = [np.array(g, dtype=np.int64).reshape(len(g), len(g[0])) for g in groups]
@@ -252,18 +255,6 @@ def _edmd_run_impl(C, buf, centers, width, groups, rbf, skip, delays, n_steps):
         return jnp.concatenate([x[None], buf[:-1]]), x
 
     return jax.lax.scan(step, buf, None, length=n_steps)[1]
-
-
-_edmd_jit = None
-
-
-def _edmd_run(*args, **kw):
-    import jax
-
-    global _edmd_jit
-    if _edmd_jit is None:
-        _edmd_jit = jax.jit(_edmd_run_impl, static_argnames=("groups", "rbf", "skip", "delays", "n_steps"))
-    return _edmd_jit(*args, **kw)
 
 
 class MPEDMD(EDMD):

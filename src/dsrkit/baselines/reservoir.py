@@ -9,6 +9,9 @@ reproducible without global random state.
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import numpy as np
 
 from ._base import Reconstructor, Standardised
@@ -145,9 +148,8 @@ def _esn_update(W, W_in, leak, r, u):
     return (1 - leak) * r + leak * jnp.tanh(pre)
 
 
-def _drive_impl(W, W_in, leak, r0, U):
-    import jax
-
+@jax.jit
+def _drive(W, W_in, leak, r0, U):
     def step(r, u):
         r = _esn_update(W, W_in, leak, r, u)
         return r, r
@@ -155,8 +157,8 @@ def _drive_impl(W, W_in, leak, r0, U):
     return jax.lax.scan(step, r0, U)
 
 
-def _closed_loop_impl(W, W_in, W_out, leak, r, u, n_steps):
-    import jax
+@functools.partial(jax.jit, static_argnames=("n_steps",))
+def _closed_loop(W, W_in, W_out, leak, r, u, n_steps):
     import jax.numpy as jnp
 
     def step(carry, _):
@@ -166,23 +168,6 @@ def _closed_loop_impl(W, W_in, W_out, leak, r, u, n_steps):
         return (r, u), u
 
     return jax.lax.scan(step, (r, u), None, length=n_steps)[1]
-
-
-def _jit(fn, **kw):
-    import jax
-
-    cache = {}
-
-    def wrapped(*args, **kwargs):
-        if "f" not in cache:
-            cache["f"] = jax.jit(fn, **kw)
-        return cache["f"](*args, **kwargs)
-
-    return wrapped
-
-
-_drive = _jit(_drive_impl)
-_closed_loop = _jit(_closed_loop_impl, static_argnames=("n_steps",))
 
 
 class NVAR(Standardised, Reconstructor):
@@ -246,8 +231,8 @@ class NVAR(Standardised, Reconstructor):
                                       delays=self.delays, n_steps=n_steps))
 
 
-def _nvar_run_impl(W, buf, groups, skip, delays, n_steps):
-    import jax
+@functools.partial(jax.jit, static_argnames=("groups", "skip", "delays", "n_steps"))
+def _nvar_run(W, buf, groups, skip, delays, n_steps):
     import jax.numpy as jnp
 
     idx = [np.array(g, dtype=np.int64).reshape(len(g), len(g[0])) for g in groups]
@@ -258,6 +243,3 @@ def _nvar_run_impl(W, buf, groups, skip, delays, n_steps):
         return jnp.concatenate([z[None], buf[:-1]]), z
 
     return jax.lax.scan(step, buf, None, length=n_steps)[1]
-
-
-_nvar_run = _jit(_nvar_run_impl, static_argnames=("groups", "skip", "delays", "n_steps"))

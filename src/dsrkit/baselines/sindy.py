@@ -11,6 +11,9 @@ steps per sample). A model that leaves the training region is reported as diverg
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import numpy as np
 
 from ._base import Reconstructor, require
@@ -101,9 +104,9 @@ class SINDy(Reconstructor):
                                      n_steps=n_steps))
 
 
-def _sindy_run_impl(C, P, x0, h, substeps, n_steps):
+@functools.partial(jax.jit, static_argnames=("substeps", "n_steps"))
+def _sindy_run(C, P, x0, h, substeps, n_steps):
     """RK4 of dx/dt = C Θ(x), Θ(x)_j = prod_i x_i^P_ji; `substeps` steps of size h per output row."""
-    import jax
     import jax.numpy as jnp
 
     def f(x):
@@ -121,15 +124,3 @@ def _sindy_run_impl(C, P, x0, h, substeps, n_steps):
         return x, x
 
     return jax.lax.scan(step, x0, None, length=n_steps)[1]
-
-
-def _sindy_run(*args, **kw):
-    import jax
-
-    global _sindy_jit
-    if _sindy_jit is None:
-        _sindy_jit = jax.jit(_sindy_run_impl, static_argnames=("substeps", "n_steps"))
-    return _sindy_jit(*args, **kw)
-
-
-_sindy_jit = None

@@ -8,16 +8,13 @@ import json
 import math
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .._files import check_writable, write_text  # noqa: E402
-from ..report.html import HtmlReport  # noqa: E402
-from .components import Components  # noqa: E402
-from .leaderboard import HIGHER_IS_BETTER, _suite_and_store, summarize  # noqa: E402
+from .._files import check_writable, write_text
+from ..report.html import HtmlReport
+from .components import Components
+from .leaderboard import HIGHER_IS_BETTER, _suite_and_store, summarize
 
 PROTOCOL = ("Protocol (free run): each method is fitted to a training trajectory of the system (seed 2s, with the "
             "task's observation noise), rolled out from the first point of an independent test trajectory (seed "
@@ -27,8 +24,8 @@ PROTOCOL = ("Protocol (free run): each method is fitted to a training trajectory
 
 
 def _distribution_figure(task, methods, runs_by_method, metrics):
-    fig, axes = plt.subplots(1, len(metrics), figsize=(max(4.0, 1.0 + 0.9 * len(methods)) * len(metrics) ** 0.5 + 2,
-                                                       3.4), squeeze=False)
+    fig = Figure(figsize=(max(4.0, 1.0 + 0.9 * len(methods)) * len(metrics) ** 0.5 + 2, 3.4))
+    axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, m in zip(axes[0], metrics):
         data, labels = [], []
         for k, label in enumerate(methods):
@@ -57,7 +54,7 @@ def _attractor_figure(task, best: list[tuple[str, dict, dict]], key_metric: str 
     nrows = math.ceil(n / cols)
     dim = best[0][2]["test"].shape[1]
     three_d = dim >= 3
-    fig = plt.figure(figsize=(3.4 * cols, 3.2 * nrows))
+    fig = Figure(figsize=(3.4 * cols, 3.2 * nrows))
     for k, (label, row, arr) in enumerate(best):
         true, gen = arr["test"], arr["generated"]
         if three_d:

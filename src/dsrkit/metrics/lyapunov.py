@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .._precision import uses_x64
 from ..models._common import astype
 from ..rollout import model_dtype
 from ._checks import as_2d, positive_float, positive_int
@@ -67,25 +68,32 @@ def _model_benettin(model, z, q, n_blocks, n_transient_blocks, block: int):
     return _benettin(step, z, q, n_blocks, n_transient_blocks, block)
 
 
-#: Compiled Benettin runs of systems, keyed by (id(system), kind, dt, qr_every); the system is kept alive with it.
-_SYSTEM_RUNS: dict = {}
+def _system_step(obj, kind: str, scale: float):
+    """`step(x, Q) -> (x', Q')` of a system: RK4 of the variational equations (flows, PDE) or the map."""
+    if kind == "map":
+        fmap = obj.step
+        jac = obj.jacobian if hasattr(obj, "jacobian") else jax.jacfwd(fmap)
+
+        def step(x, q):
+            return fmap(x), jac(x) @ q
+
+        return step
+    jac = obj.jacobian if hasattr(obj, "jacobian") else jax.jacfwd(obj.rhs)
+    return _rk4_tangent(obj.rhs, jac, scale)
 
 
-def _system_run(obj, key, step, block: int):
-    hit = _SYSTEM_RUNS.get(key)
-    if hit is not None and hit[0] is obj:
-        return hit[1]
-    run = jax.jit(lambda x, q, nb, nt: _benettin(step, x, q, nb, nt, block))
-    if len(_SYSTEM_RUNS) >= 16:
-        _SYSTEM_RUNS.pop(next(iter(_SYSTEM_RUNS)))
-    _SYSTEM_RUNS[key] = (obj, run)
-    return run
+@eqx.filter_jit
+def _system_benettin(obj, kind: str, scale: float, x, q, n_blocks, n_transient_blocks, block: int):
+    """`_benettin` of a system. The system object, its kind, the step `scale` and `block` are static (one
+    compilation per system object, dt and qr_every); the block counts are traced."""
+    return _benettin(_system_step(obj, kind, scale), x, q, n_blocks, n_transient_blocks, block)
 
 
 def _blocks(n_steps: int, transient: int, qr_every: int) -> tuple[int, int]:
     return -(-n_steps // qr_every), -(-transient // qr_every) if transient > 0 else 0
 
 
+@uses_x64
 def lyapunov_spectrum(
     obj,
     n_steps: int | None = None,
@@ -105,7 +113,7 @@ def lyapunov_spectrum(
     re-orthonormalised by a QR decomposition every `qr_every` steps; λ_i = (Σ log|R_ii|) / (elapsed time).
     The first `transient` steps (trajectory and tangent vectors) are not counted. Written as one jit-compiled
     loop (lax.fori_loop over QR blocks); the compilation is cached per model structure or system object and
-    re-used for any n_steps/transient.
+    re-used for any n_steps/transient. Runs inside `dsrkit._precision.x64()` (float64 whatever JAX's setting).
 
     Supported objects:
       * flows (`obj.kind` "flow" or "pde", with `rhs` and `jacobian`; a missing jacobian is taken by
@@ -138,17 +146,11 @@ def lyapunov_spectrum(
         if not hasattr(obj, "rhs"):
             raise TypeError(f"a flow needs an rhs(x) method; {type(obj).__name__} has none")
         scale = positive_float(obj.dt if dt is None else dt, "dt")
-        jac = obj.jacobian if hasattr(obj, "jacobian") else jax.jacfwd(obj.rhs)
-        step = _rk4_tangent(obj.rhs, jac, scale)
         state = jnp.asarray(obj.x0 if x0 is None else x0, dtype=jnp.float64)
         defaults = (100_000, 10_000)
     elif kind == "map":
-        fmap = obj.step
-        jac = obj.jacobian if hasattr(obj, "jacobian") else jax.jacfwd(fmap)
-
-        def step(x, q):
-            return fmap(x), jac(x) @ q
-
+        if not hasattr(obj, "step"):
+            raise TypeError(f"a map needs a step(x) method; {type(obj).__name__} has none")
         state = jnp.asarray(obj.x0 if x0 is None else x0, dtype=jnp.float64)
         scale = 1.0 if dt is None else positive_float(dt, "dt")
         defaults = (100_000, 1000)
@@ -174,8 +176,7 @@ def lyapunov_spectrum(
     q0 = jnp.eye(dim, k, dtype=state.dtype)
     nb_, nt_ = jnp.asarray(nb), jnp.asarray(nt)
     if kind in ("flow", "pde", "map"):
-        run = _system_run(obj, (id(obj), kind, scale, qr_every), step, qr_every)
-        acc = run(state, q0, nb_, nt_)
+        acc = _system_benettin(obj, kind, float(scale), state, q0, nb_, nt_, qr_every)
     else:
         acc = _model_benettin(model, state, q0, nb_, nt_, qr_every)
     return np.sort(np.asarray(acc, dtype=np.float64) / (nb * qr_every * scale))[::-1]

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_int
+from .._precision import uses_x64, x64
 from ._base import AbstractPiecewiseLinear
 from .observation import IdentityObservation, make_observation
 
@@ -44,7 +45,8 @@ def normalized_positive_definite(key: jax.Array, m: int, dtype) -> jax.Array:
     Talathi & Vartak (2016), arXiv:1511.03771; used for A (and W) in the published PLRNN/AL-RNN code
     (DurstewitzLab/GTF-shPLRNN and ALRNN-DSR, `normalized_positive_definite`).
     """
-    r = np.asarray(jax.random.normal(key, (m, m), dtype=jnp.float64))
+    with x64():  # R is drawn in float64 for every parameter dtype (the same draws as the published code's)
+        r = np.asarray(jax.random.normal(key, (m, m), dtype=jnp.float64))
     k = r.T @ r / m + np.eye(m)
     return jnp.asarray(k / np.max(np.abs(np.linalg.eigvalsh(k))), dtype=dtype)
 
@@ -56,8 +58,18 @@ def offdiag(w: jax.Array) -> jax.Array:
 class PiecewiseLinearRNN(AbstractPiecewiseLinear):
     """Common base of the dsrkit PLRNN family: holds the observation model `obs` and the hyperparameters.
 
-    Subclasses define `__call__`, `jacobian`, `region_code`, `region_affine`, `n_switch` and `config`.
+    Subclasses define `__call__`, `jacobian`, `region_code`, `region_affine`, `n_switch` and `config`. Their
+    constructors run inside `dsrkit._precision.x64()`, so `dtype=float64` gives float64 parameters whatever JAX's
+    global setting (using such a model outside dsrkit's functions needs `with jax.enable_x64(True):`).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_dsrkit_x64", False):
+            wrapped = uses_x64(init)
+            wrapped._dsrkit_x64 = True
+            cls.__init__ = wrapped
 
     obs: eqx.Module
     obs_dim: int = eqx.field(static=True)
@@ -95,11 +107,12 @@ def build_observation(observation: str, n: int, m: int, key, dtype):
     return make_observation(observation, n, m, key=key, dtype=dtype)
 
 
+@uses_x64
 def astype(model: eqx.Module, dtype) -> eqx.Module:
     """Cast every floating parameter of `model` to `dtype` (float32 or float64).
 
     Outside a trace the cast goes through NumPy (a host copy), so no XLA program is compiled per parameter shape;
-    inside `jax.jit` it is an ordinary traced cast."""
+    inside `jax.jit` it is an ordinary traced cast. Runs inside `dsrkit._precision.x64()`, so float64 is float64."""
     dt = check_dtype(dtype)
 
     def cast(leaf):

@@ -13,6 +13,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._precision import uses_x64
+
 
 def uniform_init(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
     """U(−r, r) with r = 1/√shape[-1], the `uniform_init` of the published PLRNN code (GTF-shPLRNN,
@@ -28,6 +30,7 @@ class IdentityObservation(eqx.Module):
     obs_dim: int = eqx.field(static=True)
     latent_dim: int = eqx.field(static=True)
 
+    @uses_x64  # dtype=float64 gives float64 whatever JAX's global setting
     def __init__(self, obs_dim: int, latent_dim: int, *, key: jax.Array, dtype=jnp.float32):
         self.obs_dim = obs_dim
         self.latent_dim = latent_dim
@@ -57,6 +60,7 @@ class AffineObservation(eqx.Module):
     obs_dim: int = eqx.field(static=True)
     latent_dim: int = eqx.field(static=True)
 
+    @uses_x64  # dtype=float64 gives float64 whatever JAX's global setting
     def __init__(self, obs_dim: int, latent_dim: int, *, key: jax.Array, dtype=jnp.float32):
         self.obs_dim = obs_dim
         self.latent_dim = latent_dim

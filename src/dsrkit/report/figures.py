@@ -1,14 +1,15 @@
-"""Figures of a reconstruction: attractors, time series, power spectra, learning curves (matplotlib, Agg)."""
+"""Figures of a reconstruction: attractors, time series, power spectra, learning curves.
+
+Each function returns a `matplotlib.figure.Figure` built directly, outside pyplot: no backend is chosen, no global
+figure list is touched, and `fig.savefig(...)` writes PNG/SVG/PDF without a display.
+"""
 
 from __future__ import annotations
 
 import itertools
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 TRUE_STYLE = dict(color="0.25", lw=0.4)
 GEN_STYLE = dict(color="tab:red", lw=0.4)
@@ -18,11 +19,11 @@ def _names(n: int, names) -> list[str]:
     return list(names) if names is not None else [f"x{i}" for i in range(n)]
 
 
-def attractor(X: np.ndarray, names=None, title: str = "", max_points: int = 50_000):
+def attractor(X: np.ndarray, names=None, title: str = "", max_points: int = 50_000) -> Figure:
     """One trajectory (T, N): 3-D for N >= 3, a phase portrait for N = 2, a delay plot for N = 1."""
     X = X[:max_points]
     names = _names(X.shape[1], names)
-    fig = plt.figure(figsize=(5.5, 4.8))
+    fig = Figure(figsize=(5.5, 4.8))
     if X.shape[1] >= 3:
         ax = fig.add_subplot(projection="3d")
         ax.plot(X[:, 0], X[:, 1], X[:, 2], **TRUE_STYLE)
@@ -39,7 +40,7 @@ def attractor(X: np.ndarray, names=None, title: str = "", max_points: int = 50_0
     return fig
 
 
-def attractors(true: np.ndarray, gen: np.ndarray, names=None, max_points: int = 20_000):
+def attractors(true: np.ndarray, gen: np.ndarray, names=None, max_points: int = 20_000) -> Figure:
     """True vs generated attractor: a 3-D view of the first three variables beside 2-D projections.
 
     true, gen: (T, N) arrays. Returns a Figure."""
@@ -47,14 +48,15 @@ def attractors(true: np.ndarray, gen: np.ndarray, names=None, max_points: int = 
     names = _names(n, names)
     t, g = true[:max_points], gen[:max_points]
     if n >= 3:
-        fig = plt.figure(figsize=(11, 4.6))
+        fig = Figure(figsize=(11, 4.6))
         for k, (X, title, style) in enumerate([(t, "true", TRUE_STYLE), (g, "generated", GEN_STYLE)]):
             ax = fig.add_subplot(1, 2, k + 1, projection="3d")
             ax.plot(X[:, 0], X[:, 1], X[:, 2], **style)
             ax.set(title=title, xlabel=names[0], ylabel=names[1], zlabel=names[2])
         return fig
     pairs = list(itertools.combinations(range(n), 2)) or [(0, 0)]
-    fig, axes = plt.subplots(1, len(pairs), figsize=(4.5 * len(pairs), 4), squeeze=False)
+    fig = Figure(figsize=(4.5 * len(pairs), 4))
+    axes = fig.subplots(1, len(pairs), squeeze=False)
     for ax, (i, j) in zip(axes[0], pairs):
         if i == j:
             ax.plot(t[:-1, 0], t[1:, 0], ".", ms=1, color="0.25", label="true")
@@ -74,7 +76,8 @@ def time_series(true: np.ndarray, gen: np.ndarray, dt: float, names=None, n_step
     names = _names(true.shape[1], names)
     k = min(n_steps, len(true), len(gen))
     time = np.arange(k) * dt
-    fig, axes = plt.subplots(n, 1, figsize=(11, 1.6 * n + 0.6), sharex=True, squeeze=False)
+    fig = Figure(figsize=(11, 1.6 * n + 0.6))
+    axes = fig.subplots(n, 1, sharex=True, squeeze=False)
     for i, ax in enumerate(axes[:, 0]):
         ax.plot(time, true[:k, i], label="true", **{**TRUE_STYLE, "lw": 0.9})
         ax.plot(time, gen[:k, i], label="generated", **{**GEN_STYLE, "lw": 0.9})
@@ -90,7 +93,8 @@ def power_spectra(true: np.ndarray, gen: np.ndarray, dt: float, names=None, smoo
 
     n = min(true.shape[1], max_dims)
     names = _names(true.shape[1], names)
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.2), squeeze=False)
+    fig = Figure(figsize=(3.6 * n, 3.2))
+    axes = fig.subplots(1, n, squeeze=False)
     spectra = [(normalized_spectra(X[None, :, :n], smoothing), np.fft.rfftfreq(len(X), d=dt), label, color)
                for X, label, color in [(true, "true", "0.25"), (gen, "generated", "tab:red")]]
     for i, ax in enumerate(axes[0]):
@@ -105,7 +109,8 @@ def power_spectra(true: np.ndarray, gen: np.ndarray, dt: float, names=None, smoo
 def learning_curves(history: dict):
     """Loss, forcing strength and evaluation metrics per epoch. history: column name -> sequence."""
     keys = [k for k in ("loss", "alpha", "d_stsp", "d_h") if k in history and len(history[k])]
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.0), squeeze=False)
+    fig = Figure(figsize=(3.6 * len(keys), 3.0))
+    axes = fig.subplots(1, len(keys), squeeze=False)
     epochs = np.asarray(history.get("epoch", np.arange(len(history[keys[0]]))))
     for ax, k in zip(axes[0], keys):
         y = np.asarray(history[k], dtype=float)

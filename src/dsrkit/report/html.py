@@ -8,10 +8,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from .._files import close_figure
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -24,10 +21,12 @@ figure { margin: 0.8em 0; } figcaption { color: #555; font-size: 0.9em; } img { 
 
 
 def figure_to_data_uri(fig, dpi: int = 110) -> str:
-    """PNG of a matplotlib figure as a data: URI; the figure is closed."""
+    """PNG of a matplotlib figure as a data: URI; the figure is closed (see `dsrkit._files.close_figure`)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        close_figure(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .._files import save_figure
+from .._precision import uses_x64
 
 __all__ = ["plot_attractor_regions", "plot_symbolic_graph", "plot_fixed_points", "report_figures", "save_figures",
            "describe", "report_tables"]
@@ -161,6 +162,7 @@ def plot_fixed_points(Y: Any, objects: list[dict], *, dims=None,
 # from an `analyze` result
 
 
+@uses_x64
 def _observe_points(model, pts: np.ndarray) -> np.ndarray:
     import jax
     import jax.numpy as jnp

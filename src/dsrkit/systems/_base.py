@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import numbers
 
-import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_int  # noqa: F401  (re-exported for the systems package)
+from .._precision import uses_x64
 
 KINDS = ("flow", "map", "delay", "pde")
 
@@ -113,7 +113,11 @@ class System:
         """The state one sampling interval later, x(t + dt) from x(t), (dim,) -> (dim,), computed with the same
         integrator as ``trajectory`` (maps: one iteration). JAX-traceable for native systems, so
         ``jax.jacfwd(s.flow_map)(x)`` is the tangent map over one sample (e.g. for Lyapunov spectra of stiff
-        systems such as the Kuramoto–Sivashinsky PDE, where explicit RK4 on ``rhs`` would need tiny steps)."""
+        systems such as the Kuramoto–Sivashinsky PDE, where explicit RK4 on ``rhs`` would need tiny steps).
+
+        ``rhs``/``step``/``jacobian``/``flow_map`` compute in float64 whatever JAX's global setting (see
+        ``dsrkit._precision``). Inside the caller's own ``jax.jit``/``jax.jacfwd``, JAX converts the inputs before
+        they arrive here: wrap such code in ``with jax.enable_x64(True):`` to keep them float64."""
         raise NotImplementedError(f"{self.name} ({self.kind}) has no finite-dimensional flow map")
 
     def _simulate(self, x0, n_samples, dt, *, batched, progress, process_noise, seeds, method):
@@ -177,6 +181,7 @@ class System:
             X = (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
         return X
 
+    @uses_x64
     def trajectory(self, n_steps, dt=None, transient=1000, seed=0, noise=0.0, standardize=False, x0=None, *,
                    process_noise=0.0, progress=False, method="fixed") -> np.ndarray:
         """Simulate one trajectory, float64, shape (n_steps, dim).
@@ -204,6 +209,7 @@ class System:
                            process_noise=process_noise, seeds=[seed], method=method)
         return self._finish(X[transient:], rng, noise, bool(standardize))
 
+    @uses_x64
     def trajectories(self, n_traj, n_steps, dt=None, transient=1000, seed=0, noise=0.0, standardize=False,
                      x0=None, *, process_noise=0.0, progress=False, method="fixed") -> np.ndarray:
         """Simulate n_traj trajectories at once (``jax.vmap``), shape (n_traj, n_steps, dim).
@@ -225,9 +231,11 @@ class System:
         return np.stack([self._finish(X[i, transient:], rngs[i], noise, bool(standardize)) for i in range(n_traj)])
 
 
-def jnp_params(params: dict) -> dict:
-    """Real (scalar or array) parameters as float64 JAX arrays: traced leaves, so new values never recompile.
+def traced_params(params: dict) -> dict:
+    """Real (scalar or array) parameters as float64 NumPy arrays, the traced arguments of the compiled functions
+    (so new values never recompile). NumPy, not JAX: a JAX array made outside 64-bit mode would be float32, while
+    the functions that receive these run inside `dsrkit._precision.x64()` and see them as float64.
 
     Integer parameters set shapes (dimension, grid size) and are left out.
     """
-    return {k: jnp.asarray(v, dtype=jnp.float64) for k, v in params.items() if not isinstance(v, int)}
+    return {k: np.asarray(v, dtype=np.float64) for k, v in params.items() if not isinstance(v, int)}

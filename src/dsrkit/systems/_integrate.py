@@ -12,8 +12,10 @@ than this fused fixed-step loop (benchmarks/results/systems.md). The adaptive Di
 Process noise uses the same Runge–Kutta step plus Brownian increments in the same chunked scan (a Diffrax
 ``VirtualBrownianTree`` solve of 300 Lorenz-63 samples took about a minute here, compile included).
 
-Every compiled function is cached on (right-hand side, substeps, chunk length, batched); parameters, step size and
-states are traced arguments, so repeated calls with the same shapes never recompile.
+Every compiled function is a module-level ``jax.jit`` whose right-hand side, substeps, chunk length and batching are
+static arguments (JAX caches one compilation per combination and shape); parameters, step size and states are
+traced arguments, so repeated calls with the same shapes never recompile. Callers run them inside
+``dsrkit._precision.x64()`` (states and parameters are float64).
 """
 
 from __future__ import annotations
@@ -47,14 +49,14 @@ def substeps_for(dt: float, max_step: float) -> int:
     return max(1, math.ceil(dt / max_step - 1e-9))
 
 
-@functools.lru_cache(maxsize=None)
-def flow_chunk(rhs, substeps: int, length: int, batched: bool):
-    """Compiled ``(params, x, dt) -> (x_end, xs)``: ``length`` samples spaced ``dt`` after x (x excluded).
+@functools.partial(jax.jit, static_argnames=("rhs", "substeps", "length", "batched"))
+def flow_chunk(params, x, dt, *, rhs, substeps: int, length: int, batched: bool):
+    """``(x_end, xs)``: ``length`` samples spaced ``dt`` after x (x excluded), ``substeps`` Tsit5 steps each.
 
     x: (dim,) or, when ``batched``, (B, dim); xs: (length, dim) or (B, length, dim).
     """
 
-    def run(params, x, dt):
+    def run(x):
         h = dt / substeps
 
         def interval(y, _):
@@ -63,44 +65,36 @@ def flow_chunk(rhs, substeps: int, length: int, batched: bool):
 
         return jax.lax.scan(interval, x, None, length=length)
 
-    if batched:
-        run = jax.vmap(run, in_axes=(None, 0, None), out_axes=(0, 0))
-    return jax.jit(run)
+    return jax.vmap(run)(x) if batched else run(x)
 
 
-@functools.lru_cache(maxsize=None)
-def flow_map(rhs, substeps: int):
-    """Compiled ``(params, x, dt) -> x(dt)``: one sampling interval of the fixed-step integrator; traceable by
-    ``jax.jvp``/``jax.jacfwd``/``jax.vmap`` (its Jacobian is the tangent map of one sample)."""
-
-    def run(params, x, dt):
-        h = dt / substeps
-        return jax.lax.fori_loop(0, substeps, lambda i, z: rk_step(rhs, z, params, h), x)
-
-    return jax.jit(run)
+@functools.partial(jax.jit, static_argnames=("rhs", "substeps"))
+def flow_map(params, x, dt, *, rhs, substeps: int):
+    """x(dt): one sampling interval of the fixed-step integrator; traceable by ``jax.jvp``/``jax.jacfwd``/
+    ``jax.vmap`` (its Jacobian is the tangent map of one sample)."""
+    h = dt / substeps
+    return jax.lax.fori_loop(0, substeps, lambda i, z: rk_step(rhs, z, params, h), x)
 
 
-@functools.lru_cache(maxsize=None)
-def map_chunk(step, length: int, batched: bool):
-    """Compiled ``(params, x) -> (x_end, xs)`` iterating x_{k+1} = step(x_k, params) ``length`` times."""
+@functools.partial(jax.jit, static_argnames=("step", "length", "batched"))
+def map_chunk(params, x, *, step, length: int, batched: bool):
+    """``(x_end, xs)`` iterating x_{k+1} = step(x_k, params) ``length`` times."""
 
-    def run(params, x):
+    def run(x):
         def body(y, _):
             y = step(y, params)
             return y, y
 
         return jax.lax.scan(body, x, None, length=length)
 
-    if batched:
-        run = jax.vmap(run, in_axes=(None, 0), out_axes=(0, 0))
-    return jax.jit(run)
+    return jax.vmap(run)(x) if batched else run(x)
 
 
-@functools.lru_cache(maxsize=None)
-def adaptive_flow(rhs, n_out: int, batched: bool):
-    """Compiled ``(params, x0, dt) -> xs`` (n_out, dim): Diffrax Dopri8 with a PID controller, rtol=atol=1e-11."""
+@functools.partial(jax.jit, static_argnames=("rhs", "n_out", "batched"))
+def adaptive_flow(params, x0, dt, *, rhs, n_out: int, batched: bool):
+    """xs (n_out, dim): Diffrax Dopri8 with a PID controller, rtol = atol = 1e-11."""
 
-    def run(params, x0, dt):
+    def run(x0):
         ts = dt * jnp.arange(1, n_out + 1, dtype=jnp.float64)
         sol = diffrax.diffeqsolve(
             diffrax.ODETerm(lambda t, y, p: rhs(y, p)),
@@ -116,23 +110,21 @@ def adaptive_flow(rhs, n_out: int, batched: bool):
         )
         return sol.ys
 
-    if batched:
-        run = jax.vmap(run, in_axes=(None, 0, None))
-    return jax.jit(run)
+    return jax.vmap(run)(x0) if batched else run(x0)
 
 
-@functools.lru_cache(maxsize=None)
-def sde_chunk(rhs, substeps: int, length: int, batched: bool):
-    """Compiled ``(params, (x, k), dt, sigma, key) -> ((x, k), xs)`` for dX = rhs(X) dt + sigma dW.
+@functools.partial(jax.jit, static_argnames=("rhs", "substeps", "length", "batched"))
+def sde_chunk(params, state, dt, sigma, key, *, rhs, substeps: int, length: int, batched: bool):
+    """``((x, k), xs)`` for dX = rhs(X) dt + sigma dW from ``state = (x, k)``.
 
     Additive isotropic noise (Itô and Stratonovich coincide). Each substep applies the deterministic Tsit5 step
     and adds sigma * dW: for additive noise this has strong order 1 like Euler–Maruyama (Kloeden & Platen 1992,
     sec. 10.2), while the drift keeps the 5th-order accuracy of the ODE integrator (paths converge to the ODE
     solution as sigma -> 0). The Brownian increments of output interval k are drawn from ``fold_in(key, k)``,
-    so a path does not depend on how the series is chunked.
+    so a path does not depend on how the series is chunked. ``batched``: state and key carry a leading axis B.
     """
 
-    def run(params, state, dt, sigma, key):
+    def run(state, key):
         h = dt / substeps
 
         def substep(y, dw):
@@ -146,9 +138,7 @@ def sde_chunk(rhs, substeps: int, length: int, batched: bool):
 
         return jax.lax.scan(interval, state, None, length=length)
 
-    if batched:
-        run = jax.vmap(run, in_axes=(None, 0, None, None, 0))
-    return jax.jit(run)
+    return jax.vmap(run)(state, key) if batched else run(state, key)
 
 
 def chunk_length(n: int) -> int:

@@ -8,21 +8,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._precision import uses_x64
 from . import _integrate
-from ._base import System, check_real, jnp_params
+from ._base import System, check_real, traced_params
 
 
-@functools.lru_cache(maxsize=None)
-def compiled(fn):
-    """``jax.jit(fn)``, one per function: ``s.rhs``/``s.step``/``s.jacobian`` compile once per shape, and
+@functools.partial(jax.jit, static_argnames="fn")
+def apply(fn, x, params):
+    """``fn(x, params)`` compiled: ``s.rhs``/``s.step``/``s.jacobian`` compile once per function and shape, and
     parameters are traced arguments."""
-    return jax.jit(fn)
+    return fn(x, params)
 
 
-@functools.lru_cache(maxsize=None)
-def forward_jacobian(fn):
-    """``jax.jacfwd(fn)`` (one per function) for systems without an analytic Jacobian."""
-    return jax.jacfwd(fn)
+@functools.partial(jax.jit, static_argnames="fn")
+def forward_jacobian(fn, x, params):
+    """``jax.jacfwd(fn)(x, params)`` compiled, for systems without an analytic Jacobian."""
+    return jax.jacfwd(fn)(x, params)
 
 
 class FlowSystem(System):
@@ -35,20 +36,27 @@ class FlowSystem(System):
     def __init__(self, *, rhs_fn, jac_fn=None, max_step, **metadata):
         super().__init__(**metadata)
         object.__setattr__(self, "_rhs_fn", rhs_fn)
-        object.__setattr__(self, "_jac_fn", jac_fn if jac_fn is not None else forward_jacobian(rhs_fn))
+        object.__setattr__(self, "_jac_fn", jac_fn)
         object.__setattr__(self, "max_step", float(max_step))
-        object.__setattr__(self, "_jparams", jnp_params(self._params))
+        object.__setattr__(self, "_jparams", traced_params(self._params))
 
+    @uses_x64
     def rhs(self, x):
-        return compiled(self._rhs_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+        return apply(self._rhs_fn, jnp.asarray(x, dtype=jnp.float64), self._jparams)
 
+    @uses_x64
     def flow_map(self, x, dt=None):
         dt = self._check_dt(dt)
-        run = _integrate.flow_map(self._rhs_fn, _integrate.substeps_for(dt, self.max_step))
-        return run(self._jparams, jnp.asarray(x, dtype=jnp.float64), jnp.asarray(dt, dtype=jnp.float64))
+        x, dt_j = jnp.asarray(x, dtype=jnp.float64), jnp.asarray(dt, dtype=jnp.float64)
+        return _integrate.flow_map(self._jparams, x, dt_j, rhs=self._rhs_fn,
+                                   substeps=_integrate.substeps_for(dt, self.max_step))
 
+    @uses_x64
     def jacobian(self, x):
-        return compiled(self._jac_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+        x = jnp.asarray(x, dtype=jnp.float64)
+        if self._jac_fn is None:
+            return forward_jacobian(self._rhs_fn, x, self._jparams)
+        return apply(self._jac_fn, x, self._jparams)
 
     def _simulate(self, x0, n_samples, dt, *, batched, progress, process_noise, seeds, method):
         start = jnp.asarray(x0, dtype=jnp.float64)
@@ -63,16 +71,18 @@ class FlowSystem(System):
             steps = jnp.zeros(start.shape[:-1], dtype=jnp.int64)
 
             def advance(state, length):
-                return _integrate.sde_chunk(self._rhs_fn, substeps, length, batched)(self._jparams, state, dt_j,
-                                                                                     sigma, keys)
+                return _integrate.sde_chunk(self._jparams, state, dt_j, sigma, keys, rhs=self._rhs_fn,
+                                            substeps=substeps, length=length, batched=batched)
 
             ys = _integrate.run_chunked(advance, (start, steps), n_out, batched=batched, progress=progress,
                                         description=f"{self.name} (SDE)")
         elif method == "adaptive":
-            ys = np.asarray(_integrate.adaptive_flow(self._rhs_fn, n_out, batched)(self._jparams, start, dt_j))
+            ys = np.asarray(_integrate.adaptive_flow(self._jparams, start, dt_j, rhs=self._rhs_fn, n_out=n_out,
+                                                     batched=batched))
         else:
             def advance(state, length):
-                return _integrate.flow_chunk(self._rhs_fn, substeps, length, batched)(self._jparams, state, dt_j)
+                return _integrate.flow_chunk(self._jparams, state, dt_j, rhs=self._rhs_fn, substeps=substeps,
+                                             length=length, batched=batched)
 
             ys = _integrate.run_chunked(advance, start, n_out, batched=batched, progress=progress,
                                         description=f"{self.name}")
@@ -88,18 +98,23 @@ class MapSystem(System):
     def __init__(self, *, step_fn, jac_fn=None, **metadata):
         super().__init__(**metadata)
         object.__setattr__(self, "_step_fn", step_fn)
-        object.__setattr__(self, "_jac_fn", jac_fn if jac_fn is not None else forward_jacobian(step_fn))
-        object.__setattr__(self, "_jparams", jnp_params(self._params))
+        object.__setattr__(self, "_jac_fn", jac_fn)
+        object.__setattr__(self, "_jparams", traced_params(self._params))
 
+    @uses_x64
     def step(self, x):
-        return compiled(self._step_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+        return apply(self._step_fn, jnp.asarray(x, dtype=jnp.float64), self._jparams)
 
     def flow_map(self, x, dt=None):
         self._check_dt(dt)
         return self.step(x)
 
+    @uses_x64
     def jacobian(self, x):
-        return compiled(self._jac_fn)(jnp.asarray(x, dtype=jnp.float64), self._jparams)
+        x = jnp.asarray(x, dtype=jnp.float64)
+        if self._jac_fn is None:
+            return forward_jacobian(self._step_fn, x, self._jparams)
+        return apply(self._jac_fn, x, self._jparams)
 
     def _check_dt(self, dt) -> float:
         if dt is not None and check_real("dt", dt, positive=True) != 1.0:
@@ -112,7 +127,7 @@ class MapSystem(System):
             return np.asarray(x0)[..., None, :]
 
         def advance(state, length):
-            return _integrate.map_chunk(self._step_fn, length, batched)(self._jparams, state)
+            return _integrate.map_chunk(self._jparams, state, step=self._step_fn, length=length, batched=batched)
 
         ys = _integrate.run_chunked(advance, start, n_samples - 1, batched=batched, progress=progress,
                                     description=f"{self.name}")

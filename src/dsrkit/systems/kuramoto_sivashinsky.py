@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._precision import uses_x64
 from . import _integrate
 from ._base import System
 
@@ -36,48 +37,45 @@ def etdrk4_coefficients(L: float, n: int, h: float, contour_points: int = 32) ->
     f2 = h * np.real(np.mean((2 + LR + np.exp(LR) * (-2 + LR)) / LR**3, axis=1))
     f3 = h * np.real(np.mean((-4 - 3 * LR - LR**2 + np.exp(LR) * (4 - LR)) / LR**3, axis=1))
     coeffs = dict(E=np.exp(h * lin), E2=np.exp(h * lin / 2), Q=Q, f1=f1, f2=f2, f3=f3, g=-0.5j * k)
-    return {name: jnp.asarray(value) for name, value in coeffs.items()}
+    return {name: jnp.asarray(value) for name, value in coeffs.items()}  # complex128 under dsrkit's x64()
 
 
-@functools.lru_cache(maxsize=None)
-def _chunk(n: int, substeps: int, length: int, batched: bool):
-    """Compiled ``(coeffs, v) -> (v, us)``: ``length`` samples of u every ``substeps`` ETDRK4 steps."""
+def _nonlinear(v, g, n: int):
+    u = jnp.fft.irfft(v, n=n)
+    return g * jnp.fft.rfft(u * u)
 
-    def nonlinear(v, g):
-        u = jnp.fft.irfft(v, n=n)
-        return g * jnp.fft.rfft(u * u)
 
-    def step(v, c):
-        Nv = nonlinear(v, c["g"])
-        a = c["E2"] * v + c["Q"] * Nv
-        Na = nonlinear(a, c["g"])
-        b = c["E2"] * v + c["Q"] * Na
-        Nb = nonlinear(b, c["g"])
-        cc = c["E2"] * a + c["Q"] * (2.0 * Nb - Nv)
-        Nc = nonlinear(cc, c["g"])
-        return c["E"] * v + Nv * c["f1"] + 2.0 * (Na + Nb) * c["f2"] + Nc * c["f3"]
+def _etdrk4_step(v, c, n: int):
+    Nv = _nonlinear(v, c["g"], n)
+    a = c["E2"] * v + c["Q"] * Nv
+    Na = _nonlinear(a, c["g"], n)
+    b = c["E2"] * v + c["Q"] * Na
+    Nb = _nonlinear(b, c["g"], n)
+    cc = c["E2"] * a + c["Q"] * (2.0 * Nb - Nv)
+    Nc = _nonlinear(cc, c["g"], n)
+    return c["E"] * v + Nv * c["f1"] + 2.0 * (Na + Nb) * c["f2"] + Nc * c["f3"]
 
-    def run(coeffs, v):
-        def interval(w, _):
-            w = jax.lax.fori_loop(0, substeps, lambda i, z: step(z, coeffs), w)
-            return w, jnp.fft.irfft(w, n=n)
 
-        return jax.lax.scan(interval, v, None, length=length)
+def _run(coeffs, v, n: int, substeps: int, length: int):
+    def interval(w, _):
+        w = jax.lax.fori_loop(0, substeps, lambda i, z: _etdrk4_step(z, coeffs, n), w)
+        return w, jnp.fft.irfft(w, n=n)
 
+    return jax.lax.scan(interval, v, None, length=length)
+
+
+@functools.partial(jax.jit, static_argnames=("n", "substeps", "length", "batched"))
+def _chunk(coeffs, v, *, n: int, substeps: int, length: int, batched: bool):
+    """``(v, us)``: ``length`` samples of u every ``substeps`` ETDRK4 steps (v: rfft of the state)."""
     if batched:
-        run = jax.vmap(run, in_axes=(None, 0))
-    return jax.jit(run)
+        return jax.vmap(lambda w: _run(coeffs, w, n, substeps, length))(v)
+    return _run(coeffs, v, n, substeps, length)
 
 
-@functools.lru_cache(maxsize=None)
-def _advance(n: int, substeps: int):
-    """Compiled ``(coeffs, u) -> u(t + dt)`` on the grid (traceable: its Jacobian is the one-sample tangent map)."""
-    chunk = _chunk(n, substeps, 1, False)
-
-    def run(coeffs, u):
-        return chunk(coeffs, jnp.fft.rfft(u))[1][0]
-
-    return jax.jit(run)
+@functools.partial(jax.jit, static_argnames=("n", "substeps"))
+def _advance(coeffs, u, *, n: int, substeps: int):
+    """u(t + dt) on the grid (traceable: its Jacobian is the one-sample tangent map)."""
+    return _run(coeffs, jnp.fft.rfft(u), n, substeps, 1)[1][0]
 
 
 class KuramotoSivashinskySystem(System):
@@ -94,18 +92,21 @@ class KuramotoSivashinskySystem(System):
         """Grid points x_j = j L / N, (N,)."""
         return self._params["L"] * np.arange(self._params["n"]) / self._params["n"]
 
+    @uses_x64
     def rhs(self, x):
         return _ks_rhs_jit(jnp.asarray(x, jnp.float64), jnp.asarray(self._params["L"], jnp.float64))
 
+    @uses_x64
     def jacobian(self, x):
         return _ks_jac_jit(jnp.asarray(x, jnp.float64), jnp.asarray(self._params["L"], jnp.float64))
 
+    @uses_x64
     def flow_map(self, x, dt=None):
         dt = self._check_dt(dt)
         n = self._params["n"]
         substeps = _integrate.substeps_for(dt, self.max_step)
         coeffs = etdrk4_coefficients(self._params["L"], n, dt / substeps)
-        return _advance(n, substeps)(coeffs, jnp.asarray(x, jnp.float64))
+        return _advance(coeffs, jnp.asarray(x, jnp.float64), n=n, substeps=substeps)
 
     def _perturbed_x0(self, rng):
         noise = self.x0_spread * rng.standard_normal(self._x0.shape)
@@ -120,7 +121,7 @@ class KuramotoSivashinskySystem(System):
         v0 = jnp.fft.rfft(jnp.asarray(x0, jnp.float64), axis=-1)
 
         def advance(v, length):
-            return _chunk(n, substeps, length, batched)(coeffs, v)
+            return _chunk(coeffs, v, n=n, substeps=substeps, length=length, batched=batched)
 
         us = _integrate.run_chunked(advance, v0, n_samples - 1, batched=batched, progress=progress,
                                     description=self.name)

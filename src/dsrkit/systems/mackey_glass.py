@@ -21,8 +21,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._precision import uses_x64
 from . import _integrate
-from ._base import System, jnp_params
+from ._base import System, traced_params
 
 
 def mackey_glass_rhs(x, x_tau, p):
@@ -43,15 +44,15 @@ def _hermite(xbuf, fright, fleft, q, h, size):
     return h00 * xbuf[a] + h10 * h * fright[a] + h01 * xbuf[b] + h11 * h * fleft[b]
 
 
-@functools.lru_cache(maxsize=None)
-def _chunk(size: int, substeps: int, length: int, batched: bool):
-    """Compiled ``(params, state, dt) -> (state, xs)``; state = (x, right and left derivative buffers, step, x).
+@functools.partial(jax.jit, static_argnames=("size", "substeps", "length", "batched"))
+def _chunk(params, state, dt, *, size: int, substeps: int, length: int, batched: bool):
+    """``(state, xs)``; state = (x, right and left derivative buffers, step, x).
 
     Left and right derivatives differ only at t = 0, where the history meets the solution (x' jumps there);
     keeping both makes the interpolation across t = 0 exact for the history side and keeps 4th order.
     """
 
-    def run(params, state, dt):
+    def run(state):
         h = dt / substeps
         lag_steps = params["tau"] / h
 
@@ -75,9 +76,7 @@ def _chunk(size: int, substeps: int, length: int, batched: bool):
 
         return jax.lax.scan(interval, state, None, length=length)
 
-    if batched:
-        run = jax.vmap(run, in_axes=(None, 0, None))
-    return jax.jit(run)
+    return jax.vmap(run)(state) if batched else run(state)
 
 
 class MackeyGlassSystem(System):
@@ -88,8 +87,9 @@ class MackeyGlassSystem(System):
     def __init__(self, *, max_step, **metadata):
         super().__init__(**metadata)
         object.__setattr__(self, "max_step", float(max_step))
-        object.__setattr__(self, "_jparams", jnp_params(self._params))
+        object.__setattr__(self, "_jparams", traced_params(self._params))
 
+    @uses_x64
     def rhs_delay(self, x, x_tau):
         """dx/dt = β x_τ / (1 + x_τ^n) − γ x for current value x and delayed value x_τ."""
         return mackey_glass_rhs(jnp.asarray(x, jnp.float64), jnp.asarray(x_tau, jnp.float64), self._jparams)
@@ -137,7 +137,7 @@ class MackeyGlassSystem(System):
         dt_j = jnp.asarray(dt, jnp.float64)
 
         def advance(carry, length):
-            return _chunk(size, substeps, length, batched)(self._jparams, carry, dt_j)
+            return _chunk(self._jparams, carry, dt_j, size=size, substeps=substeps, length=length, batched=batched)
 
         n_scalar = n_samples - 1
         series = np.atleast_2d(_integrate.run_chunked(advance, state, n_scalar, batched=batched, progress=progress,
