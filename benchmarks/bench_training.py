@@ -41,7 +41,13 @@ def _epoch_timer(models, scheme, X, *, seq_len=200, batch_size=16, bpe=50, repea
                  per_call=None):
     """Median seconds per batch of one training epoch of all members together: the trainer's own population state
     and compiled epoch (`dsrkit.training.epoch.Members`), k members in chunks of `per_call` (default all: one
-    vmapped call). reference=True injects plain autodiff through the scan as the loss (`loss=`)."""
+    vmapped call). reference=True injects plain autodiff through the scan as the loss (`loss=`). Runs with JAX's
+    64-bit types on, as `train` does."""
+    with jax.enable_x64(True):
+        return _epoch_seconds(models, scheme, X, seq_len, batch_size, bpe, repeats, reference, per_call)
+
+
+def _epoch_seconds(models, scheme, X, seq_len, batch_size, bpe, repeats, reference, per_call):
     k = len(models)
     flat, starts = window_table([X], seq_len)
     hyper = {"lr_start": np.full(k, 1e-3), "lr_end": np.full(k, 1e-3), "input_noise": np.zeros(k),
