@@ -17,13 +17,8 @@ from dsrkit.training.schemes import jacobian_norm_bound, jacobian_norms
 
 F64 = jnp.float64
 
-
-@pytest.fixture(autouse=True)
-def _float64():
-    """These tests compare losses and gradients in float64 outside `train` (which switches 64-bit types on
-    itself): JAX's 64-bit types are on for each test, whatever the process-wide setting."""
-    with jax.enable_x64(True):
-        yield
+# The loss and gradient tests compute in float64 outside `train` (which switches 64-bit types on itself).
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def windows(n_batch=3, length=13, dim=3, seed=0):

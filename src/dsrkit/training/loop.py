@@ -31,13 +31,13 @@ Protocol (published code: DurstewitzLab/ALRNN-DSR, GTF-shPLRNN; the batch itself
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import time
 
 import jax
 import numpy as np
 
+from .._precision import uses_x64
 from .._status import Status
 from ..rollout import generate, protocol_free_run
 from .callbacks import Callback, ProgressBar, Selection, non_finite
@@ -129,20 +129,7 @@ def _population(model, scheme, config: TrainConfig) -> tuple[list, int]:
     return models, k
 
 
-def _with_x64(fn):
-    """Run `fn` with JAX's 64-bit types on for the calling thread (`jax.enable_x64`; the caller's setting is
-    restored on return): float64 models train in float64, and the window sampling draws 64-bit random integers,
-    so a run is the same whatever the caller's setting (and equals the runs recorded in BENCHMARKS.md)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with jax.enable_x64(True):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-@_with_x64
+@uses_x64
 def train(model, data, scheme=None, config: TrainConfig | None = None, *, loss=None, selection: Selection | None = None,
           divergence=None, callbacks=(), progress: bool = True, **settings) -> TrainResult:
     """Train a dsrkit model, or a population of them, by teacher forcing (see the module docstring).
@@ -166,6 +153,10 @@ def train(model, data, scheme=None, config: TrainConfig | None = None, *, loss=N
 
     Raises:
         ValueError / TypeError: a setting out of range or not finite (NaN, inf), naming it; data that do not fit.
+
+    Runs with JAX's 64-bit types on (`dsrkit._precision.x64`: this thread, the caller's setting restored on
+    return): float64 models train in float64, and the windows are drawn with 64-bit random integers, so a run is
+    the same whatever the caller's setting.
     """
     t_start = time.perf_counter()
     check_train_settings(settings)
