@@ -9,6 +9,8 @@ for the calling thread only and restores the caller's setting on return:
 - models: construction (`dtype=float64` models, and the float64 draw of the published AL-RNN initialisation),
   `astype`, `dsrkit.load`;
 - free runs: `generate`, `protocol_free_run`, `free_run_latent`, `n_step_predictions`;
+- training: `train` (float64 models train in float64; the window sampling draws the same 64-bit integers
+  whatever the caller's setting);
 - metrics: `lyapunov_spectrum` (the others are NumPy);
 - analysis: `as_piecewise_affine` and the functions it returns, `infer_latent`, `attractor_summary`, `analyze`;
 - baselines: `fit`, `generate`, `forecast`, `load`.
