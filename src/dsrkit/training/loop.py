@@ -39,7 +39,7 @@ import numpy as np
 
 from .._precision import uses_x64
 from .._status import Status
-from ..rollout import generate, protocol_free_run
+from ..rollout import protocol_free_run
 from .callbacks import Callback, ProgressBar, Selection, non_finite
 from .config import TrainConfig, check_train_settings
 from .epoch import EpochSpec, Members, as_trajectories, window_table
@@ -251,10 +251,11 @@ def train(model, data, scheme=None, config: TrainConfig | None = None, *, loss=N
             m = pop.model(i)
             if eval_every == 0 and diverged_epoch[i] is None:
                 b_epoch = history[-1]["epoch"]
-        finite = np.all(np.isfinite(generate(m, trajs[0][0], n_eval + n_eval // 4)))  # same length: compiled once
-        # "ok" needs a checkpoint of trained parameters (b_epoch >= 0) AND a finite free run of it
-        status = Status.OK if finite and b_epoch >= 0 else Status.DIVERGED
-        fits.append(MemberFit(model=m, history=[r for r in history if r["member"] == i], best_epoch=b_epoch,
+        # "ok" needs a checkpoint of trained parameters (b_epoch >= 0) AND a finite free run of it: the whole run
+        # of the evaluation protocol (the same program `_evaluate` compiled), transient included
+        finite = b_epoch >= 0 and bool(np.all(np.isfinite(protocol_free_run(m, true, with_transient=True))))
+        status = Status.OK if finite else Status.DIVERGED
+        fits.append(MemberFit(model=m, history=history[i::k], best_epoch=b_epoch,
                               status=status, best_metrics={c: metrics[c] for c in columns},
                               diverged_epoch=diverged_epoch[i], seconds=seconds, member=i, score=score,
                               selection=selection.name))
