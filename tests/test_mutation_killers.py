@@ -14,38 +14,10 @@ import numpy as np
 import pytest
 
 import dsrkit
-from dsrkit.models import ALRNN
 from dsrkit.training import STF, loop, train
 from dsrkit.training.callbacks import ProgressBar, non_finite
 
-_T = np.arange(600) * 0.1
-SINE = np.stack([np.sin(_T), np.cos(_T)], axis=1)
-TINY = dict(scheme=STF(4), seq_len=20, batch_size=4, batches_per_epoch=5, eval_steps=300, progress=False)
-
-
-def tiny_model(key=0, latent=4):
-    return ALRNN(2, latent, 1, key=jax.random.key(key))
-
-
-def leaves(model):
-    return [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))]
-
-
-def same_params(a, b, tol=1e-6):
-    return all(np.allclose(x, y, rtol=tol, atol=tol) for x, y in zip(leaves(a), leaves(b), strict=True))
-
-
-class ScriptedEvaluation:
-    """Stands in for `loop._evaluate`: records the models evaluated (epoch-major, member-minor) and returns the
-    scripted D_stsp (D_H = D_stsp / 2)."""
-
-    def __init__(self, scores):
-        self.scores, self.models = list(scores), []
-
-    def __call__(self, model, true, n_eval):
-        self.models.append(model)
-        d = self.scores[len(self.models) - 1]
-        return d, d / 2
+from tiny_training import SINE, TINY, ScriptedEvaluation, same_params, tiny_model
 
 
 def stop_at(events):
@@ -138,18 +110,18 @@ def test_default_eval_every_is_a_tenth_of_the_epochs_at_least_1(monkeypatch, epo
 def test_status_needs_the_whole_free_run_of_1_25_eval_steps_to_be_finite(monkeypatch):
     """status "ok" requires the returned model's free run from the first data point over 1.25 · eval_steps steps
     (375 for eval_steps = 300) to be finite: a free run that turns NaN only after row 370 makes it "diverged"."""
-    real = loop.generate
+    real = loop.protocol_free_run
     calls = []
 
-    def nan_tail(model, x0, n_steps, **kwargs):
-        calls.append((np.asarray(x0), n_steps))
-        out = np.array(real(model, x0, n_steps, **kwargs))
+    def nan_tail(model, test, *args, **kwargs):
+        out = np.array(real(model, test, *args, **kwargs))
+        calls.append((np.asarray(test[0]), len(out)))
         out[370:] = np.nan
         return out
 
     fit = train(tiny_model(), SINE, epochs=1, lr=1e-2, eval_every=0, **TINY)
     assert fit.status == "ok" and fit.best_epoch == 0
-    monkeypatch.setattr(loop, "generate", nan_tail)
+    monkeypatch.setattr(loop, "protocol_free_run", nan_tail)
     fit = train(tiny_model(), SINE, epochs=1, lr=1e-2, eval_every=0, **TINY)
     assert fit.status == "diverged" and fit.best_epoch == 0
     assert [n for _, n in calls] == [375] and np.array_equal(calls[0][0], SINE[0])

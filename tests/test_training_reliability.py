@@ -8,47 +8,18 @@ Each test names the case it guards. The models are tiny (AL-RNN M = 4 on a 2-D s
 import math
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import dsrkit  # noqa: F401
-from dsrkit.models import ALRNN
-from dsrkit.training import GTF, STF, AdaptiveGTF, MemberFit, TrainResult, loop, train
+from dsrkit.training import GTF, AdaptiveGTF, MemberFit, TrainResult, loop, train
 
-_T = np.arange(600) * 0.1
-SINE = np.stack([np.sin(_T), np.cos(_T)], axis=1)
-TINY = dict(scheme=STF(4), seq_len=20, batch_size=4, batches_per_epoch=5, eval_steps=300, progress=False)
-
-
-def tiny_model(key=0):
-    return ALRNN(2, 4, 1, key=jax.random.key(key))
-
-
-def leaves(model):
-    return [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))]
-
-
-def same_params(a, b, tol=1e-6):
-    return all(np.allclose(x, y, rtol=tol, atol=tol) for x, y in zip(leaves(a), leaves(b), strict=True))
+from tiny_training import SINE, TINY, ScriptedEvaluation, leaves, same_params, tiny_model
 
 
 def max_param_change(a, b):
     return max(float(np.max(np.abs(x - y))) for x, y in zip(leaves(a), leaves(b), strict=True))
-
-
-class ScriptedEvaluation:
-    """Stands in for the free-run evaluation: records every model `train` evaluates (in call order: epoch-major,
-    member-minor) and returns the scripted D_stsp, so that the best checkpoint is known in advance."""
-
-    def __init__(self, scores):
-        self.scores, self.models = list(scores), []
-
-    def __call__(self, model, true, n_eval):
-        self.models.append(model)
-        d = self.scores[len(self.models) - 1]
-        return d, d / 2
 
 
 # ----------------------------------------------------------------------------------------------- case 5
