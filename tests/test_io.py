@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import dsrkit  # noqa: F401
-from dsrkit.io import MAGIC, _checksum, load, load_metadata, save
+from dsrkit._files import checksum
+from dsrkit.io import MAGIC, load, load_metadata, save
 from dsrkit.models import ALRNN, PLRNN, DendPLRNN, ShallowPLRNN
 from dsrkit.training import generate
 
@@ -83,7 +84,7 @@ def test_corrupt_truncated_foreign_and_mismatched_files(tmp_path):
     n_head = struct.unpack("<Q", raw[len(MAGIC):len(MAGIC) + 8])[0]
     header = json.loads(raw[len(MAGIC) + 8:len(MAGIC) + 8 + n_head])
     header["config"]["latent_dim"] = 7
-    header["sha256"] = _checksum(header, raw[len(MAGIC) + 8 + n_head:])  # re-signed: only the shapes disagree
+    header["sha256"] = checksum(header, raw[len(MAGIC) + 8 + n_head:])  # re-signed: only the shapes disagree
     head = json.dumps(header).encode()
     cases["mismatch.eqx"] = (MAGIC + struct.pack("<Q", len(head)) + head + raw[len(MAGIC) + 8 + n_head:],
                              "do not match")
@@ -107,7 +108,7 @@ def _rewrite_header(raw: bytes, change) -> bytes:
     header = json.loads(raw[len(MAGIC) + 8:len(MAGIC) + 8 + n_head])
     payload = raw[len(MAGIC) + 8 + n_head:]
     change(header)
-    header["sha256"] = _checksum(header, payload)
+    header["sha256"] = checksum(header, payload)
     head = json.dumps(header).encode()
     return MAGIC + struct.pack("<Q", len(head)) + head + payload
 

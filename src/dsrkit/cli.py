@@ -205,12 +205,13 @@ def evaluate(
     """Evaluate a trained model on test data by the published protocol."""
     from .data import Dataset
     from .evaluation import evaluate as evaluate_model
-    from .runs import load_run, standardizer_of
+    from .runs import Run
 
     try:
-        model, cfg = load_run(run)
+        saved = Run.open(run)
+        model, _ = saved.load()
         test = Dataset.load(data, dt=dt)
-        scaler = standardizer_of(cfg)
+        scaler = saved.standardizer
         if scaler is not None:
             test, _ = test.standardize(scaler)
         result = evaluate_model(model, test, lyapunov_max=lyapunov_max)

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import equinox as eqx
 
-from ._files import FORMAT_VERSION, MAGIC, READABLE_VERSIONS, checksum, is_container, read_container, write_container
+from ._files import FORMAT_VERSION, MAGIC, READABLE_VERSIONS, is_container, read_container, write_container
 from ._precision import uses_x64
 
 __all__ = ["CONFIG_FILE", "FORMAT_VERSION", "MAGIC", "MODEL_FILE", "READABLE_VERSIONS", "load", "load_metadata",
@@ -47,7 +47,6 @@ __all__ = ["CONFIG_FILE", "FORMAT_VERSION", "MAGIC", "MODEL_FILE", "READABLE_VER
 
 MODEL_FILE = "model.eqx"
 CONFIG_FILE = "config.json"
-_checksum = checksum
 
 
 def save(model, path, *, overwrite: bool = False, metadata: dict | None = None) -> Path:
@@ -75,10 +74,7 @@ def save(model, path, *, overwrite: bool = False, metadata: dict | None = None) 
     buf = io.BytesIO()
     eqx.tree_serialise_leaves(buf, model)
     header = {"kind": "model", "class": name, "config": model.config, "metadata": metadata or {}}
-    try:
-        return write_container(path, header, buf.getvalue(), overwrite=overwrite, flag="overwrite=True")
-    except TypeError as e:
-        raise TypeError(f"metadata must be JSON-serialisable: {e}") from None
+    return write_container(path, header, buf.getvalue(), overwrite=overwrite, flag="overwrite=True")
 
 
 def _resolve(path) -> Path:

@@ -302,10 +302,7 @@ class Reconstructor(abc.ABC):
                 raise TypeError(f"cannot save learned attribute {k!r} of type {type(v).__name__}")
         header = {"kind": "baseline", "class": self.name, "config": self.get_params(),
                   "learned": {"attrs": attrs, "modules": modules}, "metadata": metadata or {}}
-        try:
-            return write_container(path, header, _npz_bytes(arrays), overwrite=overwrite, flag="overwrite=True")
-        except TypeError as e:
-            raise TypeError(f"metadata must be JSON-serialisable: {e}") from None
+        return write_container(path, header, _npz_bytes(arrays), overwrite=overwrite, flag="overwrite=True")
 
     @classmethod
     @uses_x64
