@@ -95,27 +95,34 @@ def test_train_rejects_bad_data(tmp_path):
 
 
 def test_reconstruct_end_to_end_tiny(tmp_path):
+    """The main job end to end on a tiny budget: a self-contained report with the verdict, the references and the
+    population; the verdict on stdout; a second run into the same folder is refused."""
     out_dir = tmp_path / "rec"
-    code, out = invoke("reconstruct", "lorenz63", "--epochs", 2, "--n-train", 3000, "--n-test", 2000,
+    code, out = invoke("reconstruct", "lorenz63", "--epochs", 2, "--budget", 30, "--n-train", 3000, "--n-test", 2000,
                        "--out", out_dir)
     assert code == 0, out
+    assert "verdict:" in out
     html = (out_dir / "report.html").read_text()
     assert "data:image/png;base64," in html and "Interpretation" in html and "Protocol" in html
+    assert "Verdict:" in html and "data floor" in html and "esn (reference)" in html
     assert "src=\"http" not in html  # self-contained
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["status"] in ("ok", "diverged")
+    assert metrics["verdict"]["grade"] in ("failed", "poor", "comparable", "good", "unjudged")
+    assert (out_dir / "population.csv").read_text().count("\n") == 1 + 12  # header + the 12 auto candidates
     code, out = invoke("reconstruct", "lorenz63", "--epochs", 1, "--out", out_dir)
     assert code == 2 and "already exists" in out
 
 
 def test_reconstruct_with_the_shplrnn_and_an_unknown_model(tmp_path):
-    """--model shplrnn trains the shPLRNN with adaptive GTF; an unknown model name is a clear error."""
+    """--model shplrnn searches shPLRNNs with adaptive GTF only; an unknown model name is a clear error."""
     out_dir = tmp_path / "sh"
-    code, out = invoke("reconstruct", "lorenz63", "--model", "shplrnn", "--epochs", 2, "--n-train", 3000,
-                       "--n-test", 2000, "--out", out_dir)
+    code, out = invoke("reconstruct", "lorenz63", "--model", "shplrnn", "--epochs", 2, "--budget", 30,
+                       "--no-references", "--n-train", 3000, "--n-test", 2000, "--out", out_dir)
     assert code == 0, out
     cfg = json.loads((out_dir / "config.json").read_text())
     assert cfg["config"]["model"] == "shplrnn" and cfg["config"]["scheme"] == "adaptive_gtf"
+    assert {c["model"] for c in cfg["search"]["candidates"]} == {"shplrnn"}
     assert (out_dir / "report.html").exists()
     code, out = invoke("reconstruct", "lorenz63", "--model", "lstm", "--out", tmp_path / "x")
     assert code == 2 and "model must be one of" in out and not (tmp_path / "x").exists()

@@ -9,7 +9,7 @@ Lowest first; a module imports only from its own layer or below:
     5. analysis, evaluation
     6. training, baselines
     7. runs, io
-    8. pipeline, report, bench
+    8. pipeline, report, bench, verdict, reconstruction
     9. cli
 
 `dsrkit/__init__.py` is the public API and may import anything; every other module counts, and so does every
@@ -34,8 +34,8 @@ LAYERS = [
     ("analysis", "evaluation"),
     ("training", "baselines"),
     ("runs", "io"),
-    ("pipeline", "report", "bench"),
-    ("cli",),
+    ("pipeline", "report", "bench", "verdict", "reconstruction"),
+    ("cli", "__main__"),
 ]
 LAYER = {name: i + 1 for i, names in enumerate(LAYERS) for name in names}
 TOP = len(LAYERS) + 1  # the package itself: its public API, dsrkit/__init__.py

@@ -243,7 +243,7 @@ def test_case13_suite_errors_keep_their_brackets(tmp_path):
 def test_case14_reconstruct_out_is_an_existing_file(tmp_path):
     f = tmp_path / "file.txt"
     f.write_text("mine")
-    code, out = invoke("reconstruct", "lorenz63", "--epochs", 1, "--n-train", 500, "--n-test", 500, "--out", f)
+    code, out = invoke("reconstruct", "lorenz63", "--epochs", 1, "--n-train", 2000, "--n-test", 500, "--out", f)
     assert code == 2 and "not a directory" in out, out
     assert f.read_text() == "mine"
 
@@ -263,12 +263,12 @@ def test_case15_system_name_wins_over_a_folder_of_that_name(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     (tmp_path / "lorenz63").mkdir()
     (tmp_path / "lorenz63" / "keep.txt").write_text("x")
-    from dsrkit.pipeline import load_data
+    from dsrkit.reconstruction import prepare_data
 
-    train, test, info = load_data("lorenz63", n_train=300, n_test=300)
-    assert info["kind"] == "system" and train.dim == 3
+    splits = prepare_data("lorenz63", n_train=3000, n_test=3000)
+    assert splits.source["kind"] == "system" and splits.train.dim == 3
     with pytest.raises(ValueError, match="is a directory"):
-        load_data("./lorenz63")
+        prepare_data("./lorenz63")
 
 
 def test_case16_text_saved_as_npy_is_named_as_such(tmp_path):
@@ -327,17 +327,18 @@ def test_cli_in_process_leaves_jax_configuration_unchanged(data, tmp_path):
 
 
 def test_reconstruct_scores_the_independent_test_series_not_the_training_series(tmp_path):
-    """The main job's test metrics are those of the clean trajectory of seed + 1, standardised with the training
-    statistics (recomputed here independently), and differ from the same metrics on the training series."""
+    """The main job's test metrics are those of the clean trajectory of seed + 1, standardised with the statistics
+    of the noisy training trajectory (training and validation parts; recomputed here independently), and differ
+    from the same metrics on the training series."""
     import dsrkit
     from dsrkit import systems
     from dsrkit.evaluation import Protocol, evaluate
-    from dsrkit.pipeline import reconstruct
+    from dsrkit.reconstruction import reconstruct
 
-    rec = reconstruct("lorenz63", out=tmp_path / "r", epochs=1, n_train=600, n_test=400, noise=0.3, seed=3,
-                      progress=False)
+    rec = reconstruct("lorenz63", out=tmp_path / "r", max_epochs=1, budget=30, n_train=2000, n_test=400, noise=0.3,
+                      seed=3, references=False, progress=False)
     s = systems.get("lorenz63")
-    train = Dataset([s.trajectory(600, seed=3, noise=0.3)], dt=s.dt)
+    train = Dataset([s.trajectory(2000, seed=3, noise=0.3)], dt=s.dt)
     test = Dataset([s.trajectory(400, seed=4)], dt=s.dt)
     _, scaler = train.standardize()
     model = dsrkit.load(rec.run_dir)

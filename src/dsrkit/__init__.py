@@ -14,8 +14,9 @@ from ._version import __version__
 from .data import Dataset
 from .evaluation import evaluate
 from .io import load, save
+from .reconstruction import Reconstruction, reconstruct
 from .rollout import generate
 from .training import STF, GTF, AdaptiveGTF, TrainResult, train
 
-__all__ = ["Dataset", "STF", "GTF", "AdaptiveGTF", "TrainResult", "evaluate", "generate", "load", "save", "train",
+__all__ = ["Dataset", "Reconstruction", "reconstruct", "STF", "GTF", "AdaptiveGTF", "TrainResult", "evaluate", "generate", "load", "save", "train",
            "analysis", "baselines", "evaluation", "metrics", "models", "rollout", "systems", "__version__"]

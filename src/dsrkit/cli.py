@@ -247,28 +247,42 @@ def analyze(
 
 @app.command()
 def reconstruct(
-    source: str = typer.Argument(..., help="System name (see `dsr systems`) or data file."),
-    dt: Optional[float] = typer.Option(None, help="Sampling step (data files without a stored dt need it)."),
+    source: str = typer.Argument(..., help="Data file (.csv, .csv.gz, .npz, .npy) or system name (see `dsr systems`)."),
+    dt: Optional[float] = typer.Option(None, help="Sampling step in time units (files without a time column or "
+                                                  "stored dt need it)."),
     out: Optional[Path] = typer.Option(None, help="Run directory (default runs/<name>, or runs/<name>-2, ... if taken)."),
-    epochs: Optional[int] = typer.Option(None, help="Override the default number of epochs."),
-    seeds: int = typer.Option(1, help="Models trained at once; the best by training D_stsp is kept."),
-    seed: int = typer.Option(0),
+    budget: Optional[float] = typer.Option(None, help="Wall-clock seconds for the whole job (default 600 for data, "
+                                                      "240 for a system name)."),
+    model: str = typer.Option("auto", help="auto (shPLRNNs and AL-RNNs compete) | alrnn | shplrnn."),
+    interpretable: bool = typer.Option(False, help="Select the AL-RNN with the fewest linear subregions within 2x "
+                                                   "the best validation D_stsp."),
+    time_col: Optional[str] = typer.Option(None, "--time-col", help="Column of time stamps (default: inferred)."),
+    columns: Optional[str] = typer.Option(None, help="Comma-separated variables to use (default: all)."),
+    series_col: Optional[str] = typer.Option(None, "--series-col", help="Column of trajectory ids (several series)."),
+    test_fraction: float = typer.Option(0.2, help="Last part of each trajectory of a file kept for the test."),
+    epochs: Optional[int] = typer.Option(None, help="At most this many epochs per candidate (default: the budget)."),
+    references: bool = typer.Option(True, help="Fit the fast baselines (ESN, NG-RC, SINDy, parroting) beside it."),
+    seed: int = typer.Option(0, help="Seed of simulated data, initialisations and training."),
     noise: float = typer.Option(0.05, help="Observation noise of simulated training data (fraction of std)."),
     n_train: Optional[int] = typer.Option(None, help="Simulated training points (default 100 000)."),
     n_test: Optional[int] = typer.Option(None, help="Simulated test points (default 100 000)."),
     force: bool = typer.Option(False, help="Replace the run directory if it exists."),
-    model: str = typer.Option("alrnn", help=" | ".join(DEFAULT_MODELS) + " (alrnn: interpretable, the default; "
-                                            "shplrnn: most accurate, slower)."),
 ):
-    """The main job: simulate or load data, train, evaluate on independent test data, analyse, report."""
-    from .pipeline import reconstruct as run_reconstruction
+    """The main job: read or simulate data, derive settings, search a population of models, judge the selected
+    one against references and the data floor on a held-out test split, analyse, report."""
+    from .reconstruction import reconstruct as run_reconstruction
 
+    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    tcol = False if time_col is not None and time_col.lower() == "none" else time_col
     try:
-        result = run_reconstruction(source, dt=dt, out=out, force=force, epochs=epochs, seed=seed, seeds=seeds,
-                                    noise=noise, n_train=n_train, n_test=n_test, model=model)
+        result = run_reconstruction(source, dt=dt, out=out, force=force, budget=budget, model=model,
+                                    interpretable=interpretable, seed=seed, noise=noise, n_train=n_train,
+                                    n_test=n_test, time_col=tcol, columns=cols, series_col=series_col,
+                                    test_fraction=test_fraction, max_epochs=epochs, references=references)
     except _USER_ERRORS as exc:
         _fail(str(exc))
     _print_table(f"dsr reconstruct {source}", result.summary_rows())
+    _say(f"verdict: {result.verdict['text']}")
     _say(f"protocol: {result.metrics['protocol']['description']}")
     _say(f"report: {result.report}")
 

@@ -1,19 +1,12 @@
-"""End-to-end jobs built from the library's verbs: `train_run` (data file -> run directory) and `reconstruct`
-(system or data file -> trained, evaluated and analysed model with an HTML report).
+"""Jobs on run directories built from the library's verbs: `train_run` (data -> run directory, `dsr train`),
+`report_run` (`dsr report`) and `analyze_run` (`dsr analyze`). The main job, `dsr reconstruct`, is
+`dsrkit.reconstruction.reconstruct`.
 
-    systems / Dataset -> train -> generate -> evaluation.evaluate -> analysis -> report
-
-Protocol of `reconstruct` for a system: a training trajectory (seed `seed`, observation noise `noise` as a
-fraction of each variable's std) and an independent clean test trajectory (seed `seed + 1`), both standardised
-with the training statistics; evaluation by `dsrkit.evaluation.Protocol()` (free run from the first test point for
-1.25 T steps, first 0.25 T dropped: `dsrkit.rollout.protocol_free_run`). For a data file: the first `train_fraction`
-of each trajectory trains, the rest tests.
+    Dataset -> train -> generate -> evaluation.evaluate -> analysis -> report
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from pathlib import Path
 
 import jax
@@ -25,35 +18,6 @@ from .data import Dataset, Standardizer
 _DATA_SUFFIXES = (".npy", ".npz", ".csv", ".gz")
 
 
-@dataclasses.dataclass
-class Reconstruction:
-    """What `reconstruct` produced: the run directory, the fit, test metrics, analysis summary, report path."""
-
-    name: str
-    run_dir: Path
-    fit: object
-    metrics: dict
-    analysis: dict
-    report: Path
-    seconds: float
-
-    def summary_rows(self) -> list[dict]:
-        m = self.metrics
-        rows = [
-            ("status", m.get("status")),
-            ("D_stsp (state-space divergence)", m.get("state_space_divergence")),
-            ("D_H (power-spectrum distance)", m.get("power_spectrum_distance")),
-            (f"PE({m.get('protocol', {}).get('pe_steps', 20)})", m.get("prediction_error")),
-            ("VPT (Lyapunov times)", m.get("valid_prediction_time")),
-            ("λ_max of the model (per time unit)", m.get("lyapunov_max")),
-            ("linear subregions used", self.analysis.get("n_subregions")),
-            ("fixed points", len(self.analysis.get("fixed_points", []))),
-            ("best epoch", self.fit.best_epoch),
-            ("wall time (s)", round(self.seconds, 1)),
-        ]
-        return [{"quantity": k, "value": v} for k, v in rows]
-
-
 def _is_file_source(source: str) -> bool:
     """A known system name is a system (write ./NAME for a data file of that name); otherwise a path that exists
     or ends in a data suffix is a data file."""
@@ -63,46 +27,6 @@ def _is_file_source(source: str) -> bool:
     if source in systems.names():
         return False
     return Path(source).exists() or source.lower().endswith(_DATA_SUFFIXES)
-
-
-def _progress_note(progress: bool, text: str) -> None:
-    if progress:
-        from rich.console import Console
-        from rich.markup import escape
-
-        Console(stderr=True).print(f"[bold]dsr[/] {escape(text)}", highlight=False)
-
-
-def load_data(source: str, *, dt: float | None = None, n_train: int | None = None, n_test: int | None = None,
-              noise: float = 0.05, seed: int = 0, train_fraction: float = 0.8):
-    """Train and test Datasets (raw units) and a description of where they came from.
-
-    source: a system name (`dsrkit.systems.names()`) or a data file (see `Dataset.load`).
-    """
-    from . import systems
-
-    if _is_file_source(source):
-        if Path(source).is_dir():
-            raise ValueError(f"{source}: is a directory; expected a data file (.npy, .npz, .csv, .csv.gz) or a "
-                             f"system name ({', '.join(systems.names())})")
-        ds = Dataset.load(source, dt=dt)
-        train, test = ds.split(train_fraction)
-        return train, test, {"kind": "file", "path": str(Path(source).resolve()), "train_fraction": train_fraction}
-    if source not in systems.names():
-        raise ValueError(
-            f"{source!r} is neither an existing data file nor a known system; systems: {', '.join(systems.names())}"
-        )
-    s = systems.get(source)
-    n_train = n_train or 100_000
-    n_test = n_test or 100_000
-    step = dt or s.dt
-    names = getattr(s, "variables", None)
-    train = Dataset([s.trajectory(n_train, dt=step, seed=seed, noise=noise)], step, names)
-    test = Dataset([s.trajectory(n_test, dt=step, seed=seed + 1)], step, names)
-    info = {"kind": "system", "system": source, "params": dict(s.params), "dt": step, "n_train": n_train,
-            "n_test": n_test, "observation_noise": noise, "train_seed": seed, "test_seed": seed + 1,
-            "reference": dict(getattr(s, "reference", {}) or {})}
-    return train, test, info
 
 
 def train_run(data: Dataset, config: dict, out, *, seed: int = 0, seeds: int = 1, force: bool = False,
@@ -165,73 +89,23 @@ def default_run_dir(name: str, root="runs") -> Path:
     return candidate
 
 
-def reconstruct(source: str, *, dt: float | None = None, out=None, force: bool = False, epochs: int | None = None,
-                seed: int = 0, seeds: int = 1, noise: float = 0.05, n_train: int | None = None,
-                n_test: int | None = None, progress: bool = True, model: str = "alrnn") -> Reconstruction:
-    """The main job: simulate (or load) data, train with per-system defaults, evaluate on independent test data,
-    analyse the model's linear subregions and fixed points, and write `report.html` into the run directory.
-
-    Args:
-        source: system name or data file. dt: sampling step (data files without a stored dt need it).
-        out: run directory (default runs/<name>, or runs/<name>-2, ... if taken); never overwritten unless `force`.
-        epochs: override the default number of epochs. seed: seed of data, initialisation and training.
-        seeds: models trained at once (the best by training D_stsp is kept). noise: observation noise of the
-            simulated training data (fraction of std). n_train, n_test: simulated series lengths (default 100 000).
-        model: a model with default configurations (`dsrkit.training.DEFAULT_MODELS`): "alrnn" (default:
-            per-system AL-RNN settings, few linear subregions, interpretable) or "shplrnn" (the shPLRNN with adaptive
-            GTF: the most accurate configuration measured, 1500 epochs, hundreds of subregions).
-    """
-    from .evaluation import Protocol, evaluate
-    from .training import default_config
-    from .training.config import default_model
-
-    model = default_model(model)  # "model must be one of [...]" before any work
-    t0 = time.perf_counter()
-    name = Path(source).name.split(".")[0] if _is_file_source(source) else source
-    out = Path(out) if out is not None else default_run_dir(name)
-    runs.check_replaceable(out, force)
-    _progress_note(progress, f"data: {source}")
-    train_ds, test_ds, info = load_data(source, dt=dt, n_train=n_train, n_test=n_test, noise=noise, seed=seed)
-    protocol = Protocol()
-    for i, t in enumerate(test_ds.lengths):  # refuse before training, not after
-        protocol.check_test_length(t, f"test trajectory {i}" if len(test_ds) > 1 else "the test series")
-    config = default_config(None if info["kind"] == "file" else source, model=model)
-    if epochs is not None:
-        config["train"]["epochs"] = int(epochs)
-    config["train"]["eval_steps"] = min(config["train"].get("eval_steps", 10_000), min(train_ds.lengths))
-    _progress_note(progress, f"training {config['model']} {config['model_args']} with {config['scheme']} "
-                             f"{config['scheme_args']} for {config['train']['epochs']} epochs")
-
-    with runs.Run.create(out, force=force) as run:
-        fit, scaler = _train_into(run, train_ds, config, seed=seed, seeds=seeds, progress=progress, source=info)
-        test_std, _ = test_ds.standardize(scaler)
-        lam = info.get("reference", {}).get("lyapunov_max")
-        _progress_note(progress, "evaluating on the test series")
-        metrics = evaluate(fit.model, test_std, protocol, lyapunov_max=lam)
-        metrics["protocol"]["data"] = ("independent clean test trajectory (seed +1), standardised with training "
-                                       "statistics" if info["kind"] == "system" else "last 20 % of each trajectory")
-        run.write(runs.METRICS, metrics)
-        _progress_note(progress, "analysing the model and writing the report")
-        analysis = _write_analysis_and_report(run, fit.model, test_std, metrics, protocol, fit, info, name)
-        report = run.path / runs.REPORT
-    return Reconstruction(name, out, fit, metrics, analysis, out / report.name, time.perf_counter() - t0)
-
-
 def _write_analysis_and_report(run: runs.Run, model, test_std: Dataset, metrics: dict, protocol, fit, source: dict,
-                               name: str) -> dict:
-    """Compute what the report shows (the protocol's free run, a short free run, the analysis along the test
-    series), write analysis.json, and have the report draw it. Returns the analysis."""
+                               name: str, *, gen=None, extra: dict | None = None) -> dict:
+    """Compute what the report shows (the protocol's free run unless given as `gen`, a short free run, the analysis
+    along the test series), write analysis.json, and have the report draw it (with `extra`: the main job's
+    verdict, references, settings and population). Returns the analysis."""
     from .analysis import analyze
     from .report.reconstruction import write_report
     from .rollout import generate, protocol_free_run
 
     test = test_std.trajectories[0]
-    gen = protocol_free_run(model, test, protocol, dtype=np.float64)
+    if gen is None:
+        gen = protocol_free_run(model, test, protocol, dtype=np.float64)
     short = generate(model, test[0], min(len(test), 2000), dtype=np.float64)
     analysis = analyze(model, test, dt=test_std.dt)
     run.write(runs.ANALYSIS, analysis)
     write_report(run, model, test_std=test_std, gen=gen, short=short, analysis=analysis, metrics=metrics,
-                 protocol=protocol, fit=fit, source=source, name=name)
+                 protocol=protocol, fit=fit, source=source, name=name, extra=extra)
     return analysis
 
 

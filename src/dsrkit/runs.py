@@ -39,12 +39,13 @@ MARKER = ".dsrkit-run"
 CONFIG = "config.json"
 MODEL = "model.eqx"
 HISTORY = "history.csv"
+POPULATION = "population.csv"
 METRICS = "metrics.json"
 ANALYSIS = "analysis.json"
 REPORT = "report.html"
 FIGURES = "figures"
 #: Everything a run directory may hold; a folder with anything else is not replaced by --force.
-RUN_ENTRIES = frozenset({MARKER, CONFIG, MODEL, HISTORY, METRICS, ANALYSIS, REPORT, FIGURES})
+RUN_ENTRIES = frozenset({MARKER, CONFIG, MODEL, HISTORY, POPULATION, METRICS, ANALYSIS, REPORT, FIGURES})
 
 
 def is_run_dir(path) -> bool:
@@ -334,8 +335,9 @@ class Run:
         """A JSON file of the run (config.json, metrics.json, analysis.json), atomically."""
         return write_json(self.path / name, obj)
 
-    def write_history(self, history: list[dict]) -> Path:
-        return write_history(self.path / HISTORY, history)
+    def write_history(self, history: list[dict], name: str = HISTORY) -> Path:
+        """A CSV table of the run: the training history (history.csv) or the search's population (population.csv)."""
+        return write_history(self.path / name, history)
 
     def save_model(self, model, metadata: dict | None = None) -> Path:
         from .io import save

@@ -41,18 +41,26 @@ def attractor(X: np.ndarray, names=None, title: str = "", max_points: int = 50_0
 
 
 def attractors(true: np.ndarray, gen: np.ndarray, names=None, max_points: int = 20_000) -> Figure:
-    """True vs generated attractor: a 3-D view of the first three variables beside 2-D projections.
+    """True vs generated attractor: side-by-side 3-D views of the first three variables on shared axis limits, or
+    overlaid 2-D projections (fewer than three variables).
 
     true, gen: (T, N) arrays. Returns a Figure."""
     n = true.shape[1]
     names = _names(n, names)
     t, g = true[:max_points], gen[:max_points]
     if n >= 3:
+        # shared limits (those of the true attractor, widened to hold the generated one): a small limit cycle must
+        # look small beside the true attractor, not fill its own box
+        both = np.concatenate([t[:, :3], g[:, :3][np.all(np.isfinite(g[:, :3]), axis=1)]])
+        lo, hi = both.min(axis=0), both.max(axis=0)
+        pad = 0.05 * np.where(hi > lo, hi - lo, 1.0)
         fig = Figure(figsize=(11, 4.6))
         for k, (X, title, style) in enumerate([(t, "true", TRUE_STYLE), (g, "generated", GEN_STYLE)]):
             ax = fig.add_subplot(1, 2, k + 1, projection="3d")
             ax.plot(X[:, 0], X[:, 1], X[:, 2], **style)
             ax.set(title=title, xlabel=names[0], ylabel=names[1], zlabel=names[2])
+            ax.set(xlim=(lo[0] - pad[0], hi[0] + pad[0]), ylim=(lo[1] - pad[1], hi[1] + pad[1]),
+                   zlim=(lo[2] - pad[2], hi[2] + pad[2]))
         return fig
     pairs = list(itertools.combinations(range(n), 2)) or [(0, 0)]
     fig = Figure(figsize=(4.5 * len(pairs), 4))
@@ -119,4 +127,21 @@ def learning_curves(history: dict):
         if k == "loss" or k.startswith("d_"):
             ax.set_yscale("log")
         ax.set(title=k, xlabel="epoch")
+    return fig
+
+
+def frontier(rows: list[dict], chosen: int | None = None) -> Figure:
+    """Validation D_stsp against the number of linear subregions visited, one marker per candidate, by model
+    family; rows: dicts with "candidate", "model", "subregions", "val_d_stsp"."""
+    fig = Figure(figsize=(5.5, 4))
+    ax = fig.subplots()
+    for family, marker in (("alrnn", "o"), ("shplrnn", "s")):
+        pts = [r for r in rows if r["model"] == family]
+        if pts:
+            ax.plot([r["subregions"] for r in pts], [r["val_d_stsp"] for r in pts], marker, ls="none", label=family)
+    for r in rows:
+        if r["candidate"] == chosen:
+            ax.plot(r["subregions"], r["val_d_stsp"], "o", ms=14, mfc="none", mec="k", label="selected")
+    ax.set(xscale="log", yscale="log", xlabel="linear subregions visited", ylabel="validation D_stsp")
+    ax.legend(fontsize=8)
     return fig

@@ -7,6 +7,8 @@
     cfg = default_config("lorenz63")                              -> dict of published (trimmed) settings
     cfg = config_from_options("alrnn", latent_dim=20, relu_units=2, scheme="stf", interval=16, epochs=200)
     model_names(), scheme_names(), model_class("alrnn"), ...     -> the registry of names (`training.names`)
+    sg = suggest(dataset)                                         -> settings derived from the data's time scales
+    result = search(train, validation, candidates, budget=600)    -> successive halving over a population
 """
 
 from ..rollout import generate
@@ -18,9 +20,12 @@ from .loss import ForcedMSE, batch_loss, reference_batch_loss
 from .result import MemberFit, TrainResult
 from .names import model_class, model_name, model_names, scheme_class, scheme_name, scheme_names
 from .schemes import GTF, STF, AdaptiveGTF
+from .search import Candidate, SearchResult, search
+from .suggest import DataEstimates, Suggestion, estimate, suggest
 
 __all__ = ["train", "generate", "STF", "GTF", "AdaptiveGTF", "TrainConfig", "TrainResult", "MemberFit", "Selection",
            "PUBLISHED_SELECTION", "Callback", "ProgressBar", "non_finite", "ForcedMSE", "batch_loss",
            "reference_batch_loss", "default_config", "build_model", "build_scheme", "init_members", "penalty",
            "config_from_options", "normalize_config", "DEFAULT_MODELS", "model_names", "scheme_names", "model_name",
-           "scheme_name", "model_class", "scheme_class"]
+           "scheme_name", "model_class", "scheme_class", "Candidate", "SearchResult", "search", "DataEstimates",
+           "Suggestion", "estimate", "suggest"]

@@ -258,7 +258,7 @@ def train(model, data, scheme=None, config: TrainConfig | None = None, *, loss=N
         fits.append(MemberFit(model=m, history=history[i::k], best_epoch=b_epoch,
                               status=status, best_metrics={c: metrics[c] for c in columns},
                               diverged_epoch=diverged_epoch[i], seconds=seconds, member=i, score=score,
-                              selection=selection.name))
+                              selection=selection.name, final_model=pop.model(i)))
     record = {"scheme": repr(scheme), **config.to_dict(), "seeds": k, "eval_every": eval_every, "eval_steps": n_eval,
               "members_per_call": min(per_call, k), "loss": repr(loss), "selection": selection.name}
     return TrainResult(members=tuple(fits), history=history, seconds=seconds, config=record,

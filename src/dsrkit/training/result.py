@@ -45,6 +45,8 @@ class MemberFit:
         member: index of the member in its population.
         score: the selection metric of the returned checkpoint (NaN when there is none).
         selection: name of the rule that chose the checkpoint (and ranks the members).
+        final_model: the member's parameters when training ended (after the last epoch, or its last finite
+            parameters when it diverged): where a continued training starts (`dsrkit.training.search`).
     """
 
     model: Any
@@ -57,6 +59,7 @@ class MemberFit:
     member: int = 0
     score: float = math.nan
     selection: str = ""
+    final_model: Any = None
 
 
 def rank_key(fit: MemberFit):

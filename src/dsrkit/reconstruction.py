@@ -1,0 +1,408 @@
+"""The main job: reconstruct a series nobody tuned for (`dsr reconstruct`, `dsrkit.reconstruct`).
+
+    read (time column, columns, several series) → split train / validation / test → settings from the data
+    (`dsrkit.training.suggest`) → references (fast baselines, parroting, the data floor) → a population of
+    candidates trained by successive halving within the budget (`dsrkit.training.search`), selected on the
+    validation segment → evaluation on the test split → verdict → analysis and report
+
+Splits. A data file: the last `test_fraction` (20 %) of every trajectory is the test split; of the rest, the last
+`validation_fraction` (20 %, at most 20 000 points) is the validation segment that selects checkpoints and
+candidates; the first part trains. A system: a noisy training trajectory (split into training and validation the
+same way) and an independent clean test trajectory. Standardisation uses the statistics of all non-test data.
+The test split is used once, for the final evaluation and the verdict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import runs
+from .data import Dataset
+
+#: total wall-clock budget (seconds) of the main job: for a data file, and for a system name (the demonstration)
+DEFAULT_BUDGET = 600.0
+DEMO_BUDGET = 240.0
+MODELS = ("auto", "alrnn", "shplrnn")
+#: `interpretable=True` picks the AL-RNN with the fewest subregions whose validation D_stsp is within this factor
+#: of the best candidate's
+INTERPRETABLE_FACTOR = 2.0
+MAX_VALIDATION = 20_000
+MIN_TRAIN_POINTS = 500
+
+
+@dataclasses.dataclass
+class Reconstruction:
+    """What `reconstruct` produced: the run directory, the selected model, test metrics (with references, data
+    floor and verdict), the analysis, the search, the report path and the wall time."""
+
+    name: str
+    run_dir: Path
+    model: object
+    metrics: dict
+    analysis: dict
+    search: object
+    suggestion: object
+    report: Path
+    seconds: float
+
+    @property
+    def verdict(self) -> dict:
+        return self.metrics["verdict"]
+
+    def summary_rows(self) -> list[dict]:
+        m, best = self.metrics, self.search.best
+        rows = [("verdict", m["verdict"]["grade"]),
+                ("model", best.candidate.label()),
+                ("D_stsp (state-space divergence)", m.get("state_space_divergence")),
+                ("D_H (power-spectrum distance)", m.get("power_spectrum_distance")),
+                ("data floor D_stsp / D_H", _pair(m["floor"])),
+                *[(f"reference {n} D_stsp / D_H", _pair(r)) for n, r in m["references"].items()],
+                (f"PE({m.get('protocol', {}).get('pe_steps', 20)})", m.get("prediction_error")),
+                ("λ_max of the model (per time unit)", m.get("lyapunov_max")),
+                ("linear subregions used", self.analysis.get("n_subregions")),
+                ("candidates trained", len(self.search.candidates)),
+                ("wall time (s)", round(self.seconds, 1))]
+        return [{"quantity": k, "value": v} for k, v in rows]
+
+
+def _pair(r: dict) -> str:
+    d, h = r.get("state_space_divergence"), r.get("power_spectrum_distance")
+    if d is None:
+        return str(r.get("status", "n/a"))
+    return f"{d:.3g} / {h:.3g}" if h is not None else f"{d:.3g}"
+
+
+def _say(log, text: str) -> None:
+    if log:
+        log(text)
+
+
+def _console_log(progress: bool):
+    if not progress:
+        return None
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True)
+    return lambda text: console.print(f"[bold]dsr[/] {escape(text)}", highlight=False)
+
+
+# ----------------------------------------------------------------------------------------------- data and splits
+
+
+@dataclasses.dataclass
+class Splits:
+    """Raw-unit train / validation / test Datasets and a JSON-serialisable description of where they came from."""
+
+    train: Dataset
+    validation: Dataset
+    test: Dataset
+    source: dict
+
+    def describe(self) -> str:
+        return (f"training {self.train.lengths} points, validation {self.validation.lengths} points (selection), "
+                f"test {self.test.lengths} points (judged once), dt = {self.train.dt:g}")
+
+
+def _split_off(ds: Dataset, fraction: float, cap: int | None = None) -> tuple[Dataset, Dataset]:
+    """(first part, last part) of every trajectory; the last part is `fraction` of it, at most `cap` points."""
+    first, last = [], []
+    for i, x in enumerate(ds.trajectories):
+        k = int(round(fraction * len(x)))
+        if cap is not None:
+            k = min(k, cap)
+        if k < 2 or len(x) - k < 2:
+            raise ValueError(f"trajectory {i} has {len(x)} points: too short to split off {fraction:.0%}")
+        first.append(x[:-k])
+        last.append(x[-k:])
+    return Dataset(first, ds.dt, ds.names), Dataset(last, ds.dt, ds.names)
+
+
+def _source_name(source) -> str:
+    if isinstance(source, Dataset):
+        return "dataset"
+    if isinstance(source, np.ndarray):
+        return "array"
+    from .pipeline import _is_file_source
+
+    return Path(str(source)).name.split(".")[0] if _is_file_source(str(source)) else str(source)
+
+
+def prepare_data(source, *, dt=None, n_train=None, n_test=None, noise: float = 0.05, seed: int = 0,
+                 time_col=None, columns=None, series_col=None, test_fraction: float = 0.2,
+                 validation_fraction: float = 0.2) -> Splits:
+    """Read or simulate the data and split it (see the module docstring). `source`: a system name, a data file
+    (`Dataset.load` with time_col / columns / series_col), a (T, N) or (B, T, N) array (needs dt) or a Dataset."""
+    from . import systems
+    from .pipeline import _is_file_source
+
+    if isinstance(source, (Dataset, np.ndarray, list)):
+        if isinstance(source, Dataset):
+            ds = source if dt is None else Dataset(source.trajectories, dt, source.names)
+        else:
+            if dt is None:
+                raise ValueError("an array needs its sampling step: reconstruct(array, dt=...)")
+            ds = Dataset(source, dt)
+        non_test, test = ds.split(1.0 - test_fraction)
+        info = {"kind": "array", "lengths": ds.lengths, "dt": ds.dt, "names": ds.names}
+    elif _is_file_source(str(source)):
+        if Path(source).is_dir():
+            raise ValueError(f"{source}: is a directory; expected a data file (.npy, .npz, .csv, .csv.gz) or a "
+                             f"system name ({', '.join(systems.names())})")
+        ds = Dataset.load(source, dt=dt, time_col=time_col, columns=columns, series_col=series_col)
+        non_test, test = ds.split(1.0 - test_fraction)
+        info = {"kind": "file", **ds.provenance, "path": str(Path(source).resolve()), "read": ds.describe()}
+    else:
+        if source not in systems.names():
+            raise ValueError(f"{source!r} is neither an existing data file nor a known system; systems: "
+                             f"{', '.join(systems.names())}")
+        s = systems.get(source)
+        n_train, n_test = n_train or 100_000, n_test or 100_000
+        step = dt or s.dt
+        names = getattr(s, "variables", None)
+        non_test = Dataset([s.trajectory(n_train, dt=step, seed=seed, noise=noise)], step, names)
+        test = Dataset([s.trajectory(n_test, dt=step, seed=seed + 1)], step, names)
+        info = {"kind": "system", "system": source, "params": dict(s.params), "dt": step, "n_train": n_train,
+                "n_test": n_test, "observation_noise": noise, "train_seed": seed, "test_seed": seed + 1,
+                "reference": dict(getattr(s, "reference", {}) or {})}
+    train, validation = _split_off(non_test, validation_fraction, MAX_VALIDATION)
+    info["split"] = {"train": train.lengths, "validation": validation.lengths, "test": test.lengths,
+                     "test_fraction": None if info["kind"] == "system" else test_fraction,
+                     "validation_fraction": validation_fraction, "validation_cap": MAX_VALIDATION}
+    return Splits(train, validation, test, info)
+
+
+def check_usable(splits: Splits, protocol) -> None:
+    """Refuse data that cannot give a meaningful reconstruction, naming what is wrong and what to do: a constant
+    variable (or a second time column), a training part too short, validation or test parts shorter than the
+    protocol needs."""
+    allx = np.concatenate([*splits.train.trajectories, *splits.validation.trajectories])
+    spread = allx.std(axis=0)
+    constant = [n for n, s in zip(splits.train.names, spread) if not s > 1e-12 * max(1.0, float(np.abs(allx).max()))]
+    if constant:
+        raise ValueError(f"variable(s) {constant} are constant over the training data: they carry no dynamics; "
+                         "leave them out (--columns / columns=...)")
+    steps = np.diff(allx, axis=0)
+    clocks = [n for n, d in zip(splits.train.names, steps.T) if np.all(d > 0) and np.ptp(d) <= 1e-6 * abs(np.mean(d))]
+    if clocks:
+        raise ValueError(f"variable(s) {clocks} increase by a constant step: a time column, not a state variable; "
+                         "name it with --time-col (time_col=...) or leave it out with --columns")
+    if min(splits.train.lengths) < MIN_TRAIN_POINTS:
+        raise ValueError(f"the training part has {min(splits.train.lengths)} points; a reconstruction needs at least "
+                         f"{MIN_TRAIN_POINTS} (give a longer series)")
+    for name, part in (("validation", splits.validation), ("test", splits.test)):
+        for i, t in enumerate(part.lengths):
+            protocol.check_test_length(t, f"the {name} part" + (f" of trajectory {i}" if len(part) > 1 else ""))
+
+
+# ----------------------------------------------------------------------------------------------- candidates
+
+
+def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable: bool = False) -> list:
+    """The candidates of the search from data-derived settings.
+
+    auto: six shPLRNNs with adaptive GTF (the most accurate configuration measured; seeds and two learning rates)
+    and AL-RNNs at two numbers of piecewise-linear units P, each with the suggested STF intervals (Mikhaeil et al.
+    2022: τ near the predictability time). "alrnn" / "shplrnn": only that family (more seeds). `interpretable`
+    adds a third AL-RNN P so that the frontier has a choice.
+    """
+    from .training.search import Candidate
+
+    sg = suggestion
+    noise = float(sg.input_noise)
+    sh = [Candidate("shplrnn", {"hidden_dim": int(sg.shplrnn_hidden)}, "adaptive_gtf", {},
+                    lr=(lr, 1e-5), input_noise=noise, seed=seed + i)
+          for i, lr in enumerate((1e-3, 2e-3, 1e-3, 2e-3, 1e-3, 5e-4, 1e-3, 2e-3))]
+    ps = sorted(set(int(p) for p in sg.relu_units))
+    ps = ps[:3] if interpretable else [ps[0], ps[-1]] if len(ps) > 1 else ps
+    al = [Candidate("alrnn", {"latent_dim": int(sg.latent_dim), "relu_units": p}, "stf", {"interval": int(tau)},
+                    lr=(1e-3, 1e-5), input_noise=noise, seed=seed + 100 + j)
+          for p in ps for j, tau in enumerate(sg.stf_intervals)]
+    if model == "shplrnn":
+        return sh
+    if model == "alrnn":
+        return al + [dataclasses.replace(c, seed=c.seed + 50) for c in al]
+    return sh[:6] + al
+
+
+def visited_subregions(model, x0: np.ndarray, n_steps: int = 5000) -> int | None:
+    """Number of distinct linear subregions a free run of `n_steps` from the observation x0 visits (None for a
+    model without subregions or a non-finite run)."""
+    import jax.numpy as jnp
+
+    from .analysis import subregions
+    from .rollout import free_run_latent
+
+    if not hasattr(model, "region_code"):
+        return None
+    z = free_run_latent(model, np.asarray(model.init_state(jnp.asarray(x0, model.dtype)), np.float64), n_steps)
+    if not np.all(np.isfinite(z)):
+        return None
+    return int(len(subregions(model, z[n_steps // 5:]).counts))
+
+
+def choose(result, validation: np.ndarray, interpretable: bool):
+    """(selected CandidateResult, frontier rows). The frontier lists every candidate with a checkpoint: its
+    validation D_stsp and the subregions its free run visits. Default: the best validation score; interpretable:
+    the AL-RNN with the fewest subregions among those within INTERPRETABLE_FACTOR × the best validation D_stsp."""
+    rows = []
+    for c in result.candidates:
+        if c.model is None or not math.isfinite(c.score):
+            continue
+        rows.append({"candidate": c.index, "model": c.candidate.model, "label": c.candidate.label(),
+                     "val_d_stsp": c.metrics.get("val_d_stsp"), "val_d_h": c.metrics.get("val_d_h"),
+                     "score": c.score, "subregions": visited_subregions(c.model, validation[0])})
+    best = result.best
+    if not interpretable:
+        return best, rows
+    bound = INTERPRETABLE_FACTOR * min(r["val_d_stsp"] for r in rows)
+    eligible = [r for r in rows if r["model"] == "alrnn" and r["val_d_stsp"] <= bound and r["subregions"]]
+    if not eligible:
+        return best, rows
+    pick = min(eligible, key=lambda r: (r["subregions"], r["score"]))
+    return result.candidates[pick["candidate"]], rows
+
+
+# ----------------------------------------------------------------------------------------------- the job
+
+
+def reconstruct(source, *, dt: float | None = None, out=None, force: bool = False, budget: float | None = None,
+                model: str = "auto", interpretable: bool = False, seed: int = 0, noise: float = 0.05,
+                n_train: int | None = None, n_test: int | None = None, time_col=None, columns=None,
+                series_col=None, test_fraction: float = 0.2, max_epochs: int | None = None,
+                references: bool = True, progress: bool = True) -> Reconstruction:
+    """Reconstruct a system from data: read, split, derive settings, search, evaluate, judge, analyse, report.
+
+    Args:
+        source: a data file (.csv, .csv.gz, .npz, .npy), a (T, N) / (B, T, N) array with `dt`, a `Dataset`, or a
+            system name (`dsrkit.systems.names()`: a simulated noisy training and clean test trajectory).
+        dt: sampling step (for files without a time column or a stored dt; for arrays).
+        out: run directory (default runs/<name>, or runs/<name>-2, ... if taken); never replaced unless `force`.
+        budget: wall-clock seconds of the whole job (default 600 for data, 240 for a system name: the demo);
+            references and the final evaluation take their share, the search the rest.
+        model: "auto" (shPLRNNs and AL-RNNs compete), "alrnn" or "shplrnn" (only that family).
+        interpretable: select the AL-RNN with the fewest linear subregions within INTERPRETABLE_FACTOR × the best
+            validation D_stsp instead of the best candidate.
+        seed: seed of simulated data, initialisations and training. noise: observation noise of simulated training
+            data (fraction of std). n_train, n_test: simulated lengths (default 100 000).
+        time_col, columns, series_col: how to read a data file (see `Dataset.load`).
+        test_fraction: last part of each trajectory of a data file kept for the test (default 0.2).
+        max_epochs: at most this many epochs per candidate (default: as many as the budget allows).
+        references: fit the fast baselines and the parroting floor beside the model (default True).
+        progress: progress lines on stderr.
+
+    Returns a `Reconstruction`. Raises ValueError / TypeError / FileExistsError naming what is wrong.
+    """
+    from .evaluation import Protocol, evaluate
+    from .pipeline import _write_analysis_and_report, default_run_dir
+    from .rollout import protocol_free_run
+    from .training.search import search
+    from .training.suggest import suggest
+    from .verdict import data_floor, fit_references, free_run_flags, verdict
+
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+    t0 = time.perf_counter()
+    name = _source_name(source)
+    is_system = not isinstance(source, (Dataset, np.ndarray, list)) and name == str(source)
+    budget = float(budget if budget is not None else DEMO_BUDGET if is_system else DEFAULT_BUDGET)
+    if not (math.isfinite(budget) and budget >= 30):
+        raise ValueError(f"budget must be at least 30 seconds (compilation alone takes about 10 s), got {budget!r}")
+    out = Path(out) if out is not None else default_run_dir(name)
+    runs.check_replaceable(out, force)
+    log = _console_log(progress)
+    protocol = Protocol()
+
+    splits = prepare_data(source, dt=dt, n_train=n_train, n_test=n_test, noise=noise, seed=seed, time_col=time_col,
+                          columns=columns, series_col=series_col, test_fraction=test_fraction)
+    if "read" in splits.source:
+        _say(log, "read " + splits.source["read"])
+    _say(log, f"variables {splits.train.names}; split: {splits.describe()}")
+    check_usable(splits, protocol)
+    non_test = Dataset([*splits.train.trajectories, *splits.validation.trajectories], splits.train.dt,
+                       splits.train.names)
+    _, scaler = non_test.standardize()
+    train, validation, test = (part.standardize(scaler)[0] for part in (splits.train, splits.validation, splits.test))
+    sg = suggest(train)
+    _say(log, f"settings from the data: window {sg.seq_len} steps, STF intervals {list(sg.stf_intervals)}, "
+              f"AL-RNN M = {sg.latent_dim}, P in {list(sg.relu_units)}, shPLRNN L = {sg.shplrnn_hidden}")
+    for note in sg.notes:
+        _say(log, f"note: {note}")
+
+    refs, floor = {}, data_floor(non_test.standardize(scaler)[0], test, protocol)
+    if references:
+        refs = fit_references(non_test.standardize(scaler)[0], test, protocol, seed=seed, log=log)
+    reserve = max(30.0, 0.1 * budget)  # the final evaluation, analysis and report
+    search_budget = budget - (time.perf_counter() - t0) - reserve
+    notes = list(sg.notes)
+    if search_budget < 20:
+        search_budget = 20.0
+        notes.append(f"the budget of {budget:g} s leaves too little time to train after the references; the search "
+                     "ran 20 s anyway: give a larger --budget")
+    if is_system and budget == DEMO_BUDGET:
+        notes.append(f"a demonstration budget of {DEMO_BUDGET:g} s (data files get {DEFAULT_BUDGET:g} s); "
+                     "give --budget for a longer search")
+    candidates = candidates_for(sg, model, seed, interpretable)
+    _say(log, f"searching {len(candidates)} candidates for {search_budget:.0f} s (successive halving)")
+    val = validation.trajectories[0]
+    result = search(train, val, candidates, budget=search_budget, seq_len=sg.seq_len,
+                    max_epochs=max_epochs or 100_000, log=log)
+    notes += result.notes
+    chosen, frontier = choose(result, val, interpretable)
+    best_model = chosen.model
+
+    _say(log, "evaluating the selected model on the test split")
+    lam_ref, lam_source = _lyapunov_reference(splits.source, sg)
+    metrics = evaluate(best_model, test, protocol, lyapunov_max=lam_ref if splits.source["kind"] == "system" else None)
+    metrics["protocol"]["data"] = ("independent clean test trajectory (seed + 1), standardised with the training "
+                                   "statistics" if splits.source["kind"] == "system"
+                                   else f"the last {test_fraction:.0%} of each trajectory, standardised with the "
+                                        "statistics of the rest")
+    gen = protocol_free_run(best_model, test.trajectories[0], protocol, dtype=np.float64)
+    flags = free_run_flags(gen, test.trajectories[0], metrics, lyapunov_reference=lam_ref,
+                           reference_source=lam_source)
+    metrics.update(references=refs, floor=floor)
+    metrics["verdict"] = verdict(metrics, refs, floor, flags)
+    _say(log, "verdict: " + metrics["verdict"]["text"])
+
+    with runs.Run.create(out, force=force) as run:
+        run.save_model(best_model)
+        config = {"model": chosen.candidate.model, "model_args": dict(chosen.candidate.model_args),
+                  "scheme": chosen.candidate.scheme, "scheme_args": dict(chosen.candidate.scheme_args),
+                  "train": {"seq_len": sg.seq_len, "lr": list(chosen.candidate.lr),
+                            "input_noise": chosen.candidate.input_noise, "epochs": chosen.epochs}}
+        run.write(runs.CONFIG, {
+            "config": config, "seed": seed, "candidate": chosen.candidate.to_dict(), "source": splits.source,
+            "dt": splits.train.dt, "names": splits.train.names, "standardizer": scaler.to_dict(),
+            "status": str(chosen.status), "best_epoch": chosen.best_epoch, "train_seconds": result.seconds,
+            "selection": ("fewest subregions within {:g}x the best validation D_stsp (interpretable)"
+                          .format(INTERPRETABLE_FACTOR) if interpretable else
+                          "lowest validation score √(D_stsp·D_H) + range penalty, on the validation segment"),
+            "suggestion": sg.to_dict(), "search": result.to_dict(), "budget": budget, "notes": notes,
+        })
+        run.write(runs.METRICS, metrics)
+        run.write_history(result.table(), runs.POPULATION)
+        _say(log, "analysing the model and writing the report")
+        extra = {"verdict": metrics["verdict"], "references": refs, "floor": floor, "suggestion": sg.to_dict(),
+                 "population": result.table(), "frontier": frontier, "chosen": chosen.index,
+                 "split": splits.describe(), "notes": notes}
+        analysis = _write_analysis_and_report(run, best_model, test, metrics, protocol, None, splits.source, name,
+                                              gen=gen, extra=extra)
+    return Reconstruction(name, out, best_model, metrics, analysis, result, sg, out / runs.REPORT,
+                          time.perf_counter() - t0)
+
+
+def _lyapunov_reference(source: dict, sg) -> tuple[float | None, str]:
+    """The λ_max to check the model against: the system's reference value, else a reliable estimate from data."""
+    ref = (source.get("reference") or {}).get("lyapunov_max")
+    if ref is not None:
+        return float(ref), "the system's reference value"
+    est = sg.estimates
+    if getattr(est, "lyapunov_reliable", False) and est.lyapunov_max is not None:
+        return float(est.lyapunov_max), "estimated from the training data (Rosenstein)"
+    return None, ""

@@ -1,0 +1,364 @@
+"""A population search over training settings with successive halving, scored on a held-out validation segment.
+
+    result = search(train_data, validation, candidates, budget=600.0)
+    result.best.model, result.best.candidate, result.best.metrics      # the selected checkpoint
+    result.table()                                                      # one row per candidate
+
+Candidates that share a model structure and scheme (they differ only in seed, learning rates, input noise and the
+forcing strength τ or α) train together as one population of `train` (one compiled program); candidates of other
+structures form other populations. Successive halving (Jamieson & Talwalkar 2016, "Non-stochastic best arm
+identification and hyperparameter optimization"; Li et al. 2020, ASHA) gives every candidate a small budget, keeps
+the best 1/η by their validation score and continues only those, so that most of the time goes to the promising
+ones:
+
+- the search has R = 1 + ⌈log_η n⌉ rungs for n candidates; rung j gets an equal share of the time left
+  (remaining / (R − j)), turned into epochs with the measured cost of an epoch of each population (the first rung
+  starts with a few calibration epochs to measure it), so the same code fills 10 minutes on 2 CPU cores or on a
+  GPU, where a population of hundreds costs little more than one member;
+- survivors continue from their parameters at the end of the previous rung, with the scheme's forcing strength
+  carried over (adaptive GTF's α; STF's τ and GTF's α are fixed per candidate). The optimiser state restarts at
+  each rung (RAdam's rectification gives a short warm-up; a deviation from one uninterrupted run, for the
+  simplicity of reusing `train`);
+- the learning rate follows one exponential decay over the search's budget: a rung that spans the budget
+  fractions [f_a, f_b] trains from lr0·(lr1/lr0)^f_a to lr0·(lr1/lr0)^f_b, so the last survivor ends at lr1;
+- every checkpoint is scored by `validation_scores` (never on test data); each candidate keeps its best checkpoint
+  over all rungs, candidates are ranked by it, and the best candidate's best checkpoint is the result.
+
+Optuna and Ray Tune offer successive-halving pruners, but their trials are independent processes or threads;
+here all members of a population advance in one compiled program (vmapped), which neither schedules, so the loop
+is written out (about 100 lines).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Callable, Sequence
+
+import jax
+import numpy as np
+
+from .._status import Status
+from ..rollout import protocol_free_run
+from .callbacks import Selection
+from .config import build_model
+from .loop import train
+from .names import model_name, scheme_class, scheme_name
+
+#: the out-of-range penalty weight of `selection_score`
+RANGE_PENALTY = 10.0
+
+
+def selection_score(d_stsp: float, d_h: float, in_range: float) -> float:
+    """One number to rank checkpoints by (lower is better): the geometric mean √(D_stsp · D_H), plus
+    `RANGE_PENALTY` × the fraction of the free run outside the data's range.
+
+    The geometric mean weighs the two metrics by their relative change, whatever their scales (D_stsp spans
+    0.05–20, D_H 0.02–0.8), so a checkpoint must reproduce both the state-space distribution and the power
+    spectrum. The penalty is needed because the binned D_stsp drops generated points outside the data's range
+    (its published definition): a free run that leaves the attractor half of the time would otherwise be judged
+    on the half that stays. Non-finite inputs give inf.
+    """
+    values = (d_stsp, d_h, in_range)
+    if not all(v is not None and math.isfinite(v) for v in values):
+        return math.inf
+    return math.sqrt(max(d_stsp, 1e-6) * max(d_h, 1e-6)) + RANGE_PENALTY * (1.0 - in_range)
+
+
+def validation_scores(model, validation: np.ndarray, protocol=None) -> dict:
+    """Score a model on a validation series (T_v, N) by the evaluation protocol's free run (from its first point,
+    1.25 T_v steps, the first 0.25 T_v dropped): {"score", "val_d_stsp", "val_d_h", "val_in_range"} (NaN and an
+    inf score when the free run is not finite)."""
+    from ..metrics.geometry import state_space_divergence_result
+    from ..metrics.spectrum import power_spectrum_distance_per_dim
+
+    bins = 30 if protocol is None else protocol.bins
+    smoothing = 20.0 if protocol is None else protocol.smoothing
+    gen = protocol_free_run(model, validation, protocol)
+    nan = {"score": math.inf, "val_d_stsp": math.nan, "val_d_h": math.nan, "val_in_range": math.nan}
+    if not np.all(np.isfinite(gen)):
+        return nan
+    try:
+        res = state_space_divergence_result(validation, gen, bins)
+        d_h = float(np.mean(power_spectrum_distance_per_dim(validation, gen, smoothing)))
+    except (ValueError, FloatingPointError):
+        return nan
+    in_range = float(res.in_range_fraction)
+    return {"score": selection_score(float(res.value), d_h, in_range), "val_d_stsp": float(res.value),
+            "val_d_h": d_h, "val_in_range": in_range}
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """One training setting of a search.
+
+    model, model_args: a model name of `dsrkit.training.names` and its constructor arguments (latent_dim, ...);
+    scheme, scheme_args: "stf" ({"interval": τ}), "gtf" ({"alpha": α}) or "adaptive_gtf" ({} or
+    {"alpha_start": α0}); lr: (start, end) of the exponential decay; input_noise: std of the training-input noise
+    (standardised units); seed: initialisation and data-stream seed.
+    """
+
+    model: str
+    model_args: dict
+    scheme: str
+    scheme_args: dict = dataclasses.field(default_factory=dict)
+    lr: tuple = (1e-3, 1e-5)
+    input_noise: float = 0.05
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "model", model_name(self.model))
+        object.__setattr__(self, "scheme", scheme_name(self.scheme))
+        object.__setattr__(self, "lr", tuple(float(v) for v in self.lr))
+
+    def structure(self) -> tuple:
+        """Candidates with equal structure train in one compiled program."""
+        return self.model, tuple(sorted(self.model_args.items())), self.scheme
+
+    def forcing(self) -> tuple[str, float] | None:
+        """(the scheme's per-member argument, its value) or None."""
+        for name in ("interval", "alpha", "alpha_start"):
+            if name in self.scheme_args:
+                return name, self.scheme_args[name]
+        return None
+
+    def label(self) -> str:
+        args = ",".join(f"{k}={v}" for k, v in sorted(self.model_args.items()))
+        force = self.forcing()
+        scheme = self.scheme + (f"({force[0]}={force[1]})" if force else "")
+        return f"{self.model}({args}) {scheme} lr={self.lr[0]:g} seed={self.seed}"
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "model_args": dict(self.model_args), "scheme": self.scheme,
+                "scheme_args": dict(self.scheme_args), "lr": list(self.lr), "input_noise": self.input_noise,
+                "seed": self.seed}
+
+
+@dataclasses.dataclass
+class CandidateResult:
+    """What the search made of one candidate.
+
+    model: its best checkpoint (by validation score; None when no checkpoint was finite); metrics: that
+    checkpoint's validation scores; best_epoch: epochs trained when it was taken; epochs: epochs trained in all;
+    rung: the last rung it trained in; status: "ok", "diverged" (training became non-finite before any usable
+    checkpoint) or "ok" with `eliminated_after` set (stopped by the halving); seconds: its share of the compute.
+    """
+
+    index: int
+    candidate: Candidate
+    model: object = None
+    metrics: dict = dataclasses.field(default_factory=lambda: {"score": math.inf})
+    best_epoch: int = -1
+    epochs: int = 0
+    rung: int = 0
+    status: Status = Status.OK
+    eliminated_after: int | None = None
+    seconds: float = 0.0
+    # the training state carried between rungs
+    current: object = None
+    alpha: float | None = None
+
+    @property
+    def score(self) -> float:
+        return float(self.metrics.get("score", math.inf))
+
+    def row(self) -> dict:
+        c = self.candidate
+        force = c.forcing()
+        return {"candidate": self.index, "model": c.model, **{k: v for k, v in c.model_args.items()},
+                "scheme": c.scheme, "forcing": None if force is None else force[1], "lr": c.lr[0],
+                "input_noise": c.input_noise, "seed": c.seed, "epochs": self.epochs, "best_epoch": self.best_epoch,
+                "rung": self.rung, "eliminated_after_rung": self.eliminated_after, "status": str(self.status),
+                "val_d_stsp": self.metrics.get("val_d_stsp"), "val_d_h": self.metrics.get("val_d_h"),
+                "val_in_range": self.metrics.get("val_in_range"), "score": self.score,
+                "seconds": round(self.seconds, 2)}
+
+
+@dataclasses.dataclass
+class SearchResult:
+    """The outcome of `search`: every candidate's result, the index of the best, the rungs as run, notes."""
+
+    candidates: list
+    best_index: int | None
+    seconds: float
+    budget: float
+    rungs: list
+    notes: list
+
+    @property
+    def best(self) -> CandidateResult:
+        if self.best_index is None:
+            raise ValueError("no candidate produced a finite validation score: every one diverged")
+        return self.candidates[self.best_index]
+
+    def table(self) -> list[dict]:
+        """One row per candidate (settings, epochs, rung reached, validation scores), best first."""
+        return [c.row() for c in sorted(self.candidates, key=_rank)]
+
+    def to_dict(self) -> dict:
+        return {"best": self.best_index, "seconds": round(self.seconds, 1), "budget": self.budget,
+                "rungs": self.rungs, "notes": self.notes, "candidates": [c.candidate.to_dict() for c in self.candidates]}
+
+
+def _rank(c: CandidateResult):
+    return (not math.isfinite(c.score), c.score, c.index)
+
+
+def _scheme_for(group: list[CandidateResult]):
+    """The scheme of a population with each member's forcing strength (adaptive GTF: the α it reached)."""
+    first = group[0].candidate
+    cls = scheme_class(first.scheme)
+    if first.scheme == "adaptive_gtf":
+        extra = {k: v for k, v in first.scheme_args.items() if k != "alpha_start"}
+        starts = [c.alpha if c.alpha is not None else c.candidate.scheme_args.get("alpha_start", 1.0) for c in group]
+        return cls(**extra, alpha_start=[min(1.0, max(0.0, float(a))) for a in starts])
+    force = first.forcing()
+    if force is None:
+        return cls(**first.scheme_args)
+    return cls(**{force[0]: [c.candidate.scheme_args[force[0]] for c in group]})
+
+
+def _initial_model(c: Candidate, obs_dim: int):
+    return build_model({"model": c.model, "model_args": c.model_args}, obs_dim, key=jax.random.key(c.seed))
+
+
+class _Clock:
+    def __init__(self, budget: float):
+        self.start, self.budget = time.perf_counter(), float(budget)
+
+    def used(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        return self.budget - self.used()
+
+    def fraction(self, extra: float = 0.0) -> float:
+        return min(1.0, max(0.0, (self.used() + extra) / self.budget))
+
+
+def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], *, budget: float = 600.0,
+           eta: int = 2, seq_len: int = 200, batch_size: int = 16, batches_per_epoch: int = 50,
+           calibration_epochs: int = 3, max_epochs: int = 5000, evaluations_per_rung: int = 4,
+           log: Callable[[str], None] | None = None) -> SearchResult:
+    """Train `candidates` on `train_data` by successive halving within `budget` seconds (see the module docstring).
+
+    Args:
+        train_data: the training Dataset (standardised), or what `train` accepts.
+        validation: (T_v, N) standardised series held out from training (at least 320 points), scored by
+            `validation_scores`.
+        candidates: the settings to try (at least one).
+        budget: wall-clock seconds for the training (compilation included); the last rung may overrun it by one
+            epoch of the survivors and their final evaluation.
+        eta: halving factor η >= 2 (the best ⌈n/η⌉ go on after each rung).
+        seq_len, batch_size, batches_per_epoch: shared training settings (as `train`).
+        calibration_epochs: epochs of the first rung's start that measure the cost of an epoch.
+        max_epochs: no candidate trains more epochs than this.
+        evaluations_per_rung: validation checkpoints per candidate and rung.
+        log: called with one line per rung (progress), e.g. `print`.
+
+    Returns:
+        SearchResult (every candidate's best checkpoint and validation scores; `best`).
+    """
+    if not candidates:
+        raise ValueError("search needs at least one candidate")
+    if not (isinstance(eta, int) and eta >= 2):
+        raise ValueError(f"eta must be an integer >= 2, got {eta!r}")
+    if not (math.isfinite(budget) and budget > 0):
+        raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
+    validation = np.asarray(validation, dtype=np.float64)
+    obs_dim = validation.shape[1]
+    log = log or (lambda line: None)
+    clock = _Clock(budget)
+    results = [CandidateResult(i, c, current=_initial_model(c, obs_dim)) for i, c in enumerate(candidates)]
+    cost: dict[tuple, float] = {}  # seconds per member-epoch of each structure
+    calls = [0]  # train calls so far: each call draws a fresh data stream
+    selection = Selection(lambda model, _true: validation_scores(model, validation), metric="score",
+                          columns=("score", "val_d_stsp", "val_d_h", "val_in_range"),
+                          name="lowest validation score √(D_stsp·D_H) + range penalty (search)")
+    settings = dict(seq_len=seq_len, batch_size=batch_size, batches_per_epoch=batches_per_epoch,
+                    eval_steps=len(validation))
+
+    def advance(alive: list[CandidateResult], epochs: int, rung: int, planned: float) -> None:
+        """Train every alive candidate `epochs` more epochs (one `train` call per structure)."""
+        f_a, f_b = clock.fraction(), clock.fraction(planned)
+        groups: dict[tuple, list[CandidateResult]] = {}
+        for c in alive:
+            groups.setdefault(c.candidate.structure(), []).append(c)
+        calls[0] += 1
+        for key, group in groups.items():
+            group = [c for c in group if c.epochs < max_epochs]
+            if not group:
+                continue
+            e = min(min(epochs, max_epochs - c.epochs) for c in group)
+            lrs = [(c.candidate.lr[0] * (c.candidate.lr[1] / c.candidate.lr[0]) ** f_a,
+                    c.candidate.lr[0] * (c.candidate.lr[1] / c.candidate.lr[0]) ** f_b) for c in group]
+            t0 = time.perf_counter()
+            fit = train([c.current for c in group], train_data, _scheme_for(group), selection=selection,
+                        progress=False, epochs=e, lr=lrs, input_noise=[c.candidate.input_noise for c in group],
+                        seed=[c.candidate.seed * 1000 + calls[0] for c in group],
+                        eval_every=max(1, e // max(1, evaluations_per_rung)), **settings)
+            seconds = time.perf_counter() - t0
+            times = [r["time_s"] for r in fit.member(0).history]
+            if len(times) >= 3:  # per epoch after the first (which compiles)
+                cost[key] = (times[-1] - times[0]) / (len(times) - 1) / len(group)
+            elif key not in cost:
+                cost[key] = seconds / e / len(group)
+            for i, c in enumerate(group):
+                m = fit.member(i)
+                c.seconds += seconds / len(group)
+                if m.best_epoch >= 0 and m.score < c.score:
+                    c.model, c.metrics, c.best_epoch = m.model, dict(m.best_metrics), c.epochs + m.best_epoch + 1
+                c.current = m.final_model
+                c.alpha = m.history[-1]["alpha"] if m.history else c.alpha
+                c.rung = rung
+                if m.diverged_epoch is not None:
+                    c.epochs += m.diverged_epoch
+                    c.eliminated_after = rung
+                    if c.model is None:
+                        c.status = Status.DIVERGED
+                else:
+                    c.epochs += e
+
+    n_rungs = 1 + (math.ceil(math.log(len(results)) / math.log(eta) - 1e-9) if len(results) > 1 else 0)
+    alive, rungs, notes = list(results), [], []
+    for rung in range(n_rungs):
+        alive = [c for c in alive if c.eliminated_after is None and c.epochs < max_epochs]
+        if not alive:
+            break
+        start = clock.used()
+        if rung == 0:
+            advance(alive, calibration_epochs, rung, planned=0.0)
+            alive = [c for c in alive if c.eliminated_after is None]
+        share = clock.left() / (n_rungs - rung)  # compilation and calibration count as overhead of the first rung
+        per_epoch = sum(cost.get(c.candidate.structure(), 0.0) for c in alive)
+        epochs = int(share / per_epoch) if per_epoch > 0 else 0
+        if alive:  # spread what `max_epochs` leaves over the remaining rungs
+            done = min(c.epochs for c in alive)
+            epochs = min(epochs, math.ceil((max_epochs - done) / (n_rungs - rung)))
+        if alive and epochs >= 1:
+            advance(alive, epochs, rung, planned=epochs * per_epoch)
+        elif rung == 0:
+            notes.append(f"the budget of {budget:g} s was spent on compiling and {calibration_epochs} calibration "
+                         "epochs: the candidates are barely trained; give a larger budget")
+        trained = [c for c in alive if c.rung == rung]
+        ranked = sorted(trained, key=_rank)
+        keep = max(1, math.ceil(len(ranked) / eta)) if rung < n_rungs - 1 else len(ranked)
+        for c in ranked[keep:]:
+            if c.eliminated_after is None:
+                c.eliminated_after = rung
+        best = ranked[0] if ranked else None
+        rungs.append({"rung": rung, "candidates": len(trained), "epochs": epochs + (calibration_epochs if rung == 0 else 0),
+                      "seconds": round(clock.used() - start, 1), "kept": keep,
+                      "best_score": None if best is None else best.score})
+        log(f"rung {rung + 1}/{n_rungs}: {len(trained)} candidates, {rungs[-1]['epochs']} epochs each, "
+            f"{rungs[-1]['seconds']:.0f} s; best validation score "
+            + (f"{best.score:.3f} ({best.candidate.label()})" if best else "none"))
+        alive = ranked[:keep]
+        if clock.left() <= 0:
+            if rung < n_rungs - 1:
+                notes.append(f"the budget ran out after rung {rung + 1} of {n_rungs}")
+            break
+    ranked = sorted(results, key=_rank)
+    best_index = ranked[0].index if math.isfinite(ranked[0].score) else None
+    return SearchResult(results, best_index, clock.used(), float(budget), rungs, notes)

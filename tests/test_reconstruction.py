@@ -1,0 +1,210 @@
+"""The main job's parts: the search by successive halving, the verdict's flags and grades, the splits and the
+refusal of unusable data (dsrkit.training.search, dsrkit.verdict, dsrkit.reconstruction)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import dsrkit
+from dsrkit import systems
+from dsrkit.evaluation import Protocol
+from dsrkit.reconstruction import Splits, candidates_for, check_usable, prepare_data, reconstruct
+from dsrkit.training.search import Candidate, search, selection_score
+from dsrkit.verdict import _autocorrelation_peak, data_floor, free_run_flags, verdict
+
+LORENZ = systems.get("lorenz63")
+
+
+@pytest.fixture(scope="module")
+def lorenz_std():
+    x = LORENZ.trajectory(6000, seed=0, noise=0.05)
+    return (x - x.mean(0)) / x.std(0)
+
+
+# ----------------------------------------------------------------------------------------------- search
+
+
+def test_selection_score_is_the_geometric_mean_plus_the_range_penalty():
+    assert selection_score(0.4, 0.1, 1.0) == pytest.approx(0.2)
+    assert selection_score(0.4, 0.1, 0.9) == pytest.approx(0.2 + 10 * 0.1)
+    assert selection_score(math.nan, 0.1, 1.0) == math.inf and selection_score(0.4, None, 1.0) == math.inf
+
+
+def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(lorenz_std):
+    """4 candidates, η = 2: 1 + ⌈log2 4⌉ = 3 rungs; after rung 0 at most 2 go on, after rung 1 at most 1; the
+    candidates eliminated first are those ranked lowest by their best validation score; every checkpoint's
+    recorded score is the validation score of the returned model (recomputed here)."""
+    from dsrkit.training.search import validation_scores
+
+    train, val = lorenz_std[:4500], lorenz_std[4500:]
+    cands = [Candidate("alrnn", {"latent_dim": 8, "relu_units": 2}, "stf", {"interval": tau}, seed=i)
+             for i, tau in enumerate((4, 8, 16, 32))]
+    result = search(dsrkit.Dataset([train], 0.01), val, cands, budget=25, seq_len=50, batches_per_epoch=5,
+                    max_epochs=8)
+    assert len(result.rungs) == 3
+    assert result.rungs[0]["candidates"] == 4 and result.rungs[0]["kept"] == 2
+    after0 = [c for c in result.candidates if c.eliminated_after == 0]
+    went_on = [c for c in result.candidates if c.rung >= 1]
+    assert len(went_on) <= 2 and len(after0) >= 2
+    # elimination after rung 0 was by the scores held then: every survivor ranked at least as well then; scores
+    # only improve, so a survivor's final score may be lower, never higher, than at rung 0
+    for c in result.candidates:
+        if c.model is not None:
+            again = validation_scores(c.model, val)
+            assert c.score == pytest.approx(again["score"], rel=1e-6)
+    best = result.best
+    assert best.score == min(c.score for c in result.candidates)
+    table = result.table()
+    assert [r["candidate"] for r in table][0] == best.index and len(table) == 4
+
+
+def test_search_refuses_bad_settings(lorenz_std):
+    with pytest.raises(ValueError, match="at least one candidate"):
+        search(lorenz_std, lorenz_std[:500], [], budget=10)
+    with pytest.raises(ValueError, match="eta"):
+        search(lorenz_std, lorenz_std[:500], [Candidate("alrnn", {}, "stf")], eta=1)
+    with pytest.raises(ValueError, match="budget"):
+        search(lorenz_std, lorenz_std[:500], [Candidate("alrnn", {}, "stf")], budget=-1)
+
+
+def test_candidates_span_the_families_and_the_suggested_forcing(lorenz_std):
+    from dsrkit.training.suggest import suggest
+
+    sg = suggest(lorenz_std, dt=0.01)
+    auto = candidates_for(sg)
+    assert {c.model for c in auto} == {"alrnn", "shplrnn"}
+    taus = {c.scheme_args["interval"] for c in auto if c.model == "alrnn"}
+    assert taus == set(sg.stf_intervals)
+    assert {c.model for c in candidates_for(sg, "alrnn")} == {"alrnn"}
+    assert {c.scheme for c in candidates_for(sg, "shplrnn")} == {"adaptive_gtf"}
+    assert len({c.seed for c in candidates_for(sg, "shplrnn")}) == len(candidates_for(sg, "shplrnn"))
+
+
+# ----------------------------------------------------------------------------------------------- verdict
+
+
+def test_flags_a_fixed_point_a_cycle_and_a_run_outside_the_range(lorenz_std):
+    test = lorenz_std[:4000]
+    assert free_run_flags(test[::-1].copy(), test, {"in_range_fraction": 1.0}) == []
+    fixed = np.tile(test[100], (4000, 1)) + 1e-9 * np.random.default_rng(0).normal(size=(4000, 3))
+    assert any("fixed point" in f for f in free_run_flags(fixed, test, {}))
+    t = np.arange(4000) * 0.05
+    cycle = np.stack([np.sin(t), np.cos(t), np.sin(2 * t)], axis=1)
+    assert _autocorrelation_peak(cycle) > 0.98 > 0.9 > _autocorrelation_peak(test)
+    assert any("cycle" in f for f in free_run_flags(cycle, test, {}))
+    assert any("range" in f for f in free_run_flags(test, test, {"in_range_fraction": 0.7}))
+    assert any("not chaotic" in f for f in free_run_flags(test, test, {"lyapunov_max": -0.5},
+                                                          lyapunov_reference=0.9))
+    assert free_run_flags(test, test, {"lyapunov_max": 0.8}, lyapunov_reference=0.9) == []
+    assert any("diverged" in f for f in free_run_flags(np.full((10, 3), np.nan), test, {}))
+
+
+def test_verdict_grades_against_the_best_reference():
+    refs = {"esn": {"role": "reference", "status": "ok", "state_space_divergence": 0.4, "power_spectrum_distance": 0.1},
+            "nvar": {"role": "reference", "status": "diverged", "state_space_divergence": None},
+            "parroting": {"role": "replay floor", "status": "ok", "state_space_divergence": 0.01}}
+    floor = {"state_space_divergence": 0.1, "power_spectrum_distance": 0.05}
+    grade = lambda d, flags=(): verdict({"status": "ok", "state_space_divergence": d,  # noqa: E731
+                                         "power_spectrum_distance": 0.1}, refs, floor, list(flags))["grade"]
+    assert grade(0.3) == "good" and grade(0.5) == "comparable" and grade(0.7) == "poor"
+    assert grade(0.3, ["collapsed to a fixed point: ..."]) == "failed"
+    assert grade(0.3, ["not chaotic while the data are: ..."]) == "poor"
+    v = verdict({"status": "ok", "state_space_divergence": 0.3, "power_spectrum_distance": 0.1}, refs, floor, [])
+    assert v["best_reference"] == "esn" and v["ratio_to_floor"] == pytest.approx(3.0)
+    assert verdict({"status": "diverged", "state_space_divergence": None}, refs, floor, [])["grade"] == "failed"
+    assert verdict({"status": "ok", "state_space_divergence": 0.3}, {}, floor, [])["grade"] == "unjudged"
+
+
+def test_the_data_floor_compares_the_test_series_with_the_end_of_the_training_data(lorenz_std):
+    from dsrkit.metrics import power_spectrum_distance, state_space_divergence
+
+    train, test = dsrkit.Dataset([lorenz_std[:4000]], 0.01), lorenz_std[4000:5000]
+    floor = data_floor(train, test, Protocol())
+    assert floor["length"] == 1000
+    assert floor["state_space_divergence"] == pytest.approx(state_space_divergence(test, lorenz_std[3000:4000]))
+    assert floor["power_spectrum_distance"] == pytest.approx(power_spectrum_distance(test, lorenz_std[3000:4000]))
+
+
+# ----------------------------------------------------------------------------------------------- data
+
+
+def test_a_file_is_split_into_train_validation_and_test_in_time_order(tmp_path):
+    x = LORENZ.trajectory(5000, seed=1)
+    path = tmp_path / "l.csv"
+    rows = np.column_stack([np.arange(5000) * 0.01, x])
+    path.write_text("time_s,x,y,z\n" + "\n".join(",".join(f"{v:.10g}" for v in r) for r in rows))
+    s = prepare_data(str(path))
+    assert s.train.names == ["x", "y", "z"] and s.train.dt == pytest.approx(0.01)
+    assert (s.train.lengths, s.validation.lengths, s.test.lengths) == ([3200], [800], [1000])
+    np.testing.assert_allclose(np.concatenate([s.train[0], s.validation[0], s.test[0]]), x, rtol=1e-9, atol=1e-9)
+    assert s.source["time_column"]["name"] == "time_s"
+
+
+def test_unusable_data_are_refused_with_what_to_do():
+    x = LORENZ.trajectory(4000, seed=1)
+    const = np.column_stack([x, np.ones(4000)])
+    with pytest.raises(ValueError, match=r"\['x3'\] are constant.*--columns"):
+        check_usable(prepare_data(const, dt=0.01), Protocol())
+    clock = np.column_stack([np.arange(4000) * 0.5, x])
+    with pytest.raises(ValueError, match="time column.*--time-col"):
+        check_usable(prepare_data(clock, dt=0.01), Protocol())
+    with pytest.raises(ValueError, match="at least 500"):
+        check_usable(prepare_data(x[:700], dt=0.01), Protocol())
+    with pytest.raises(ValueError, match="needs its sampling step"):
+        prepare_data(x)
+    with pytest.raises(ValueError, match="the validation part has 160 points; the evaluation protocol needs at least"):
+        check_usable(prepare_data(x[:1000], dt=0.01), Protocol())
+    with pytest.raises(ValueError, match="the test part has 300 points"):
+        check_usable(prepare_data(x[:3000], dt=0.01, test_fraction=0.1), Protocol())
+
+
+def test_reconstruct_refuses_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="model must be one of"):
+        reconstruct("lorenz63", out=tmp_path / "r", model="lstm", progress=False)
+    with pytest.raises(ValueError, match="budget must be at least 30"):
+        reconstruct("lorenz63", out=tmp_path / "r", budget=5, progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("source, expected", [("lorenz63", "lorenz63"), ("file", "my_lorenz")])
+def test_reconstruct_names_the_run_after_the_system_or_the_file_stem(monkeypatch, tmp_path, source, expected):
+    import dsrkit.pipeline
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def fake_default_run_dir(name, root="runs"):
+        seen.append(name)
+        raise Stop
+
+    monkeypatch.setattr(dsrkit.pipeline, "default_run_dir", fake_default_run_dir)
+    if source == "file":
+        source = str(tmp_path / "my_lorenz.npz")
+        dsrkit.Dataset([LORENZ.trajectory(2000)], dt=0.01).save(source)
+    with pytest.raises(Stop):
+        reconstruct(source, progress=False)
+    assert seen == [expected]
+
+
+def test_reconstruct_from_an_array_records_the_split_the_settings_and_the_search(tmp_path):
+    """The Python route on an array: config.json records the split, the data-derived settings and the search;
+    population.csv has one row per candidate; metrics.json carries the floor and the verdict; the saved model
+    is the selected candidate's checkpoint."""
+    x = LORENZ.trajectory(5000, seed=2, noise=0.05)
+    rec = reconstruct(x, dt=0.01, out=tmp_path / "r", budget=30, max_epochs=2, model="alrnn", references=False,
+                      progress=False)
+    cfg = json.loads((rec.run_dir / "config.json").read_text())
+    assert cfg["source"]["split"] == {"train": [3200], "validation": [800], "test": [1000], "test_fraction": 0.2,
+                                      "validation_fraction": 0.2, "validation_cap": 20_000}
+    assert cfg["suggestion"]["seq_len"] >= 2 and "estimates" in cfg["suggestion"]
+    n = len(cfg["search"]["candidates"])
+    assert (rec.run_dir / "population.csv").read_text().strip().count("\n") == n
+    assert rec.metrics["verdict"]["grade"] in ("failed", "poor", "comparable", "good", "unjudged")
+    assert rec.metrics["floor"]["length"] == 1000
+    assert cfg["candidate"] == rec.search.best.candidate.to_dict()
