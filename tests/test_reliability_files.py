@@ -294,7 +294,7 @@ def test_case16_variable_count_mismatch_is_explained(run, tmp_path):
     assert code == 2 and "2 variable(s)" in out and "has 3" in out, out
     csv = tmp_path / "h.csv"
     csv.write_text("a\n1,2,3\n4,5,6\n")
-    with pytest.raises(ValueError, match=r"1 variable name\(s\).*3 column"):
+    with pytest.raises(ValueError, match=r"header has 1 names.*3 columns"):
         Dataset.load(csv, dt=0.1)
 
 

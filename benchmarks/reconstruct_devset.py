@@ -1,0 +1,125 @@
+"""The main job on a development set of flows nobody tuned for, through the file route, judged on separate test files.
+
+For every flow: a 100 000-point training file with 5 % observation noise (seed 0) goes to
+`dsrkit.reconstruct(FILE)` with the default budget (no per-system settings: the file holds only the series and
+dt); the saved model is then judged on a separate clean 100 000-point test trajectory (seed 1) by the evaluation
+protocol (free run from the first test point, 1.25 T steps, 0.25 T dropped; D_stsp with 30 bins, D_H with σ = 20),
+beside the references fitted on the same training file (ESN, NG-RC, SINDy at their defaults), parroting and the
+noise floor (the noisy training series against the clean test series). One JSON line per flow is appended to the
+results file; flows already there are skipped, so the script resumes.
+
+    python benchmarks/reconstruct_devset.py                       # the whole development set (about 12 min a flow)
+    python benchmarks/reconstruct_devset.py --flows dysts:Aizawa,lorenz63 --budget 600
+    python benchmarks/reconstruct_devset.py --summary             # the table of what has run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+#: 12 chaotic 3-D flows of the dysts catalogue that dsrkit does not configure, and three native systems
+DEVSET = ("dysts:Aizawa", "dysts:Arneodo", "dysts:BurkeShaw", "dysts:Chen", "dysts:Dadras", "dysts:GenesioTesi",
+          "dysts:LuChen", "dysts:NewtonLiepnik", "dysts:Rucklidge", "dysts:ShimizuMorioka", "dysts:SprottC",
+          "dysts:WangSun", "lorenz63", "rossler", "hindmarsh_rose")
+RESULTS = Path(__file__).parent / "results" / "reconstruct_devset.jsonl"
+
+
+def judge(model, scaler, train_raw: np.ndarray, test_raw: np.ndarray, dt: float, protocol) -> dict:
+    """The saved model, the references and the floor on the clean test file (standardised with the run's scaler)."""
+    from dsrkit import Dataset, evaluate
+    from dsrkit.rollout import protocol_free_run
+    from dsrkit.verdict import _metric_pair, fit_references, free_run_flags
+
+    test = scaler.transform(test_raw)
+    train = Dataset([scaler.transform(train_raw)], dt)
+    m = evaluate(model, Dataset([test], dt), protocol)
+    gen = protocol_free_run(model, test, protocol, dtype=np.float64)
+    out = {"d_stsp": m.get("state_space_divergence"), "d_h": m.get("power_spectrum_distance"),
+           "status": str(m["status"]), "lyapunov_max": m.get("lyapunov_max"),
+           "flags": free_run_flags(gen, test, m)}
+    refs = fit_references(train, Dataset([test], dt), protocol)
+    out["references"] = {n: {"d_stsp": r.get("state_space_divergence"), "d_h": r.get("power_spectrum_distance"),
+                             "status": str(r.get("status")), "seconds": r.get("seconds")} for n, r in refs.items()}
+    floor = _metric_pair(test, train.trajectories[0][-len(test):], protocol)
+    out["floor"] = {"d_stsp": floor["state_space_divergence"], "d_h": floor["power_spectrum_distance"]}
+    return out
+
+
+def run_flow(name: str, n: int, budget: float | None, workdir: Path) -> dict:
+    import dsrkit
+    from dsrkit import Dataset, runs, systems
+    from dsrkit.evaluation import Protocol
+
+    s = systems.get(name)
+    train_raw = s.trajectory(n, seed=0, noise=0.05)
+    test_raw = s.trajectory(n, seed=1)
+    path = workdir / f"{name.replace(':', '_')}_train.npz"
+    Dataset([train_raw], s.dt).save(path, overwrite=True)
+    t0 = time.perf_counter()
+    rec = dsrkit.reconstruct(str(path), out=workdir / f"{name.replace(':', '_')}_run", force=True, budget=budget,
+                             progress=False)
+    seconds = time.perf_counter() - t0
+    run = runs.Run.open(rec.run_dir)
+    model, scaler = run.model, run.standardizer
+    result = judge(model, scaler, train_raw, test_raw, s.dt, Protocol())
+    best = rec.search.best
+    return {"flow": name, "dt": s.dt, "n": n, "budget": rec.search.budget, "job_seconds": round(seconds, 1),
+            "model": best.candidate.label(), "epochs": best.epochs, "candidates": len(rec.search.candidates),
+            "job_verdict": rec.verdict["grade"], **result,
+            "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def summary(path: Path = RESULTS) -> str:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    if not rows:
+        return "no results yet"
+    lines = ["| flow | model D_stsp | D_H | best reference (D_stsp) | floor D_stsp / D_H | flags | job s |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        refs = {k: v for k, v in r["references"].items() if k != "parroting" and v["d_stsp"] is not None}
+        best = min(refs, key=lambda k: refs[k]["d_stsp"]) if refs else None
+        ref = f"{best} {refs[best]['d_stsp']:.3f}" if best else "none"
+        d = "diverged" if r["d_stsp"] is None else f"{r['d_stsp']:.3f}"
+        dh = "—" if r["d_h"] is None else f"{r['d_h']:.3f}"
+        lines.append(f"| {r['flow']} | {d} | {dh} | {ref} | {r['floor']['d_stsp']:.3f} / {r['floor']['d_h']:.3f} | "
+                     f"{'; '.join(f.split(':')[0] for f in r['flags']) or '—'} | {r['job_seconds']:.0f} |")
+    d = [r["d_stsp"] if r["d_stsp"] is not None else np.inf for r in rows]
+    h = [r["d_h"] if r["d_h"] is not None else np.inf for r in rows]
+    lines.append(f"\nmedian D_stsp {np.median(d):.3f}, median D_H {np.median(h):.3f} over {len(rows)} flows")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--flows", default=",".join(DEVSET))
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--budget", type=float, default=None, help="seconds per job (default: the job's default)")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--summary", action="store_true")
+    args = ap.parse_args()
+    if args.summary:
+        print(summary(args.out))
+        return
+    done = {json.loads(line)["flow"] for line in args.out.read_text().splitlines() if line.strip()} \
+        if args.out.exists() else set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.flows.split(","):
+            if name in done:
+                continue
+            row = run_flow(name, args.n, args.budget, Path(tmp))
+            print(json.dumps({k: row[k] for k in ("flow", "d_stsp", "d_h", "job_verdict", "job_seconds")}), flush=True)
+            with open(args.out, "a") as f:
+                f.write(json.dumps(row) + "\n")
+    print(summary(args.out))
+
+
+if __name__ == "__main__":
+    main()
