@@ -52,7 +52,7 @@ def judge(model, scaler, train_raw: np.ndarray, test_raw: np.ndarray, dt: float,
     return out
 
 
-def run_flow(name: str, n: int, budget: float | None, workdir: Path) -> dict:
+def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: bool = False) -> dict:
     import dsrkit
     from dsrkit import Dataset, runs, systems
     from dsrkit.evaluation import Protocol
@@ -64,7 +64,7 @@ def run_flow(name: str, n: int, budget: float | None, workdir: Path) -> dict:
     Dataset([train_raw], s.dt).save(path, overwrite=True)
     t0 = time.perf_counter()
     rec = dsrkit.reconstruct(str(path), out=workdir / f"{name.replace(':', '_')}_run", force=True, budget=budget,
-                             progress=False)
+                             progress=progress)
     seconds = time.perf_counter() - t0
     run = runs.Run.open(rec.run_dir)
     model, scaler = run.model, run.standardizer
@@ -104,6 +104,8 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=None, help="seconds per job (default: the job's default)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--summary", action="store_true")
+    ap.add_argument("--workdir", type=Path, default=None, help="keep the data files and runs here")
+    ap.add_argument("--progress", action="store_true", help="the job's progress lines on stderr")
     args = ap.parse_args()
     if args.summary:
         print(summary(args.out))
@@ -111,10 +113,12 @@ def main() -> None:
     done = {json.loads(line)["flow"] for line in args.out.read_text().splitlines() if line.strip()} \
         if args.out.exists() else set()
     with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         for name in args.flows.split(","):
             if name in done:
                 continue
-            row = run_flow(name, args.n, args.budget, Path(tmp))
+            row = run_flow(name, args.n, args.budget, workdir, args.progress)
             print(json.dumps({k: row[k] for k in ("flow", "d_stsp", "d_h", "job_verdict", "job_seconds")}), flush=True)
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")

@@ -60,6 +60,7 @@ def write_report(run: runs.Run, model, *, test_std, gen, short, analysis: dict, 
     rep.table(rows)
     if extra:
         _references_table(rep, metrics, extra)
+        _invariants_table(rep, analysis, metrics, source, extra)
     rep.paragraph("Protocol: " + metrics["protocol"].get("description", "") + ". Test data: "
                   + metrics["protocol"].get("data", "") + ".", "note")
 
@@ -138,3 +139,29 @@ def _population(rep: HtmlReport, run: runs.Run, extra: dict) -> None:
         _save(figures.frontier(frontier, extra["chosen"]), run, "frontier", rep,
               "Linear subregions visited by each candidate's free run against its validation D_stsp (lower left is "
               "better); the selected model is circled.")
+
+
+def _invariants_table(rep: HtmlReport, analysis: dict, metrics: dict, source: dict, extra: dict) -> None:
+    """The model's Lyapunov exponents and Kaplan–Yorke dimension beside the system's reference values, or beside
+    the estimates from the training data when there is no reference."""
+    ly = analysis.get("lyapunov") or {}
+    ref = source.get("reference") or {}
+    est = (extra.get("suggestion") or {}).get("estimates", {})
+    spectrum = ly.get("spectrum_per_time") or ly.get("spectrum_per_step") or []
+    if ref:
+        against, lam_ref = "the system's reference values", ref.get("lyapunov_max")
+    else:
+        against = "estimates from the training data (Rosenstein; " + (
+            "reliable" if est.get("lyapunov_reliable") else f"unreliable: {est.get('lyapunov_note', '')}") + ")"
+        lam_ref = est.get("lyapunov_max")
+    rows = [{"quantity": "λ_max per time unit, on the generated attractor (analysis: 1.25 T-step free run, "
+                         "0.25 T dropped)", "model": ly.get("max_per_time"), "reference": lam_ref},
+            {"quantity": "λ_max per time unit, from the first test point (evaluation: 10 000 steps after 1 000)",
+             "model": metrics.get("lyapunov_max"), "reference": lam_ref},
+            {"quantity": "Lyapunov spectrum (first 3)", "model": [round(v, 4) for v in spectrum[:3]],
+             "reference": ref.get("lyapunov_spectrum", [None])[:3] if ref.get("lyapunov_spectrum") else None},
+            {"quantity": "Kaplan–Yorke dimension", "model": ly.get("kaplan_yorke_dimension"),
+             "reference": ref.get("kaplan_yorke_dimension")}]
+    rep.paragraph(f"Invariants of the model against {against}. The two λ_max of the model differ in where and how "
+                  "long they are computed; both should agree in sign with the reference.")
+    rep.table(rows)
