@@ -208,3 +208,39 @@ def test_reconstruct_from_an_array_records_the_split_the_settings_and_the_search
     assert rec.metrics["verdict"]["grade"] in ("failed", "poor", "comparable", "good", "unjudged")
     assert rec.metrics["floor"]["length"] == 1000
     assert cfg["candidate"] == rec.search.best.candidate.to_dict()
+
+
+def test_interpretable_choice_is_the_alrnn_with_fewest_subregions_near_the_best(lorenz_std):
+    """choose(): by default the best validation score; with interpretable, among the AL-RNNs whose validation
+    D_stsp is within INTERPRETABLE_FACTOR of the best, the one whose free run visits the fewest subregions; an
+    AL-RNN outside the factor is never chosen."""
+    import jax
+
+    from dsrkit.models import ALRNN, ShallowPLRNN
+    from dsrkit.reconstruction import INTERPRETABLE_FACTOR, choose
+    from dsrkit.training.search import CandidateResult, SearchResult
+
+    def result(i, model, cand, d):
+        return CandidateResult(i, cand, model=model, metrics={"score": d, "val_d_stsp": d, "val_d_h": 0.1})
+
+    val = lorenz_std[:2000]
+    al = lambda p, s: ALRNN(3, 12, p, key=jax.random.key(s))  # noqa: E731
+    cands = [result(0, ShallowPLRNN(3, 3, 20, key=jax.random.key(0)), Candidate("shplrnn", {}, "adaptive_gtf"), 0.5),
+             result(1, al(2, 1), Candidate("alrnn", {"relu_units": 2}, "stf"), 0.9),
+             result(2, al(6, 2), Candidate("alrnn", {"relu_units": 6}, "stf"), 0.7),
+             result(3, al(1, 3), Candidate("alrnn", {"relu_units": 1}, "stf"), INTERPRETABLE_FACTOR * 0.5 + 0.1)]
+    res = SearchResult(cands, 0, 1.0, 1.0, [], [])
+    chosen, rows = choose(res, val, interpretable=False)
+    assert chosen.index == 0 and len(rows) == 4
+    chosen, rows = choose(res, val, interpretable=True)
+    eligible = [r for r in rows if r["model"] == "alrnn" and r["val_d_stsp"] <= INTERPRETABLE_FACTOR * 0.5]
+    assert {r["candidate"] for r in eligible} == {1, 2}
+    assert chosen.index == min(eligible, key=lambda r: (r["subregions"], r["score"]))["candidate"]
+
+
+def test_python_m_dsrkit_is_the_dsr_command():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "dsrkit", "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "reconstruct" in out.stdout
