@@ -66,7 +66,7 @@ def data_floor(train, test, protocol) -> dict:
 
 
 #: the references (not parroting, which replays everything) are fitted on the last this many points of each
-#: training trajectory: the fitting cost stays bounded (an ESN on 100 000 points takes minutes on 2 cores) and the
+#: training trajectory: the fitting cost stays bounded whatever the length of the series, and the
 #: reservoir and regression methods are fitted on the lengths they are usually fitted on (e.g. 20 000 points)
 REFERENCE_POINTS = 20_000
 
