@@ -9,7 +9,7 @@ and the numbers; this script only concatenates them in a fixed order under one h
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["systems", "metrics", "training", "analysis", "baselines", "bench"]
+ORDER = ["systems", "metrics", "training", "analysis", "baselines", "baselines_vs_reference", "reconstruct", "bench"]
 HEADER = """# Benchmarks
 
 Speed and quality of dsrkit, each number from a script in `benchmarks/` that anyone can rerun (the command is

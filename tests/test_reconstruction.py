@@ -244,3 +244,16 @@ def test_python_m_dsrkit_is_the_dsr_command():
 
     out = subprocess.run([sys.executable, "-m", "dsrkit", "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "reconstruct" in out.stdout
+
+
+def test_search_by_family_keeps_the_best_of_each_family_to_the_last_rung(lorenz_std):
+    """by_family: halving within each model family, so both families are still training in the last rung."""
+    train, val = lorenz_std[:4500], lorenz_std[4500:]
+    cands = [Candidate("alrnn", {"latent_dim": 8, "relu_units": 2}, "stf", {"interval": t}, seed=i)
+             for i, t in enumerate((4, 8, 16, 32))]
+    cands += [Candidate("shplrnn", {"hidden_dim": 8}, "gtf", {"alpha": a}, seed=i) for i, a in enumerate((0.1, 0.3))]
+    result = search(dsrkit.Dataset([train], 0.01), val, cands, budget=25, seq_len=50, batches_per_epoch=5,
+                    max_epochs=6, by_family=True)
+    assert len(result.rungs) == 3  # from the largest family, 4 AL-RNNs: 1 + ⌈log2 4⌉
+    last = [c for c in result.candidates if c.eliminated_after is None]
+    assert sorted(c.candidate.model for c in last) == ["alrnn", "shplrnn"]

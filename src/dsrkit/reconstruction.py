@@ -361,9 +361,12 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     _say(log, f"searching {len(candidates)} candidates for {search_budget:.0f} s (successive halving)")
     val = validation.trajectories[0]
     result = search(train, val, candidates, budget=search_budget, seq_len=sg.seq_len,
-                    max_epochs=max_epochs or 100_000, log=log)
+                    max_epochs=max_epochs or 100_000, by_family=interpretable, log=log)
     notes += result.notes
     chosen, frontier = choose(result, val, interpretable)
+    if interpretable and chosen.candidate.model != "alrnn":
+        notes.append(f"no AL-RNN reached {INTERPRETABLE_FACTOR:g}× the best validation D_stsp: the best model "
+                     "(not an AL-RNN) was selected; a larger --budget trains the AL-RNNs longer")
     best_model = chosen.model
 
     _say(log, "evaluating the selected model on the test split")

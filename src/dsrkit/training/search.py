@@ -240,7 +240,7 @@ class _Clock:
 def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], *, budget: float = 600.0,
            eta: int = 2, seq_len: int = 200, batch_size: int = 16, batches_per_epoch: int = 50,
            calibration_epochs: int = 3, max_epochs: int = 5000, evaluations_per_rung: int = 4,
-           log: Callable[[str], None] | None = None) -> SearchResult:
+           by_family: bool = False, log: Callable[[str], None] | None = None) -> SearchResult:
     """Train `candidates` on `train_data` by successive halving within `budget` seconds (see the module docstring).
 
     Args:
@@ -255,6 +255,9 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
         calibration_epochs: epochs of the first rung's start that measure the cost of an epoch.
         max_epochs: no candidate trains more epochs than this.
         evaluations_per_rung: validation checkpoints per candidate and rung.
+        by_family: halve within each model family (e.g. AL-RNNs and shPLRNNs separately), so that the best of
+            every family survives to the last rung (for a choice across families, such as the most interpretable
+            model near the best); default: one ranking over all candidates.
         log: called with one line per rung (progress), e.g. `print`.
 
     Returns:
@@ -320,7 +323,9 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
                 else:
                     c.epochs += e
 
-    n_rungs = 1 + (math.ceil(math.log(len(results)) / math.log(eta) - 1e-9) if len(results) > 1 else 0)
+    family = (lambda c: c.candidate.model) if by_family else (lambda c: "")
+    largest = max(sum(family(c) == f for c in results) for f in {family(c) for c in results})
+    n_rungs = 1 + (math.ceil(math.log(largest) / math.log(eta) - 1e-9) if largest > 1 else 0)
     alive, rungs, notes = list(results), [], []
     for rung in range(n_rungs):
         alive = [c for c in alive if c.eliminated_after is None and c.epochs < max_epochs]
@@ -342,11 +347,15 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
             notes.append(f"the budget of {budget:g} s was spent on compiling and {calibration_epochs} calibration "
                          "epochs: the candidates are barely trained; give a larger budget")
         trained = [c for c in alive if c.rung == rung]
-        ranked = sorted(trained, key=_rank)
-        keep = max(1, math.ceil(len(ranked) / eta)) if rung < n_rungs - 1 else len(ranked)
-        for c in ranked[keep:]:
-            if c.eliminated_after is None:
-                c.eliminated_after = rung
+        ranked, survivors = sorted(trained, key=_rank), []
+        for f in sorted({family(c) for c in ranked}):
+            members = [c for c in ranked if family(c) == f]
+            keep = max(1, math.ceil(len(members) / eta)) if rung < n_rungs - 1 else len(members)
+            survivors += members[:keep]
+            for c in members[keep:]:
+                if c.eliminated_after is None:
+                    c.eliminated_after = rung
+        keep = len(survivors)
         best = ranked[0] if ranked else None
         rungs.append({"rung": rung, "candidates": len(trained), "epochs": epochs + (calibration_epochs if rung == 0 else 0),
                       "seconds": round(clock.used() - start, 1), "kept": keep,
@@ -354,7 +363,7 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
         log(f"rung {rung + 1}/{n_rungs}: {len(trained)} candidates, {rungs[-1]['epochs']} epochs each, "
             f"{rungs[-1]['seconds']:.0f} s; best validation score "
             + (f"{best.score:.3f} ({best.candidate.label()})" if best else "none"))
-        alive = ranked[:keep]
+        alive = sorted(survivors, key=_rank)
         if clock.left() <= 0:
             if rung < n_rungs - 1:
                 notes.append(f"the budget ran out after rung {rung + 1} of {n_rungs}")
