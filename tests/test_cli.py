@@ -109,8 +109,8 @@ def test_reconstruct_end_to_end_tiny(tmp_path):
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["status"] in ("ok", "diverged")
     assert metrics["verdict"]["grade"] in ("failed", "poor", "comparable", "good", "unjudged")
-    # header + the small population of a short search: 4 shPLRNNs and one AL-RNN P with the 3 suggested intervals
-    assert (out_dir / "population.csv").read_text().count("\n") == 1 + 7
+    # header + the small population of a short search: 4 shPLRNNs
+    assert (out_dir / "population.csv").read_text().count("\n") == 1 + 4
     code, out = invoke("reconstruct", "lorenz63", "--epochs", 1, "--out", out_dir)
     assert code == 2 and "already exists" in out
 
