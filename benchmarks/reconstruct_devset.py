@@ -74,15 +74,26 @@ def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: b
             "model": best.candidate.label(), "epochs": best.epochs, "candidates": len(rec.search.candidates),
             "job_verdict": rec.verdict["grade"], **result,
             "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
-            "date": time.strftime("%Y-%m-%d")}
+            "date": time.strftime("%Y-%m-%d"), "commit": _commit()}
+
+
+def _commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent)
+        return out.stdout.strip()
+    except OSError:
+        return ""
 
 
 def summary(path: Path = RESULTS) -> str:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
     if not rows:
         return "no results yet"
-    lines = ["| flow | model D_stsp | D_H | best reference (D_stsp) | floor D_stsp / D_H | flags | job s |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| flow | model D_stsp | D_H | best reference (D_stsp) | floor D_stsp / D_H | flags | job s | commit |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         refs = {k: v for k, v in r["references"].items() if k != "parroting" and v["d_stsp"] is not None}
         best = min(refs, key=lambda k: refs[k]["d_stsp"]) if refs else None
@@ -90,7 +101,8 @@ def summary(path: Path = RESULTS) -> str:
         d = "diverged" if r["d_stsp"] is None else f"{r['d_stsp']:.3f}"
         dh = "—" if r["d_h"] is None else f"{r['d_h']:.3f}"
         lines.append(f"| {r['flow']} | {d} | {dh} | {ref} | {r['floor']['d_stsp']:.3f} / {r['floor']['d_h']:.3f} | "
-                     f"{'; '.join(f.split(':')[0] for f in r['flags']) or '—'} | {r['job_seconds']:.0f} |")
+                     f"{'; '.join(f.split(':')[0] for f in r['flags']) or '—'} | {r['job_seconds']:.0f} | "
+                     f"{r.get('commit', '')} |")
     d = [r["d_stsp"] if r["d_stsp"] is not None else np.inf for r in rows]
     h = [r["d_h"] if r["d_h"] is not None else np.inf for r in rows]
     lines.append(f"\nmedian D_stsp {np.median(d):.3f}, median D_H {np.median(h):.3f} over {len(rows)} flows")

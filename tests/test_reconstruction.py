@@ -14,7 +14,8 @@ from dsrkit import systems
 from dsrkit.evaluation import Protocol
 from dsrkit.reconstruction import Splits, candidates_for, check_usable, prepare_data, reconstruct
 from dsrkit.training.search import Candidate, search, selection_score
-from dsrkit.verdict import _autocorrelation_peak, data_floor, free_run_flags, verdict
+from dsrkit.metrics import autocorrelation_peak as _autocorrelation_peak
+from dsrkit.verdict import data_floor, free_run_flags, verdict
 
 LORENZ = systems.get("lorenz63")
 
@@ -32,6 +33,7 @@ def test_selection_score_is_the_geometric_mean_plus_the_range_penalty():
     assert selection_score(0.4, 0.1, 1.0) == pytest.approx(0.2)
     assert selection_score(0.4, 0.1, 0.9) == pytest.approx(0.2 + 10 * 0.1)
     assert selection_score(math.nan, 0.1, 1.0) == math.inf and selection_score(0.4, None, 1.0) == math.inf
+    assert selection_score(0.4, 0.1, 1.0, cycle=True) == pytest.approx(0.2 + 1.0)
 
 
 def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(lorenz_std):

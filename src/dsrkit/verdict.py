@@ -23,6 +23,8 @@ import time
 import numpy as np
 
 from ._status import Status
+from .metrics.spectrum import autocorrelation_peak as _autocorrelation_peak
+from .training.search import is_spurious_cycle
 
 #: the fast references fitted by default (`dsrkit.baselines` names) and the data-replay floor
 REFERENCES = ("esn", "nvar", "sindy")
@@ -31,12 +33,9 @@ REPLAY = "parroting"
 COMPARABLE = 1.5
 #: a model more than this factor above the data floor's D_stsp is at best "poor", whatever the references do
 FAR_FROM_FLOOR = 3.0
-#: free-run flags: a standardised std below FIXED_POINT_STD; an autocorrelation peak above CYCLE_PEAK and more than
-#: CYCLE_MARGIN above the data's (measured: a Rössler AL-RNN whose free run was a cycle read 0.957 on 20 000 points
-#: and 1.000 on 100 000, where the noisy data read 0.903 and the clean data 0.881); an in-range fraction below
-#: MIN_IN_RANGE
+#: free-run flags: a standardised std below FIXED_POINT_STD; a spurious cycle (`training.search.is_spurious_cycle`,
+#: the rule the selection penalises); an in-range fraction below MIN_IN_RANGE
 FIXED_POINT_STD = 0.01
-CYCLE_PEAK, CYCLE_MARGIN = 0.95, 0.04
 MIN_IN_RANGE = 0.95
 
 
@@ -121,30 +120,14 @@ def fit_references(train, test, protocol, *, methods=REFERENCES + (REPLAY,), see
     return out
 
 
-def _autocorrelation_peak(x: np.ndarray, max_points: int = 20_000) -> float:
-    """Highest autocorrelation (mean over standardised dimensions) at a lag beyond its first zero crossing, up to
-    a quarter of the series: ≈ 1 for a periodic series, clearly below for a chaotic one. NaN if never crossing."""
-    x = np.asarray(x[-max_points:], np.float64)
-    x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
-    n = len(x)
-    spec = np.fft.rfft(x, n=2 * n, axis=0)
-    acf = np.fft.irfft(np.abs(spec) ** 2, axis=0)[:n].mean(axis=1)
-    acf = acf / acf[0] if acf[0] > 0 else acf
-    acf = acf / (1.0 - np.arange(n) / n)  # unbiased: each lag averages n − k products
-    below = np.flatnonzero(acf[: n // 4] < 0)
-    if below.size == 0:
-        return math.nan
-    return float(acf[below[0]: n // 4].max())
-
-
 def free_run_flags(gen: np.ndarray, test: np.ndarray, metrics: dict, *, lyapunov_reference: float | None = None,
                    reference_source: str = "") -> list[str]:
     """What is wrong with a free run that the metrics alone may hide (each flag one sentence):
 
     - collapsed to a fixed point: the second half of the kept free run moves less than FIXED_POINT_STD (standard
       deviations of the data) in every variable;
-    - collapsed to a cycle: the free run's autocorrelation returns above CYCLE_PEAK and more than CYCLE_MARGIN
-      above the data's (`_autocorrelation_peak`): periodic where the data are not;
+    - collapsed to a cycle: `training.search.is_spurious_cycle` (the free run's autocorrelation peak above 0.95
+      and more than 0.04 above the data's): periodic where the data are not;
     - left the data's range: less than MIN_IN_RANGE of the free run lies within the data's range (the binned
       D_stsp drops such points, so it cannot show this);
     - not chaotic while the data are: the model's λ_max is below 0.1 × a positive `lyapunov_reference` (the
@@ -164,7 +147,7 @@ def free_run_flags(gen: np.ndarray, test: np.ndarray, metrics: dict, *, lyapunov
         flags.append(f"collapsed to a fixed point: the free run's spread is {spread:.2g} data standard deviations")
     else:
         peak_gen, peak_data = _autocorrelation_peak(gen), _autocorrelation_peak(test)
-        if peak_gen > CYCLE_PEAK and not peak_data > peak_gen - CYCLE_MARGIN:
+        if is_spurious_cycle(gen, test):
             flags.append(f"collapsed to a cycle: the free run repeats itself (autocorrelation peak {peak_gen:.3f}) "
                          f"where the data do not (peak {peak_data:.3f})")
     in_range = metrics.get("in_range_fraction")

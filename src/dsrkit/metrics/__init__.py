@@ -18,7 +18,7 @@ from .dimension import CorrelationDimensionResult, correlation_dimension, kaplan
 from .geometry import StateSpaceDivergence, state_space_divergence, state_space_divergence_result
 from .lyapunov import RosensteinResult, lyapunov_spectrum, max_lyapunov_from_data
 from .prediction import mase, prediction_error, smape, valid_prediction_time
-from .spectrum import power_spectrum_distance, power_spectrum_distance_per_dim
+from .spectrum import autocorrelation_peak, power_spectrum_distance, power_spectrum_distance_per_dim
 
 #: Metrics comparing a true and a generated series, `(true, generated, **options) -> float`: what a benchmark
 #: suite may name.
@@ -87,6 +87,7 @@ __all__ = [
     "CorrelationDimensionResult",
     "RosensteinResult",
     "StateSpaceDivergence",
+    "autocorrelation_peak",
     "correlation_dimension",
     "get",
     "get_invariant",
