@@ -110,6 +110,19 @@ def flow_data(flow: str, n_train: int, n_test: int, cache: Path | None):
 # ---------------------------------------------------------------------------------------------- references
 
 
+def _closed_loop(step, x0, n_steps: int) -> np.ndarray:
+    """x0, step(x0), step(step(x0)), ...: (n_steps, N); NaN from the first non-finite or |x| > 1e6 state on."""
+    out = np.full((n_steps, len(x0)), np.nan)
+    x = np.asarray(x0, float)
+    out[0] = x
+    for i in range(1, n_steps):
+        x = step(x)
+        if not np.all(np.isfinite(x)) or np.abs(x).max() > 1e6:
+            break
+        out[i] = x
+    return out
+
+
 class RpyESN:
     """reservoirpy's ESN used directly (see the module docstring)."""
 
@@ -129,15 +142,7 @@ class RpyESN:
 
     def generate(self, x0, n_steps):
         self.model.reset()
-        out = np.full((n_steps, len(x0)), np.nan)
-        y = np.asarray(x0, float)
-        out[0] = y
-        for i in range(1, n_steps):
-            y = np.asarray(self.model(y), float).reshape(-1)
-            if not np.all(np.isfinite(y)) or np.abs(y).max() > 1e6:
-                break
-            out[i] = y
-        return out
+        return _closed_loop(lambda y: np.asarray(self.model(y), float).reshape(-1), x0, n_steps)
 
 
 class RpyNVAR:
@@ -155,15 +160,7 @@ class RpyNVAR:
 
     def generate(self, x0, n_steps):
         self.model.reset()
-        out = np.full((n_steps, len(x0)), np.nan)
-        u = np.asarray(x0, float)
-        out[0] = u
-        for i in range(1, n_steps):
-            u = u + np.asarray(self.model(u), float).reshape(-1)
-            if not np.all(np.isfinite(u)) or np.abs(u).max() > 1e6:
-                break
-            out[i] = u
-        return out
+        return _closed_loop(lambda u: u + np.asarray(self.model(u), float).reshape(-1), x0, n_steps)
 
 
 class PySINDy:

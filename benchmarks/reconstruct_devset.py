@@ -35,7 +35,8 @@ def judge(model, scaler, train_raw: np.ndarray, test_raw: np.ndarray, dt: float,
     """The saved model, the references and the floor on the clean test file (standardised with the run's scaler)."""
     from dsrkit import Dataset, evaluate
     from dsrkit.rollout import protocol_free_run
-    from dsrkit.verdict import _metric_pair, fit_references, free_run_flags
+    from dsrkit.evaluation import compare
+    from dsrkit.verdict import fit_references, free_run_flags
 
     test = scaler.transform(test_raw)
     train = Dataset([scaler.transform(train_raw)], dt)
@@ -47,7 +48,7 @@ def judge(model, scaler, train_raw: np.ndarray, test_raw: np.ndarray, dt: float,
     refs = fit_references(train, Dataset([test], dt), protocol)
     out["references"] = {n: {"d_stsp": r.get("state_space_divergence"), "d_h": r.get("power_spectrum_distance"),
                              "status": str(r.get("status")), "seconds": r.get("seconds")} for n, r in refs.items()}
-    floor = _metric_pair(test, train.trajectories[0][-len(test):], protocol)
+    floor = compare(test, train.trajectories[0][-len(test):], protocol)
     out["floor"] = {"d_stsp": floor["state_space_divergence"], "d_h": floor["power_spectrum_distance"]}
     return out
 
@@ -70,7 +71,7 @@ def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: b
     model, scaler = run.model, run.standardizer
     result = judge(model, scaler, train_raw, test_raw, s.dt, Protocol())
     best = rec.search.best
-    return {"flow": name, "dt": s.dt, "n": n, "budget": rec.search.budget, "job_seconds": round(seconds, 1),
+    return {"flow": name, "families": families(rec.search.table()), "dt": s.dt, "n": n, "budget": rec.search.budget, "job_seconds": round(seconds, 1),
             "model": best.candidate.label(), "epochs": best.epochs, "candidates": len(rec.search.candidates),
             "job_verdict": rec.verdict["grade"], **result,
             "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
@@ -86,6 +87,18 @@ def _commit() -> str:
         return out.stdout.strip()
     except OSError:
         return ""
+
+
+def families(population: list[dict]) -> dict:
+    """Per model family of a search's population table: the best validation D_stsp and the last rung reached
+    ("end" when one trained to the end)."""
+    out: dict = {}
+    for r in population:
+        d = r["val_d_stsp"] if r["val_d_stsp"] is not None else float("inf")
+        rung = "end" if r["eliminated_after_rung"] is None else int(r["eliminated_after_rung"])
+        best, last = out.get(r["model"], (float("inf"), -1))
+        out[r["model"]] = (min(best, d), "end" if "end" in (last, rung) else max(last, rung))
+    return {m: {"best_val_d_stsp": b, "last_rung": last} for m, (b, last) in out.items()}
 
 
 def summary(path: Path = RESULTS) -> str:

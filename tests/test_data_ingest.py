@@ -1,5 +1,5 @@
 """Dataset.load reading data as users hold it: time columns (named, inferred, given, refused), column selection,
-trajectory ids, .npz time arrays, the missing-dt message, speed on a large CSV, and the provenance record.
+trajectory ids, .npz time arrays, the missing-dt message, a large CSV read exactly, and the provenance record.
 
 Tolerances: dt read from a time column is compared exactly (==) to the step written, because load rounds the mean
 step to 12 significant digits; data values written with repr() are compared exactly; STEP_RTOL (1e-3, relative to
@@ -7,7 +7,6 @@ the median step) is the spacing tolerance under test.
 """
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -250,17 +249,15 @@ def test_semicolon_and_constant_columns(tmp_path, X):
     assert ds.names == ["x", "c"] and ds.provenance["constant_columns"] == ["c"]
 
 
-def test_large_csv_loads_correctly_and_quickly(tmp_path):
-    """100 000 rows x 5 columns: exact values back; the time bound (10 s) is generous for a shared machine."""
+def test_large_csv_loads_exactly(tmp_path):
+    """100 000 rows x 5 columns: the values come back exactly, the time column gives dt."""
     Y = np.random.default_rng(0).normal(size=(100_000, 4))
     t = np.arange(len(Y)) * 0.001
     p = tmp_path / "big.csv"
     np.savetxt(p, np.column_stack([t, Y]), delimiter=",", header="time,a,b,c,d", comments="", fmt="%.17g")
-    start = time.perf_counter()
     ds = Dataset.load(p)
-    elapsed = time.perf_counter() - start
     np.testing.assert_array_equal(ds[0], Y)
-    assert ds.dt == 0.001 and elapsed < 10
+    assert ds.dt == 0.001
 
 
 def test_provenance_is_json_and_described(tmp_path, X):

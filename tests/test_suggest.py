@@ -7,7 +7,6 @@ asserted: shared test machines are too noisy for a timing assertion."""
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -245,16 +244,11 @@ def test_to_dict_is_strict_json(lorenz):
     assert set(e) == {f for f in DataEstimates.__dataclass_fields__}
 
 
-# ------------------------------------------------------------------------------------------------ runtime
+# ------------------------------------------------------------------------------------------------ length
 
 
-def test_estimate_runtime_on_100k_points_is_measured(record_property):
-    """estimate on 100 000 × 3 Lorenz-63 points: the time is printed and recorded (target < 5 s on one core; not
-    asserted). Also checks that such a run gives the Lorenz answers."""
+def test_estimate_on_100k_points_gives_the_lorenz_answers():
+    """estimate on 100 000 × 3 Lorenz-63 points (the length the main job sees): all points counted, chaotic."""
     X = systems.get("lorenz63").trajectory(100_000, seed=0)
-    start = time.perf_counter()
     est = estimate(X, dt=0.01)
-    seconds = time.perf_counter() - start
-    record_property("estimate_100k_seconds", round(seconds, 3))
-    print(f"\nestimate on 100 000 x 3 points: {seconds:.2f} s")
     assert est.n_points == 100_000 and est.kind == "chaotic"

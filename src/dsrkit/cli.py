@@ -14,7 +14,6 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from .training.config import DEFAULT_MODELS
 from .training.names import model_names, scheme_names
 
 

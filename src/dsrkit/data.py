@@ -180,6 +180,15 @@ class Dataset:
         """All samples stacked: (sum T_i, N)."""
         return np.concatenate(self.trajectories, axis=0)
 
+    def constant_variables(self) -> list[str]:
+        """Names of the variables with zero spread over all trajectories (they carry no dynamics)."""
+        return [self.names[j] for j in _constant_indices(self.trajectories)]
+
+    def clock_variables(self) -> list[str]:
+        """Names of the variables that are strictly increasing and evenly spaced (`STEP_RTOL`) in every trajectory
+        of at least 3 samples: time stamps, not state variables (the rule `load` infers a time column by)."""
+        return [self.names[j] for j in _clock_indices(self.trajectories)]
+
     def require_length(self, min_length: int, purpose: str = "this operation") -> None:
         """Raise a ValueError if any trajectory is shorter than `min_length` samples."""
         short = [(i, t) for i, t in enumerate(self.lengths) if t < min_length]
@@ -727,6 +736,20 @@ def _time_by_values(trajs, labels, excluded: set, text: dict) -> _Time | None:
     return None
 
 
+def _constant_indices(trajs) -> list[int]:
+    """Columns with zero spread over all the (T_i, N) arrays."""
+    allx = np.concatenate(list(trajs), axis=0)
+    return [int(j) for j in np.nonzero(np.ptp(allx, axis=0) == 0)[0]]
+
+
+def _clock_indices(trajs) -> list[int]:
+    """Columns that are strictly increasing and evenly spaced in every (T_i, N) array of at least 3 rows."""
+    long = [b for b in trajs if b.shape[0] >= 3]
+    if not long:
+        return []
+    return [j for j in range(long[0].shape[1]) if all(_even_step(b[:, j]) is not None for b in long)]
+
+
 def _first_uneven(t: np.ndarray) -> int | None:
     """Index k of the first step t[k+1] - t[k] that is not positive or strays from the median step by more than
     STEP_RTOL * |median|; None when the (T,) stamps are strictly increasing and evenly spaced."""
@@ -846,8 +869,7 @@ def _final_names(names, labels, named, names_columns: bool, kept: list, src: str
 def _provenance(src, raw: _Raw, labels, named, final, dropped, time, dt, dt_source, data, j_series, ids, kept) -> dict:
     """The JSON-serialisable record of what was read (see `Dataset.load`)."""
     final = final or [f"x{i}" for i in range(len(kept))]
-    allx = np.concatenate(data, axis=0)
-    constant = [final[i] for i in np.nonzero(np.ptp(allx, axis=0) == 0)[0]]
+    constant = [final[i] for i in _constant_indices(data)]
     return {
         "path": src,
         "format": raw.fmt,

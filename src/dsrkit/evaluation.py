@@ -130,6 +130,18 @@ def _finite_or_none(v) -> float | None:
     return float(v) if v is not None and np.isfinite(v) else None
 
 
+def compare(true: np.ndarray, generated: np.ndarray, protocol: Protocol | None = None) -> dict:
+    """The protocol's free-run comparison of a generated series with a true one, both (T, N) and finite:
+    {"state_space_divergence", "power_spectrum_distance" (mean over dimensions), "in_range_fraction"}, with the
+    protocol's bins and smoothing. Used by `evaluate`, the validation scores of the search and the verdict."""
+    protocol = Protocol() if protocol is None else protocol
+    res = state_space_divergence_result(true, generated, protocol.bins)
+    return {"state_space_divergence": res.value,
+            "power_spectrum_distance": float(power_spectrum_distance_per_dim(true, generated,
+                                                                             protocol.smoothing).mean()),
+            "in_range_fraction": _finite_or_none(res.in_range_fraction)}
+
+
 def _evaluate_one(model, x: np.ndarray, protocol: Protocol, dt, lyapunov_max) -> dict:
     t = x.shape[0]
     n_drop, _ = protocol.rollout_lengths(t)
@@ -140,10 +152,7 @@ def _evaluate_one(model, x: np.ndarray, protocol: Protocol, dt, lyapunov_max) ->
     if out["diverged"]:
         out["state_space_divergence"] = out["power_spectrum_distance"] = None
     else:
-        res = state_space_divergence_result(x, kept, protocol.bins)
-        out["state_space_divergence"] = res.value
-        out["in_range_fraction"] = _finite_or_none(res.in_range_fraction)
-        out["power_spectrum_distance"] = float(power_spectrum_distance_per_dim(x, kept, protocol.smoothing).mean())
+        out.update(compare(x, kept, protocol))
     if dt is not None and lyapunov_max is not None:
         out["valid_prediction_time"] = valid_prediction_time(x, y[:t], dt, lyapunov_max, protocol.vpt_threshold)
     if protocol.pe_steps and t > protocol.pe_steps:

@@ -181,14 +181,13 @@ def check_usable(splits: Splits, protocol) -> None:
     """Refuse data that cannot give a meaningful reconstruction, naming what is wrong and what to do: a constant
     variable (or a second time column), a training part too short, validation or test parts shorter than the
     protocol needs."""
-    allx = np.concatenate([*splits.train.trajectories, *splits.validation.trajectories])
-    spread = allx.std(axis=0)
-    constant = [n for n, s in zip(splits.train.names, spread) if not s > 1e-12 * max(1.0, float(np.abs(allx).max()))]
+    non_test = Dataset([*splits.train.trajectories, *splits.validation.trajectories], splits.train.dt,
+                       splits.train.names)
+    constant = non_test.constant_variables()
     if constant:
         raise ValueError(f"variable(s) {constant} are constant over the training data: they carry no dynamics; "
                          "leave them out (--columns / columns=...)")
-    steps = np.diff(allx, axis=0)
-    clocks = [n for n, d in zip(splits.train.names, steps.T) if np.all(d > 0) and np.ptp(d) <= 1e-6 * abs(np.mean(d))]
+    clocks = non_test.clock_variables()
     if clocks:
         raise ValueError(f"variable(s) {clocks} increase by a constant step: a time column, not a state variable; "
                          "name it with --time-col (time_col=...) or leave it out with --columns")
@@ -215,10 +214,11 @@ def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable
     5e-4…2e-3) and AL-RNNs at two numbers of piecewise-linear units P, each with the suggested STF intervals
     (Mikhaeil et al. 2022: τ near the predictability time). "alrnn" / "shplrnn": only that family (more seeds).
     `interpretable` adds a third AL-RNN P so that the frontier has a choice. A search budget below SMALL_SEARCH
-    seconds trains a smaller population (auto: four shPLRNNs; alrnn: one P), so that the survivors still train
-    long enough. Measured with the 600 s default (benchmarks/reconstruct_devset.py): on Lorenz-63 and Chen no
-    AL-RNN survived the first rung (free runs collapsed to fixed points, validation D_stsp 5–14 against 1.2–2.9
-    for the shPLRNNs); on Aizawa one AL-RNN reached the third rung.
+    seconds trains a smaller population (auto: four shPLRNNs, no AL-RNN; alrnn: one P), so that the survivors
+    still train long enough. Measured with the 600 s default (benchmarks/results/reconstruct_devset.jsonl,
+    "families": each family's best validation D_stsp and last rung): on Lorenz-63, Chen and Rucklidge every AL-RNN
+    fell out in the first rung (best validation D_stsp 5.9–9.2 against 0.9–1.2 for the shPLRNNs); on Aizawa,
+    GenesioTesi and SprottC one reached the second to fourth rung; on Rössler an AL-RNN was selected.
     """
     from .training.search import Candidate
 
@@ -233,16 +233,14 @@ def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable
     al = [Candidate("alrnn", {"latent_dim": int(sg.latent_dim), "relu_units": p}, "stf", {"interval": int(tau)},
                     lr=(1e-3, 1e-5), input_noise=noise, seed=seed + 100 + j)
           for p in ps for j, tau in enumerate(sg.stf_intervals)]
-    small = budget is not None and budget < SMALL_SEARCH
-    if small and not interpretable:
+    small = budget is not None and budget < SMALL_SEARCH and not interpretable
+    if small:
         sh, al = sh[:4], al[:len(sg.stf_intervals)]
     if model == "shplrnn":
         return sh
     if model == "alrnn":
         return al + [dataclasses.replace(c, seed=c.seed + 50) for c in al]
-    if small and not interpretable:  # AL-RNNs rarely survive a short first rung: the time goes to the shPLRNNs
-        return sh
-    return sh[:6] + al
+    return sh if small else sh[:6] + al
 
 
 def visited_subregions(model, x0: np.ndarray, n_steps: int = 5000) -> int | None:
@@ -316,18 +314,16 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     from .evaluation import Protocol, evaluate
     from .pipeline import _write_analysis_and_report, default_run_dir
     from .rollout import protocol_free_run
-    from .training.search import search
+    from .training.search import SELECTION_RULE, search
     from .training.suggest import suggest
     from .verdict import data_floor, fit_references, free_run_flags, verdict
 
     if model not in MODELS:
         raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+    if budget is not None and not (math.isfinite(budget) and budget >= 30):
+        raise ValueError(f"budget must be at least 30 seconds (compilation alone takes about 10 s), got {budget!r}")
     t0 = time.perf_counter()
     name = _source_name(source)
-    is_system = not isinstance(source, (Dataset, np.ndarray, list)) and name == str(source)
-    budget = float(budget if budget is not None else DEMO_BUDGET if is_system else DEFAULT_BUDGET)
-    if not (math.isfinite(budget) and budget >= 30):
-        raise ValueError(f"budget must be at least 30 seconds (compilation alone takes about 10 s), got {budget!r}")
     out = Path(out) if out is not None else default_run_dir(name)
     runs.check_replaceable(out, force)
     log = _console_log(progress)
@@ -339,9 +335,10 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
         _say(log, "read " + splits.source["read"])
     _say(log, f"variables {splits.train.names}; split: {splits.describe()}")
     check_usable(splits, protocol)
-    non_test = Dataset([*splits.train.trajectories, *splits.validation.trajectories], splits.train.dt,
-                       splits.train.names)
-    _, scaler = non_test.standardize()
+    is_system = splits.source["kind"] == "system"
+    budget = float(budget if budget is not None else DEMO_BUDGET if is_system else DEFAULT_BUDGET)
+    non_test, scaler = Dataset([*splits.train.trajectories, *splits.validation.trajectories], splits.train.dt,
+                               splits.train.names).standardize()
     train, validation, test = (part.standardize(scaler)[0] for part in (splits.train, splits.validation, splits.test))
     sg = suggest(train)
     _say(log, f"settings from the data: window {sg.seq_len} steps, STF intervals {list(sg.stf_intervals)}, "
@@ -349,9 +346,9 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     for note in sg.notes:
         _say(log, f"note: {note}")
 
-    refs, floor = {}, data_floor(non_test.standardize(scaler)[0], test, protocol)
+    refs, floor = {}, data_floor(non_test, test, protocol)
     if references:
-        refs = fit_references(non_test.standardize(scaler)[0], test, protocol, seed=seed, log=log)
+        refs = fit_references(non_test, test, protocol, seed=seed, log=log)
     reserve = max(30.0, 0.15 * budget)  # the final evaluation, analysis and report (measured: 40–70 s on 2 cores)
     search_budget = budget - (time.perf_counter() - t0) - reserve
     notes = list(sg.notes)
@@ -376,9 +373,9 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
 
     _say(log, "evaluating the selected model on the test split")
     lam_ref, lam_source = _lyapunov_reference(splits.source, sg)
-    metrics = evaluate(best_model, test, protocol, lyapunov_max=lam_ref if splits.source["kind"] == "system" else None)
+    metrics = evaluate(best_model, test, protocol, lyapunov_max=lam_ref if is_system else None)
     metrics["protocol"]["data"] = ("independent clean test trajectory (seed + 1), standardised with the training "
-                                   "statistics" if splits.source["kind"] == "system"
+                                   "statistics" if is_system
                                    else f"the last {test_fraction:.0%} of each trajectory, standardised with the "
                                         "statistics of the rest")
     gen = protocol_free_run(best_model, test.trajectories[0], protocol, dtype=np.float64)
@@ -388,6 +385,7 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     metrics["verdict"] = verdict(metrics, refs, floor, flags)
     _say(log, "verdict: " + metrics["verdict"]["text"])
 
+    suggestion = sg.to_dict()
     with runs.Run.create(out, force=force) as run:
         run.save_model(best_model)
         config = {"model": chosen.candidate.model, "model_args": dict(chosen.candidate.model_args),
@@ -398,16 +396,16 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
             "config": config, "seed": seed, "candidate": chosen.candidate.to_dict(), "source": splits.source,
             "dt": splits.train.dt, "names": splits.train.names, "standardizer": scaler.to_dict(),
             "status": str(chosen.status), "best_epoch": chosen.best_epoch, "train_seconds": result.seconds,
-            "selection": ("fewest subregions within {:g}x the best validation D_stsp (interpretable)"
-                          .format(INTERPRETABLE_FACTOR) if interpretable else
-                          "lowest validation score √(D_stsp·D_H) + range penalty, on the validation segment"),
-            "suggestion": sg.to_dict(), "search": result.to_dict(), "budget": budget, "notes": notes,
+            "selection": (f"fewest subregions within {INTERPRETABLE_FACTOR:g}x the best validation D_stsp "
+                          "(interpretable)" if interpretable else SELECTION_RULE),
+            "suggestion": suggestion, "search": result.to_dict(), "budget": budget, "notes": notes,
         })
         run.write(runs.METRICS, metrics)
-        run.write_history(result.table(), runs.POPULATION)
+        population = result.table()
+        run.write_history(population, runs.POPULATION)
         _say(log, "analysing the model and writing the report")
-        extra = {"verdict": metrics["verdict"], "references": refs, "floor": floor, "suggestion": sg.to_dict(),
-                 "population": result.table(), "frontier": frontier, "chosen": chosen.index,
+        extra = {"verdict": metrics["verdict"], "references": refs, "floor": floor, "suggestion": suggestion,
+                 "population": population, "frontier": frontier, "chosen": chosen.index,
                  "split": splits.describe(), "notes": notes}
         analysis = _write_analysis_and_report(run, best_model, test, metrics, protocol, None, splits.source, name,
                                               gen=gen, extra=extra)

@@ -17,14 +17,13 @@ is shown as a second floor, not as a method to beat.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 
 import numpy as np
 
 from ._status import Status
-from .metrics.spectrum import autocorrelation_peak as _autocorrelation_peak
-from .training.search import is_spurious_cycle
+from .evaluation import compare
+from .training.search import spurious_cycle
 
 #: the fast references fitted by default (`dsrkit.baselines` names) and the data-replay floor
 REFERENCES = ("esn", "nvar", "sindy")
@@ -33,7 +32,7 @@ REPLAY = "parroting"
 COMPARABLE = 1.5
 #: a model more than this factor above the data floor's D_stsp is at best "poor", whatever the references do
 FAR_FROM_FLOOR = 3.0
-#: free-run flags: a standardised std below FIXED_POINT_STD; a spurious cycle (`training.search.is_spurious_cycle`,
+#: free-run flags: a standardised std below FIXED_POINT_STD; a spurious cycle (`training.search.spurious_cycle`,
 #: the rule the selection penalises); an in-range fraction below MIN_IN_RANGE
 FIXED_POINT_STD = 0.01
 MIN_IN_RANGE = 0.95
@@ -41,16 +40,6 @@ MIN_IN_RANGE = 0.95
 
 def _first(ds) -> np.ndarray:
     return ds.trajectories[0] if hasattr(ds, "trajectories") else np.asarray(ds, dtype=np.float64)
-
-
-def _metric_pair(true: np.ndarray, gen: np.ndarray, protocol) -> dict:
-    from .metrics.geometry import state_space_divergence_result
-    from .metrics.spectrum import power_spectrum_distance_per_dim
-
-    res = state_space_divergence_result(true, gen, protocol.bins)
-    return {"state_space_divergence": float(res.value),
-            "power_spectrum_distance": float(np.mean(power_spectrum_distance_per_dim(true, gen, protocol.smoothing))),
-            "in_range_fraction": float(res.in_range_fraction)}
 
 
 def data_floor(train, test, protocol) -> dict:
@@ -61,7 +50,7 @@ def data_floor(train, test, protocol) -> dict:
     trajs = train.trajectories if hasattr(train, "trajectories") else [np.asarray(train, np.float64)]
     longest = max(trajs, key=len)
     n = min(len(x), len(longest))
-    out = _metric_pair(x[:n], longest[-n:], protocol)
+    out = compare(x[:n], longest[-n:], protocol)
     out.pop("in_range_fraction")
     note = ("the test series against the last stretch of the training data of the same length"
             if n == len(x) else f"the first {n} test points against the whole longest training trajectory "
@@ -101,10 +90,10 @@ def fit_references(train, test, protocol, *, methods=REFERENCES + (REPLAY,), see
             out[name] = {"status": Status.FAILED, "role": role, "seconds": 0.0,
                          "error": f"skipped: {train.dim} variables (SINDy's library is fitted up to {max_sindy_dim})"}
             continue
+        data = train if name == REPLAY else recent
         t0 = time.perf_counter()
         try:
             method = baselines.get(name)
-            data = train if name == REPLAY else recent
             method.fit(data, seed=seed)
             metrics = evaluate(method, test, protocol)
             if getattr(method, "status_", Status.OK) != Status.OK:
@@ -112,7 +101,7 @@ def fit_references(train, test, protocol, *, methods=REFERENCES + (REPLAY,), see
         except Exception as exc:  # a reference that fails is a recorded result, not a crash of the main job
             metrics = {"status": Status.FAILED, "error": f"{type(exc).__name__}: {exc}"}
         metrics.update(role=role, seconds=round(time.perf_counter() - t0, 2),
-                       points=int(sum(len(x) for x in (train if name == REPLAY else recent).trajectories)))
+                       points=int(sum(data.lengths)))
         out[name] = metrics
         d = metrics.get("state_space_divergence")
         say(f"reference {name}: " + (f"D_stsp {d:.3f}" if d is not None else str(metrics["status"]))
@@ -126,7 +115,7 @@ def free_run_flags(gen: np.ndarray, test: np.ndarray, metrics: dict, *, lyapunov
 
     - collapsed to a fixed point: the second half of the kept free run moves less than FIXED_POINT_STD (standard
       deviations of the data) in every variable;
-    - collapsed to a cycle: `training.search.is_spurious_cycle` (the free run's autocorrelation peak above 0.95
+    - collapsed to a cycle: `training.search.spurious_cycle` (the free run's autocorrelation peak above 0.95
       and more than 0.04 above the data's): periodic where the data are not;
     - left the data's range: less than MIN_IN_RANGE of the free run lies within the data's range (the binned
       D_stsp drops such points, so it cannot show this);
@@ -146,8 +135,8 @@ def free_run_flags(gen: np.ndarray, test: np.ndarray, metrics: dict, *, lyapunov
     if spread < FIXED_POINT_STD:
         flags.append(f"collapsed to a fixed point: the free run's spread is {spread:.2g} data standard deviations")
     else:
-        peak_gen, peak_data = _autocorrelation_peak(gen), _autocorrelation_peak(test)
-        if is_spurious_cycle(gen, test):
+        cycle, peak_gen, peak_data = spurious_cycle(gen, test)
+        if cycle:
             flags.append(f"collapsed to a cycle: the free run repeats itself (autocorrelation peak {peak_gen:.3f}) "
                          f"where the data do not (peak {peak_data:.3f})")
     in_range = metrics.get("in_range_fraction")

@@ -40,6 +40,7 @@ import jax
 import numpy as np
 
 from .._status import Status
+from ..metrics.spectrum import autocorrelation_peak
 from ..rollout import protocol_free_run
 from .callbacks import Selection
 from .config import build_model
@@ -47,22 +48,25 @@ from .loop import train
 from .names import model_name, scheme_class, scheme_name
 
 #: the out-of-range penalty weight of `selection_score`, and the penalty of a free run that is a cycle where the
-#: data are not (`is_spurious_cycle`)
+#: data are not (`spurious_cycle`)
 RANGE_PENALTY = 10.0
 CYCLE_PENALTY = 1.0
 #: a free run is a spurious cycle when its autocorrelation peak exceeds CYCLE_PEAK and the data's by CYCLE_MARGIN
 CYCLE_PEAK, CYCLE_MARGIN = 0.95, 0.04
+#: how `search` ranks checkpoints and candidates (recorded in the run)
+SELECTION_RULE = "lowest validation score √(D_stsp·D_H) + range and cycle penalties (search)"
 
 
-def is_spurious_cycle(generated: np.ndarray, data: np.ndarray) -> bool:
-    """Whether a free run (T, N) repeats itself where the data (T', N) do not, by their autocorrelation peaks
-    (`dsrkit.metrics.autocorrelation_peak`): above CYCLE_PEAK and more than CYCLE_MARGIN above the data's. Measured:
-    a Rössler AL-RNN whose free run was a cycle read 0.957 on 20 000 points (1.000 on 100 000) where the noisy data
-    read 0.903 (clean: 0.881); periodic data read about 1 and never count."""
-    from ..metrics.spectrum import autocorrelation_peak
-
-    peak_gen, peak_data = autocorrelation_peak(generated), autocorrelation_peak(data)
-    return bool(peak_gen > CYCLE_PEAK and not peak_data > peak_gen - CYCLE_MARGIN)
+def spurious_cycle(generated: np.ndarray, data: np.ndarray | None = None, *,
+                   data_peak: float | None = None) -> tuple[bool, float, float]:
+    """(whether a free run (T, N) repeats itself where the data (T', N) do not, its autocorrelation peak, the
+    data's) by `dsrkit.metrics.autocorrelation_peak`: the free run's peak above CYCLE_PEAK and more than
+    CYCLE_MARGIN above the data's. Give `data_peak` instead of `data` when it is already known. Measured: a Rössler
+    AL-RNN whose free run was a cycle read 0.957 on 20 000 points (1.000 on 100 000) where the noisy data read
+    0.903 (clean: 0.881); periodic data read about 1 and never count."""
+    peak_gen = autocorrelation_peak(generated)
+    peak_data = autocorrelation_peak(data) if data_peak is None else data_peak
+    return bool(peak_gen > CYCLE_PEAK and not peak_data > peak_gen - CYCLE_MARGIN), peak_gen, peak_data
 
 
 def selection_score(d_stsp: float, d_h: float, in_range: float, cycle: bool = False) -> float:
@@ -85,29 +89,26 @@ def selection_score(d_stsp: float, d_h: float, in_range: float, cycle: bool = Fa
             + (CYCLE_PENALTY if cycle else 0.0))
 
 
-def validation_scores(model, validation: np.ndarray, protocol=None) -> dict:
+def validation_scores(model, validation: np.ndarray, protocol=None, *, data_peak: float | None = None) -> dict:
     """Score a model on a validation series (T_v, N) by the evaluation protocol's free run (from its first point,
-    1.25 T_v steps, the first 0.25 T_v dropped): {"score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle"}
-    (NaN and an inf score when the free run is not finite)."""
-    from ..metrics.geometry import state_space_divergence_result
-    from ..metrics.spectrum import power_spectrum_distance_per_dim
+    1.25 T_v steps, the first 0.25 T_v dropped; `dsrkit.evaluation.compare`): {"score", "val_d_stsp", "val_d_h",
+    "val_in_range", "val_cycle"} (NaN and an inf score when the free run is not finite). `data_peak`: the
+    validation series' autocorrelation peak, when already computed (`search` computes it once)."""
+    from ..evaluation import compare
 
-    bins = 30 if protocol is None else protocol.bins
-    smoothing = 20.0 if protocol is None else protocol.smoothing
     gen = protocol_free_run(model, validation, protocol)
     nan = {"score": math.inf, "val_d_stsp": math.nan, "val_d_h": math.nan, "val_in_range": math.nan,
            "val_cycle": math.nan}
     if not np.all(np.isfinite(gen)):
         return nan
     try:
-        res = state_space_divergence_result(validation, gen, bins)
-        d_h = float(np.mean(power_spectrum_distance_per_dim(validation, gen, smoothing)))
+        m = compare(validation, gen, protocol)
     except (ValueError, FloatingPointError):
         return nan
-    in_range = float(res.in_range_fraction)
-    cycle = is_spurious_cycle(gen, validation)
-    return {"score": selection_score(float(res.value), d_h, in_range, cycle), "val_d_stsp": float(res.value),
-            "val_d_h": d_h, "val_in_range": in_range, "val_cycle": float(cycle)}
+    d_stsp, d_h, in_range = m["state_space_divergence"], m["power_spectrum_distance"], m["in_range_fraction"]
+    cycle = spurious_cycle(gen, validation, data_peak=data_peak)[0]
+    return {"score": selection_score(d_stsp, d_h, in_range, cycle), "val_d_stsp": d_stsp, "val_d_h": d_h,
+            "val_in_range": in_range, "val_cycle": float(cycle)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -298,9 +299,10 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
     results = [CandidateResult(i, c, current=_initial_model(c, obs_dim)) for i, c in enumerate(candidates)]
     cost: dict[tuple, float] = {}  # seconds per member-epoch of each structure
     calls = [0]  # train calls so far: each call draws a fresh data stream
-    selection = Selection(lambda model, _true: validation_scores(model, validation), metric="score",
-                          columns=("score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle"),
-                          name="lowest validation score √(D_stsp·D_H) + range and cycle penalties (search)")
+    data_peak = autocorrelation_peak(validation)
+    selection = Selection(lambda model, _true: validation_scores(model, validation, data_peak=data_peak),
+                          metric="score", columns=("score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle"),
+                          name=SELECTION_RULE)
     settings = dict(seq_len=seq_len, batch_size=batch_size, batches_per_epoch=batches_per_epoch,
                     eval_steps=len(validation))
 
