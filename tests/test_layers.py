@@ -8,8 +8,8 @@ Lowest first; a module imports only from its own layer or below:
     4. metrics
     5. analysis, evaluation
     6. training, baselines
-    7. runs, io
-    8. pipeline, report, bench, verdict, reconstruction
+    7. runs, io, export
+    8. pipeline, report, bench, verdict, reconstruction, hierarchical
     9. cli
 
 `dsrkit/__init__.py` is the public API and may import anything; every other module counts, and so does every
@@ -33,8 +33,8 @@ LAYERS = [
     ("metrics",),
     ("analysis", "evaluation"),
     ("training", "baselines"),
-    ("runs", "io"),
-    ("pipeline", "report", "bench", "verdict", "reconstruction"),
+    ("runs", "io", "export"),
+    ("pipeline", "report", "bench", "verdict", "reconstruction", "hierarchical"),
     ("cli", "__main__"),
 ]
 LAYER = {name: i + 1 for i, names in enumerate(LAYERS) for name in names}
