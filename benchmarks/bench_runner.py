@@ -6,12 +6,12 @@ in-worker run time (what perfect parallelism would divide) and the load average,
 machine skew the numbers.
 
     python benchmarks/bench_runner.py                       # core --fast, workers 1 and 2, one repeat
-    python benchmarks/bench_runner.py --workers 1 2 4 --repeats 3 --suite suites/core.toml --full
+    python benchmarks/bench_runner.py --workers 1 2 4 --repeats 3 --suite core --full
     python benchmarks/bench_runner.py --full --tasks lorenz63 rossler --methods esn lstm --seeds 0   # a slice
 
 The full core leaderboard (every method, 5 seeds; many hours on 2 cores) is a separate command:
-    nohup dsr bench suites/core.toml --workers 2 > results/core.log 2>&1 &
-    (library: python -c "from dsrkit.bench import bench_run; bench_run('suites/core.toml', workers=2)")
+    nohup dsr bench core --workers 2 > results/core.log 2>&1 &
+    (library: python -c "from dsrkit.bench import bench_run; bench_run('core', workers=2)")
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def measure(suite_path: str, fast: bool, workers: int, store: Path, selection: d
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suite", default=str(Path(__file__).resolve().parents[1] / "suites" / "core.toml"))
+    ap.add_argument("--suite", default="core", help="a suite file or the name of a shipped suite")
     ap.add_argument("--full", action="store_true", help="full settings instead of the suite's [fast] block")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=1)

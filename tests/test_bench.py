@@ -27,6 +27,7 @@ from test_bench_fakes import COMPONENTS, wait_for, write_suite  # noqa: E402
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
+SUITES = REPO / "src" / "dsrkit" / "suites"
 EXTRA = """
 [[methods]]
 name = "failing"
@@ -158,13 +159,30 @@ def test_toml_syntax_error_carries_line():
 
 
 def test_shipped_suites_parse():
-    """suites/core.toml: 10 tasks (5 systems, clean and 5 % noise), fast settings shrink lengths and seeds;
-    suites/catalogue.toml parses. Names are checked against the real registries where they can list them."""
-    core = load_suite(REPO / "suites" / "core.toml", check_names=False)
+    """src/dsrkit/suites/core.toml: 10 tasks (5 systems, clean and 5 % noise), fast settings shrink lengths and seeds;
+    src/dsrkit/suites/catalogue.toml parses. Names are checked against the real registries where they can list them."""
+    core = load_suite(SUITES / "core.toml", check_names=False)
     assert len(core.tasks) == 10 and sorted({t.noise for t in core.tasks}) == [0.0, 0.05]
-    fast = load_suite(REPO / "suites" / "core.toml", fast=True, check_names=False)
+    fast = load_suite(SUITES / "core.toml", fast=True, check_names=False)
     assert all(f.n_train < c.n_train and len(f.seeds) < len(c.seeds) for f, c in zip(fast.tasks, core.tasks))
     assert len(fast.runs()) <= 40 < len(core.runs())
+
+
+def test_shipped_suites_are_found_by_name(tmp_path, monkeypatch):
+    """`load_suite("core")` (and "core.toml") reads the suite installed with the package, from any working
+    directory; a file of that name in the working directory comes first; an unknown name lists the shipped ones."""
+    from dsrkit.bench import find_suite, suite_names
+
+    monkeypatch.chdir(tmp_path)
+    assert {"core", "catalogue"} <= set(suite_names())
+    assert find_suite("core") == find_suite("core.toml") == SUITES.resolve() / "core.toml"
+    assert load_suite("core", check_names=False).name == "core"
+    own = write_suite(tmp_path / "core.toml", "")
+    assert find_suite("core.toml") == Path("core.toml") and Path(own).exists()
+    with pytest.raises(ValueError, match=r"nosuch: no such suite file.*core"):
+        find_suite("nosuch")
+    with pytest.raises(ValueError, match="no such suite file"):
+        find_suite("elsewhere/core.toml")  # a path is never read as a name
 
 
 def test_catalogue_suite_expands_every_catalogue_flow():
@@ -172,7 +190,7 @@ def test_catalogue_suite_expands_every_catalogue_flow():
     pytest.importorskip("dysts")
     import dsrkit.systems
 
-    cat = load_suite(REPO / "suites" / "catalogue.toml")
+    cat = load_suite(SUITES / "catalogue.toml")
     assert [t.system for t in cat.tasks] == sorted(dsrkit.systems.catalogue_names()) and len(cat.tasks) > 100
 
 

@@ -1,12 +1,12 @@
 """The shipped core suite runs end to end on its fast settings through the real systems, methods and metrics
-(`dsr bench suites/core.toml --fast`): every run lands in the store exactly once with a status, and the
+(`dsr bench core --fast`): every run lands in the store exactly once with a status, and the
 leaderboard covers every task x method pair."""
 
 from pathlib import Path
 
 from dsrkit import bench
 
-CORE = Path(__file__).parents[1] / "suites" / "core.toml"
+CORE = Path(__file__).parents[1] / "src" / "dsrkit" / "suites" / "core.toml"
 
 
 def test_core_suite_fast_runs_and_ranks(tmp_path):

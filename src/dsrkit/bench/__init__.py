@@ -1,9 +1,9 @@
 """Benchmarks: suites as data, a resumable SQLite results store, local and Ray executors, leaderboard and report.
 
-    suite = dsrkit.bench.load_suite("suites/core.toml", fast=True)
+    suite = dsrkit.bench.load_suite("core", fast=True)   # a shipped suite by name, or a path
     summary = dsrkit.bench.run_suite(suite, workers=2)          # resumable; results/core.sqlite
-    table = dsrkit.bench.results("suites/core.toml")            # median [IQR] per task x method, ranks
-    dsrkit.bench.report("suites/core.toml", "results/core.html")
+    table = dsrkit.bench.results("core")            # median [IQR] per task x method, ranks
+    dsrkit.bench.report("core", "results/core.html")
 
 Submodules are imported on first use, so that worker processes load only what a run needs.
 """
@@ -20,6 +20,7 @@ _EXPORTS = {
     "RunSummary": "runner", "check_time_limit": "runner", "default_store_path": "runner", "run_suite": "runner",
     "ResultsStore": "store", "StoreError": "store",
     "Method": "suite", "RunSpec": "suite", "Suite": "suite", "Task": "suite", "load_suite": "suite",
+    "find_suite": "suite", "suite_names": "suite",
     "parse_suite": "suite", "run_config": "suite", "run_id": "suite",
 }
 __all__ = sorted(_EXPORTS)

@@ -366,16 +366,39 @@ def _method_label(name: str, grid_point: dict) -> str:
     return name + "(" + ",".join(f"{k}={grid_point[k]}" for k in sorted(grid_point)) + ")"
 
 
+#: The suites that ship with dsrkit (`dsr bench core`): src/dsrkit/suites/<name>.toml, installed as package data.
+SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
+
+
+def suite_names() -> list[str]:
+    """Names of the suites shipped with dsrkit (`dsr bench NAME` runs one), sorted."""
+    return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
+
+
+def find_suite(suite) -> Path:
+    """The suite file that `suite` names: an existing path (a .toml file), else the name of a shipped suite
+    ("core", or "core.toml"; see `suite_names`). ValueError naming both choices when it is neither."""
+    path = Path(suite)
+    if path.exists():
+        return path
+    name = path.name[:-len(".toml")] if path.name.endswith(".toml") else path.name
+    if str(path) == path.name and name in suite_names():
+        return SUITES_DIR / f"{name}.toml"
+    raise ValueError(f"{suite}: no such suite file, and not the name of a suite shipped with dsrkit; give a .toml "
+                     f"file or one of: {', '.join(suite_names())}")
+
+
 def load_suite(path, *, fast: bool = False, components: Components | None = None, check_names: bool = True) -> Suite:
     """Parse and validate a suite file.
 
-    path: a .toml file. fast: apply the [fast] block and the methods' `fast` parameter overrides.
+    path: a .toml file, or the name of a suite shipped with dsrkit ("core", "catalogue": `suite_names()`).
+    fast: apply the [fast] block and the methods' `fast` parameter overrides.
     components: registries the names are checked against (default dsrkit.systems / baselines / metrics); where a
     registry cannot list its names, that kind of name is checked only when a run starts.
     Raises ValueError naming file, line and key for any invalid content (TOML syntax errors carry tomllib's
     line and column).
     """
-    path = Path(path)
+    path = find_suite(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
