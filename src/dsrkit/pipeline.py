@@ -68,6 +68,7 @@ def _train_into(run: runs.Run, data: Dataset, config: dict, *, seed: int, seeds:
         "config": config, "seed": seed, "seeds": seeds, "member": best.member, "selection": fit.selection,
         "source": source or {}, "dt": data.dt, "names": data.names, "standardizer": scaler.to_dict(),
         "status": best.status, "best_epoch": best.best_epoch, "train_seconds": fit.seconds,
+        "provenance": runs.provenance(data, seed=seed, seeds=seeds), "members": runs.members_of(fit, seed),
     })
     run.write(runs.METRICS, {"training_data": best.best_metrics, "status": best.status,
                              "note": "D_stsp and D_H of the selected checkpoint's free run against the "

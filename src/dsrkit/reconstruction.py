@@ -399,6 +399,7 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
             "selection": (f"fewest subregions within {INTERPRETABLE_FACTOR:g}x the best validation D_stsp "
                           "(interpretable)" if interpretable else SELECTION_RULE),
             "suggestion": suggestion, "search": result.to_dict(), "budget": budget, "notes": notes,
+            "provenance": runs.provenance(non_test if is_system else source, seed=seed),
         })
         run.write(runs.METRICS, metrics)
         population = result.table()

@@ -22,11 +22,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import csv
+import datetime
+import hashlib
 import io
 import json
 import math
 import os
+import platform
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -199,6 +203,88 @@ def read_history(path) -> dict[str, np.ndarray]:
         except (TypeError, ValueError):
             continue
     return out
+
+
+# ------------------------------------------------------------------------------------------------ provenance
+
+
+def data_checksum(data) -> dict:
+    """SHA-256 of what a run was trained on: {"sha256": hex, "of": what was hashed}.
+
+    data: a file path (str or Path; its bytes are hashed, as `sha256sum FILE` does), a `Dataset` (its source file
+    when `Dataset.load` recorded one that still exists, else its arrays), a (T, N) / (B, T, N) array or a list of
+    (T_i, N) arrays. Arrays are hashed as C-ordered float64 bytes, each preceded by its shape, so the same numbers
+    in the same shapes give the same checksum on any machine.
+    """
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        if not path.is_file():
+            raise ValueError(f"{path}: not a file; expected the data file the run was trained on")
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return {"sha256": h.hexdigest(), "of": f"file {path.resolve()}"}
+    if hasattr(data, "trajectories"):  # a Dataset
+        src = (getattr(data, "provenance", None) or {}).get("path")
+        if src and Path(src).is_file() and not {"split", "standardized"} & set(data.provenance):
+            return data_checksum(src)
+        arrays = list(data.trajectories)
+    elif isinstance(data, (list, tuple)):
+        arrays = list(data)
+    else:
+        arrays = [data]
+    h = hashlib.sha256()
+    for x in arrays:
+        x = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+        h.update(repr(x.shape).encode())
+        h.update(x.tobytes())
+    shapes = ", ".join(str(np.shape(x)) for x in arrays)
+    return {"sha256": h.hexdigest(), "of": f"float64 array(s) of shape {shapes}"}
+
+
+def command_line(argv=None) -> str:
+    """The command that made a run: `argv` joined, else `sys.argv` when this process is the `dsr` command
+    (the console script or `python -m dsrkit`), else "python API"."""
+    if argv is None:
+        first = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+        is_cli = first in ("dsr", "dsr.exe") or (first == "__main__.py" and Path(sys.argv[0]).parent.name == "dsrkit")
+        if not is_cli:
+            return "python API"
+        argv = ["dsr", *sys.argv[1:]]
+    import shlex
+
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def provenance(data=None, argv=None, *, seed: int | None = None, seeds: int | None = None) -> dict:
+    """Where a run came from, for config.json["provenance"] and the report (JSON-ready).
+
+    Keys: dsrkit_version, command (see `command_line`), seed and seeds (as given), date_utc (ISO 8601, seconds),
+    python, platform, jax, numpy, and data_sha256 / data_checksum_of (see `data_checksum`; absent without data).
+    """
+    import jax
+
+    from ._version import __version__
+
+    out = {"dsrkit_version": __version__, "command": command_line(argv), "seed": seed, "seeds": seeds,
+           "date_utc": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+           "python": platform.python_version(), "platform": platform.platform(), "jax": jax.__version__,
+           "numpy": np.__version__}
+    if data is not None:
+        c = data_checksum(data)
+        out["data_sha256"], out["data_checksum_of"] = c["sha256"], c["of"]
+    return out
+
+
+def members_of(fit, seed: int | None = None) -> list[dict]:
+    """One row per member of a trained population (`dsrkit.training.TrainResult`): member, its data/noise seed
+    (seed + member, see `dsrkit.training.loop.init_members`), status, selected epoch, the selection score of its
+    checkpoint (`fit.selection`: lower is better) and whether it is the member saved, so that a report can show
+    the spread over seeds, not only the best."""
+    best = fit.best().member
+    return [{"member": m.member, "seed": None if seed is None else seed + m.member, "status": str(m.status),
+             "best_epoch": m.best_epoch, "score": m.score, "saved": m.member == best} for m in fit.members]
 
 
 def standardizer_of(config: dict, source: str = CONFIG) -> Standardizer | None:

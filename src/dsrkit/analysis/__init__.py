@@ -10,7 +10,7 @@ SCYFI, Eisenmann et al. 2023), `symbolic` (symbolic sequences and graphs), `summ
 `analyze`). Figures of the results are in `dsrkit.report.interpretation`.
 """
 
-from .scyfi import SCYFI_DEFAULTS, Cycle, classify_eigenvalues, cycles, fixed_points
+from .scyfi import SCYFI_DEFAULTS, Cycle, CycleList, classify_eigenvalues, cycles, fixed_points
 from .pieces import PiecewiseAffine, alrnn_pieces, as_piecewise_affine, plrnn_pieces, shplrnn_pieces
 from .summary import analyze, attractor_summary, free_run_latent
 from .symbolic import (
@@ -33,6 +33,7 @@ __all__ = [
     "attractor_summary",
     "free_run_latent",
     "Cycle",
+    "CycleList",
     "PiecewiseAffine",
     "alrnn_pieces",
     "as_piecewise_affine",

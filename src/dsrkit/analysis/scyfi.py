@@ -24,7 +24,7 @@ import numpy as np
 
 from .pieces import PiecewiseAffine, as_piecewise_affine
 
-__all__ = ["Cycle", "fixed_points", "cycles", "classify_eigenvalues"]
+__all__ = ["Cycle", "CycleList", "fixed_points", "cycles", "classify_eigenvalues"]
 
 
 def _single_threaded_blas():
@@ -81,6 +81,12 @@ class Cycle:
     def code_strings(self) -> list[str]:
         return ["".join(str(int(b)) for b in c) for c in self.codes]
 
+    def __repr__(self) -> str:
+        first = ", ".join(f"{v:.4g}" for v in self.points[0, :_SHOWN_COORDS])
+        more = ", …" if self.points.shape[1] > _SHOWN_COORDS else ""
+        return (f"Cycle(period={self.period}, {self.type}, spectral radius {self.spectral_radius:.4g}, "
+                f"z[0] = [{first}{more}] (M = {self.points.shape[1]}), codes {self.code_strings})")
+
     def to_dict(self) -> dict:
         """JSON-ready dict (lists of floats, codes as '0101' strings, eigenvalues as real/imag lists)."""
         return {
@@ -94,6 +100,41 @@ class Cycle:
             "eigenvalues": {"real": self.eigenvalues.real.tolist(), "imag": self.eigenvalues.imag.tolist()},
             "residual": float(self.residual),
         }
+
+
+_SHOWN_COORDS = 3
+
+
+class CycleList(list):
+    """The list of `Cycle`s that `fixed_points` and `cycles` return: an ordinary list whose `str`/`repr` is a
+    table (one row per object: period, stability type, spectral radius of the k-step Jacobian, residual, the
+    first coordinates of its first point and its subregion code) instead of raw M-dimensional vectors."""
+
+    def table(self, max_rows: int = 20, coords: int = _SHOWN_COORDS) -> str:
+        """The table as text: at most `max_rows` rows and `coords` coordinates of each first point."""
+        if not self:
+            return "no fixed points or cycles found"
+        m = self[0].points.shape[1]
+        k = min(coords, m)
+        head = ["#", "period", "type", "ρ (spectral radius)", "residual",
+                *(f"z{i}" for i in range(k)), "code"]
+        rows = []
+        for i, c in enumerate(self[:max_rows]):
+            code = c.code_strings[0] if c.period == 1 else " → ".join(c.code_strings)
+            rows.append([str(i), str(c.period), c.type, f"{c.spectral_radius:.4g}", f"{c.residual:.1e}",
+                         *(f"{v:.4g}" for v in c.points[0, :k]), code if len(code) <= 40 else code[:39] + "…"])
+        widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
+        lines = ["  ".join(x.rjust(w) if j not in (2, len(head) - 1) else x.ljust(w)
+                           for j, (x, w) in enumerate(zip(r, widths))).rstrip() for r in [head, *rows]]
+        note = [f"({len(self)} in all, first {max_rows} shown)"] if len(self) > max_rows else []
+        coords_note = [f"(first {k} of M = {m} latent coordinates of the first point shown)"] if k < m else []
+        return "\n".join([*lines, *note, *coords_note])
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return f"CycleList of {len(self)}:\n{self.table()}" if self else "CycleList([])"
 
 
 def classify_eigenvalues(eigenvalues: np.ndarray, tol: float = 1e-9) -> tuple[str, bool]:
@@ -229,8 +270,8 @@ def _verify_and_build(pieces: PiecewiseAffine, points: np.ndarray, codes: np.nda
                            residual=float(err[b]))
 
 
-def _sorted_unique(found: dict[tuple, Cycle]) -> list[Cycle]:
-    return [found[key] for key in sorted(found, key=lambda key: (_STABILITY_ORDER[found[key].stability], key))]
+def _sorted_unique(found: dict[tuple, Cycle]) -> CycleList:
+    return CycleList(found[key] for key in sorted(found, key=lambda key: (_STABILITY_ORDER[found[key].stability], key)))
 
 
 def _all_codes(n: int, start: int, stop: int) -> np.ndarray:
@@ -238,7 +279,7 @@ def _all_codes(n: int, start: int, stop: int) -> np.ndarray:
     return ((idx[:, None] >> np.arange(n, dtype=np.int64)[None, :]) & 1).astype(np.int8)
 
 
-def _exhaustive(pieces: PiecewiseAffine, k: int, tol: float) -> list[Cycle]:
+def _exhaustive(pieces: PiecewiseAffine, k: int, tol: float) -> CycleList:
     n, M = pieces.n_switch, pieces.latent_dim
     n_regions = 1 << n
     total = n_regions**k
@@ -259,7 +300,7 @@ def _exhaustive(pieces: PiecewiseAffine, k: int, tol: float) -> list[Cycle]:
 
 
 def _scyfi(pieces: PiecewiseAffine, k: int, *, outer: int, inner: int, batch: int, max_restarts: int,
-           tol: float, seed: int) -> list[Cycle]:
+           tol: float, seed: int) -> CycleList:
     n, M = pieces.n_switch, pieces.latent_dim
     rng = np.random.default_rng(seed)
     found: dict[tuple, Cycle] = {}
@@ -302,7 +343,7 @@ def _check_k(k: Any) -> int:
 def cycles(model: Any, k: int, *, method: str = "auto", outer: int = SCYFI_DEFAULTS["outer"],
            inner: int = SCYFI_DEFAULTS["inner"], batch: int = SCYFI_DEFAULTS["batch"],
            max_restarts: int = SCYFI_DEFAULTS["max_restarts"], exhaustive_limit: int = 1 << 14, tol: float = 1e-7,
-           seed: int = 0) -> list[Cycle]:
+           seed: int = 0) -> CycleList:
     """All k-cycles (minimal period exactly k) of a piecewise-linear model that the search finds.
 
     Args:
@@ -320,7 +361,7 @@ def cycles(model: Any, k: int, *, method: str = "auto", outer: int = SCYFI_DEFAU
         seed: seed of the random initial region sequences (SCYFI only).
 
     Returns:
-        list of verified `Cycle`s, distinct up to cyclic shift, each rotated so that its code sequence is the
+        a `CycleList` (a list; `print` shows a table) of verified `Cycle`s, distinct up to cyclic shift, each rotated so that its code sequence is the
         lexicographically least rotation; ordered stable, saddle, non-hyperbolic, unstable, then by codes.
         Cycles whose minimal period is a proper divisor of k are excluded (a fixed point is not a 2-cycle).
         Sequences with singular I - J_tot (a continuum of cycles or none) yield nothing.
@@ -352,14 +393,15 @@ def cycles(model: Any, k: int, *, method: str = "auto", outer: int = SCYFI_DEFAU
 
 
 def fixed_points(model: Any, *, max_exhaustive_switch: int = 16, tol: float = 1e-7, seed: int = 0,
-                 **scyfi_options: Any) -> list[Cycle]:
+                 **scyfi_options: Any) -> CycleList:
     """All fixed points of a piecewise-linear model.
 
     Exhaustive over all 2^n_switch regions while n_switch <= `max_exhaustive_switch` (default 16): the systems
     (I - J_d) z = c_d are solved in float64 batches and a solution is kept when its own region code is d.
     Beyond that, SCYFI with k = 1 (`cycles(model, 1, method="scyfi", seed=seed, **scyfi_options)`).
 
-    Returns a list of verified `Cycle`s of period 1 (see `cycles` for ordering and verification).
+    Returns a `CycleList` (a list whose `print` is a table) of verified `Cycle`s of period 1 (see `cycles` for
+    ordering and verification).
     Reference: Durstewitz (2017), PLoS Comput Biol; Eisenmann et al. (2023), NeurIPS.
     """
     pieces = as_piecewise_affine(model)

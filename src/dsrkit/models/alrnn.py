@@ -45,6 +45,9 @@ class ALRNN(PiecewiseLinearRNN):
     Parameters: A (M,), W (M, M), h (M,), obs.
     """
 
+    equation = "z' = A ⊙ z + W φ(z) + h,  φ(z) = z on the first M − P units, relu(z) on the last P"
+    description = "almost-linear RNN (Brenner, Hemmer, Monfared & Durstewitz 2024, NeurIPS)"
+
     A: jax.Array
     W: jax.Array
     h: jax.Array

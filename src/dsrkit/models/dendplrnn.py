@@ -42,6 +42,9 @@ class DendPLRNN(PiecewiseLinearRNN):
         dtype: float32 (default) or float64.
     """
 
+    equation = "z' = A ⊙ z + W Σ_b alpha_b relu(z − H[:, b]) + h  (W with zero diagonal)"
+    description = "dendritic PLRNN (Brenner et al. 2022, ICML)"
+
     A: jax.Array
     W: jax.Array
     h: jax.Array
@@ -64,6 +67,11 @@ class DendPLRNN(PiecewiseLinearRNN):
         self.alpha = uniform_init(k_al, (b,), dtype)
         self.H = jax.random.normal(k_h, (m, b), dtype=dtype)
         self.obs = build_observation(observation, n, m, k_o, dtype)
+
+    def step_equation(self) -> str:
+        if self.clipped:
+            return "z' = A ⊙ z + W Σ_b alpha_b [relu(z − H[:, b]) − relu(z)] + h  (W with zero diagonal)"
+        return self.equation
 
     @property
     def n_switch(self) -> int:

@@ -35,6 +35,9 @@ class PLRNN(PiecewiseLinearRNN):
     Parameters: A (M,), W (M, M) (its diagonal is masked out in the step), h (M,), obs.
     """
 
+    equation = "z' = A ⊙ z + W relu(z) + h  (W with zero diagonal)"
+    description = "piecewise-linear RNN (Durstewitz 2017; Koppe et al. 2019, PLoS Comput Biol)"
+
     A: jax.Array
     W: jax.Array
     h: jax.Array

@@ -39,6 +39,9 @@ class ShallowPLRNN(PiecewiseLinearRNN):
         key: JAX random key (required); observation: "identity" or "affine"; dtype: float32 (default) or float64.
     """
 
+    equation = "z' = A ⊙ z + W1 relu(W2 z + h2) + h1"
+    description = "shallow PLRNN (Hess, Monfared, Brenner & Durstewitz 2023, ICML)"
+
     A: jax.Array
     W1: jax.Array
     W2: jax.Array
@@ -60,6 +63,11 @@ class ShallowPLRNN(PiecewiseLinearRNN):
         self.h1 = jnp.zeros((m,), dtype)
         self.h2 = uniform_init(k_h, (hid,), dtype) if clipped else jnp.zeros((hid,), dtype)
         self.obs = build_observation(observation, n, m, k_o, dtype)
+
+    def step_equation(self) -> str:
+        if self.clipped:
+            return "z' = A ⊙ z + W1 [relu(W2 z + h2) − relu(W2 z)] + h1"
+        return self.equation
 
     @property
     def n_switch(self) -> int:
