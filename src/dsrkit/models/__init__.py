@@ -16,7 +16,7 @@ from .dendplrnn import DendPLRNN
 from .observation import AffineObservation, IdentityObservation
 from .plrnn import PLRNN
 from .shplrnn import ShallowPLRNN
-from .hierarchical import HierarchicalModel  # noqa: E402  (a family of the models above, one per feature vector)
+from .hierarchical import HierarchicalModel
 
 MODELS = {"ALRNN": ALRNN, "PLRNN": PLRNN, "ShallowPLRNN": ShallowPLRNN, "DendPLRNN": DendPLRNN}
 

@@ -21,6 +21,7 @@ from .result import MemberFit, TrainResult
 from .names import model_class, model_name, model_names, scheme_class, scheme_name, scheme_names
 from .schemes import GTF, STF, AdaptiveGTF
 from .search import Candidate, SearchResult, search
+from .hierarchical import FeatureFit, HierarchicalFit, fit_features, train_hierarchical
 from .suggest import DataEstimates, Suggestion, estimate, suggest
 
 __all__ = ["train", "generate", "STF", "GTF", "AdaptiveGTF", "TrainConfig", "TrainResult", "MemberFit", "Selection",
