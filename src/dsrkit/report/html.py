@@ -17,6 +17,7 @@ table { border-collapse: collapse; margin: 0.6em 0; } td, th { border: 1px solid
 th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
 figure { margin: 0.8em 0; } figcaption { color: #555; font-size: 0.9em; } img { max-width: 100%; }
 .note { color: #555; font-size: 0.92em; } code { background: #f4f4f4; padding: 0 3px; }
+pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 0.88em; }
 """
 
 
@@ -43,8 +44,24 @@ class HtmlReport:
     title: str
     parts: list[str] = field(default_factory=list)
 
-    def heading(self, text: str) -> None:
-        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+    def heading(self, text: str, anchor: str | None = None) -> None:
+        """A section heading; `anchor` becomes its id (report.html#anchor links to it)."""
+        ident = f' id="{html.escape(anchor)}"' if anchor else ""
+        self.parts.append(f"<h2{ident}>{html.escape(text)}</h2>")
+
+    def subheading(self, text: str, anchor: str | None = None) -> None:
+        """A heading within a section; `anchor` becomes its id."""
+        ident = f' id="{html.escape(anchor)}"' if anchor else ""
+        self.parts.append(f"<h3{ident}>{html.escape(text)}</h3>")
+
+    def preformatted(self, text: str) -> None:
+        """Text shown as is, in a monospaced block (a model summary, an equation)."""
+        self.parts.append(f"<pre>{html.escape(text)}</pre>")
+
+    def items(self, entries: list[str], ordered: bool = False) -> None:
+        """A list of entries (citations, notes)."""
+        tag = "ol" if ordered else "ul"
+        self.parts.append(f"<{tag}>" + "".join(f"<li>{html.escape(e)}</li>" for e in entries) + f"</{tag}>")
 
     def paragraph(self, text: str, css: str = "") -> None:
         cls = f' class="{css}"' if css else ""
