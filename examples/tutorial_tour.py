@@ -1,7 +1,7 @@
 """The tour from the README, as a script: simulate Lorenz-63, train an AL-RNN by hand, judge its free run on an
-independent trajectory, list its fixed points, and train a small population in one compiled program.
+independent trajectory and list its fixed points.
 
-    python examples/tutorial_tour.py            # about 8 minutes on 2 CPU cores (100 000 points, 1000 epochs)
+    python examples/tutorial_tour.py            # about 3 minutes on 2 CPU cores (100 000 points, 1000 epochs)
     python examples/tutorial_tour.py --tiny     # seconds: what the test suite runs (3 000 points, 3 epochs)
 
 The code between the markers is the README's Python tour and the tour page of the documentation, verbatim
@@ -38,10 +38,4 @@ print(result["protocol"]["description"])
 for fp in dsr.analysis.fixed_points(fit.model):       # exact: one linear solve per linear subregion
     print(f"fixed point in subregion {''.join(map(str, fp.codes[0]))}: {fp.type}, x = {fp.points[0][:3].round(2)}")
 
-# a population in one compiled program: members differ in seed, learning rates, input noise, tau, ...
-# (a fifth of the epochs: this shows the interface; `dsr reconstruct` runs such searches for you)
-pop = dsr.train(model, ds, scheme=dsr.STF(interval=[8, 16, 16]), epochs=max(1, epochs // 5), seq_len=200,
-                seed=[0, 1, 2],
-                lr=[(1e-3, 1e-5), (1e-3, 1e-5), (5e-3, 1e-5)], input_noise=[0.05, 0.05, 0.1], progress=False)
-print("training-data D_stsp per member:", pop.scores.round(2), "best member:", pop.best().member)
 # --8<-- [end:tour]
