@@ -1,6 +1,7 @@
 """Hierarchical reconstruction of a family of series: one shared model, one feature vector per series.
 
     run = reconstruct_family(source, out="runs/family", K=3, labels=rho)   -> FamilyRun (a run directory)
+    new = fit_run_features("runs/family", "new.csv", out="new.eqx")        -> few-shot on a run, model saved
     run.rows                                  # one row per series: test metrics of that series' model
     model = at(run.model, features)           # the ordinary model at any point of feature space
     sw = sweep(run.model, l_a, l_b, 20)       # λ_max, subregions visited, fixed points along a line; sw.figure
@@ -34,11 +35,11 @@ from ._precision import uses_x64
 from .data import Dataset
 from .evaluation import Protocol, evaluate
 from .models.hierarchical import HierarchicalModel, from_config
-from .runs import CONFIG, HISTORY, METRICS, Run
-from .training.hierarchical import HierarchicalFit, fit_features, train_hierarchical
+from .runs import CONFIG, HISTORY, METRICS, Run, read_json
+from .training.hierarchical import FeatureFit, HierarchicalFit, fit_features, scheme_from_record, train_hierarchical
 
-__all__ = ["FAMILY_FILE", "FamilyRun", "SweepResult", "at", "feature_figure", "fit_features", "load_family",
-           "reconstruct_family", "save_family", "sweep"]
+__all__ = ["FAMILY_FILE", "FamilyRun", "SweepResult", "at", "feature_figure", "fit_features", "fit_run_features",
+           "load_family", "reconstruct_family", "save_family", "sweep"]
 
 FAMILY_FILE = "family.eqx"
 SERIES = "series.csv"
@@ -290,3 +291,35 @@ def reconstruct_family(source, *, out=None, dt: float | None = None, series_col=
         run.write_history(fit.history, HISTORY)
         run.save_figure(feature_figure(fit.model.features, labels, ids, label_name), "features")
     return FamilyRun(run_dir=out, fit=fit, rows=rows, standardizer=scaler, dataset=data)
+
+
+def fit_run_features(run_dir, source, *, dt: float | None = None, out=None, force: bool = False,
+                     **settings) -> FeatureFit:
+    """Few-shot for a new series on a run of `reconstruct_family`: the family (family.eqx), its training window
+    and scheme (config.json) and its standardiser are read from `run_dir`; `source` (a file with one series, a
+    (T, N) array or a Dataset) is standardised like the training series and only its features are fitted
+    (`fit_features`, group parameters frozen; `settings` override its defaults). With `out`, the new series'
+    ordinary model is written there (`dsrkit.save`, metadata: standardizer, features), refused if it exists
+    unless `force`."""
+    from .data import Standardizer
+    from .io import save
+
+    run_dir = Path(run_dir)
+    config = read_json(run_dir / CONFIG)
+    if config.get("kind") != "hierarchical":
+        raise ValueError(f"{run_dir} is not a hierarchical run (config.json kind {config.get('kind')!r}); expected "
+                         "a run directory written by reconstruct_family")
+    model = load_family(run_dir)
+    data = source if isinstance(source, Dataset) else (
+        Dataset.load(source, dt=dt if dt is not None else config.get("dt")) if isinstance(source, (str, Path))
+        else Dataset([np.asarray(source, np.float64)], config.get("dt") or 1.0))
+    if len(data) != 1:
+        raise ValueError(f"the new data hold {len(data)} series; fit the features of one series at a time")
+    scaler = Standardizer.from_dict(config["standardizer"])
+    train = config.get("train", {})
+    settings = {"seq_len": train.get("seq_len"), "scheme": scheme_from_record(train.get("scheme")), **settings}
+    new = fit_features(model, scaler.transform(data.trajectories[0]), **settings)
+    if out is not None:
+        save(new.model, out, overwrite=force, metadata={"standardizer": scaler.to_dict(),
+                                                        "features": new.features.tolist(), "family": str(run_dir)})
+    return new
