@@ -170,14 +170,16 @@ def _sweep_figure(rows: list, dt):
 
 
 def feature_figure(features, labels=None, names=None, label_name: str = "label"):
-    """Scatter of the feature vectors l_s (S, K): the first two coordinates (K = 1: against the series index),
+    """Scatter of the feature vectors l_s (S, K): the two coordinates that vary most over the series (K = 1: against
+    the series index),
     coloured by `labels` (S,) when given, each point annotated with its series name. A matplotlib Figure."""
     from matplotlib.figure import Figure
 
     f = np.asarray(features, np.float64)
     fig = Figure(figsize=(5.5, 4.5))
     ax = fig.subplots()
-    x, y = (f[:, 0], f[:, 1]) if f.shape[1] > 1 else (np.arange(len(f)), f[:, 0])
+    i, j = (sorted(np.argsort(f.var(axis=0))[::-1][:2]) if f.shape[1] > 1 else (None, 0))
+    x, y = (f[:, i], f[:, j]) if f.shape[1] > 1 else (np.arange(len(f)), f[:, 0])
     c = None if labels is None else np.asarray(labels, np.float64)
     sc = ax.scatter(x, y, c=c, cmap="viridis" if c is not None else None, s=40)
     if c is not None:
@@ -185,8 +187,8 @@ def feature_figure(features, labels=None, names=None, label_name: str = "label")
     for i, (xi, yi) in enumerate(zip(x, y)):
         ax.annotate(str(names[i]) if names is not None else str(i), (xi, yi), fontsize=7, xytext=(3, 3),
                     textcoords="offset points")
-    ax.set_xlabel("l_1" if f.shape[1] > 1 else "series")
-    ax.set_ylabel("l_2" if f.shape[1] > 1 else "l_1")
+    ax.set_xlabel(f"l_{i + 1}" if f.shape[1] > 1 else "series")
+    ax.set_ylabel(f"l_{j + 1}")
     ax.set_title("Feature space (one point per series)")
     return fig
 
@@ -219,7 +221,7 @@ def _read(source, dt, series_col) -> Dataset:
 
 
 def reconstruct_family(source, *, out=None, dt: float | None = None, series_col=None, labels=None,
-                       label_name: str = "label", K: int | None = None, kind: str = "alrnn",
+                       label_name: str | None = None, K: int | None = None, kind: str = "alrnn",
                        test_fraction: float = 0.2, seq_len: int | None = None, force: bool = False,
                        protocol: Protocol | None = None, **train_settings) -> FamilyRun:
     """Hierarchical reconstruction of the series in `source`, written to the run directory `out`.
@@ -240,6 +242,7 @@ def reconstruct_family(source, *, out=None, dt: float | None = None, series_col=
         shorter than the protocol needs, or labels of the wrong length.
     """
     protocol = Protocol() if protocol is None else protocol
+    label_name = label_name or (str(series_col) if series_col is not None else "label")
     data = _read(source, dt, series_col)
     n_series = len(data)
     if n_series < 2:
