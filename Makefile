@@ -32,3 +32,9 @@ clean:
 mutation: $(VENV)/.installed-test
 	$(BIN)/python -m pip install -q -e ".[test,mutation]"
 	PYTHON=$(abspath $(BIN)/python) benchmarks/mutation/run.sh $(MUTATION_ARGS)
+
+# The documentation site (MkDocs): `make docs` builds it into site/ with warnings as errors (tests/test_docs.py
+# does the same in `make test`); `.venv/bin/mkdocs serve` serves it at http://127.0.0.1:8000.
+.PHONY: docs
+docs: $(VENV)/.installed-test
+	$(BIN)/mkdocs build --strict

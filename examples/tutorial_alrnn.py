@@ -1,7 +1,7 @@
 """Understanding a trained AL-RNN: its linear subregions, the symbolic graph of their visits, each subregion's
 linear map, fixed points and cycles, and the figures `dsr analyze` draws.
 
-    python examples/tutorial_alrnn.py            # about 3 minutes on 2 CPU cores (1000 epochs on 100 000 points)
+    python examples/tutorial_alrnn.py            # 2-8 minutes on 2 CPU cores (1000 epochs on 100 000 points)
     python examples/tutorial_alrnn.py --tiny     # seconds: what the test suite runs
 
 The documentation page "Understanding a trained AL-RNN" includes this file.

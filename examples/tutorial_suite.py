@@ -2,7 +2,7 @@
 store, print the leaderboard and write the HTML report; the same as `dsr bench SUITE.toml`,
 `dsr bench results SUITE.toml` and `dsr bench report SUITE.toml`.
 
-    python examples/tutorial_suite.py            # a few minutes on 2 CPU cores: 2 tasks x 5 methods x 3 seeds
+    python examples/tutorial_suite.py            # 2-3 minutes on 2 CPU cores: 2 tasks x 5 methods x 3 seeds
     python examples/tutorial_suite.py --tiny     # seconds: the suite's [fast] settings, what the test suite runs
 
 The documentation page "Comparing methods with a suite" includes this file.

@@ -1,7 +1,7 @@
 """The tour from the README, as a script: simulate Lorenz-63, train an AL-RNN by hand, judge its free run on an
 independent trajectory and list its fixed points.
 
-    python examples/tutorial_tour.py            # about 3 minutes on 2 CPU cores (100 000 points, 1000 epochs)
+    python examples/tutorial_tour.py            # 2-5 minutes on 2 CPU cores (100 000 points, 1000 epochs)
     python examples/tutorial_tour.py --tiny     # seconds: what the test suite runs (3 000 points, 3 epochs)
 
 The code between the markers is the README's Python tour and the tour page of the documentation, verbatim

@@ -172,3 +172,33 @@ def test_every_command_has_help():
     for name in sorted({c.split()[1] for _, c in DOCUMENTED if len(c.split()) > 1 and not c.split()[1].startswith("-")}):
         result = runner.invoke(app, [name, "--help"])
         assert result.exit_code == 0, f"dsr {name} --help: {result.output[-2000:]}"
+
+
+# ------------------------------------------------------------------------------ the README's shell tour runs
+
+#: the README's shell tour at tiny size: each (full, tiny) replacement must match the README (a tour line that
+#: changes fails here until this table follows it)
+TINY_SHELL = (("--n-steps 100000", "--n-steps 2000"), ("--epochs 1000", "--epochs 2"),
+              ("dsr bench core --fast ", "dsr bench core --fast --task lorenz63 --method mean --method parroting "))
+
+
+@pytest.mark.slow
+def test_readme_shell_tour_runs_tiny(tmp_path):
+    """The README's shell tour, line by line in one shell (`set -e`), at tiny size, in an empty folder: `dsr` from
+    this environment stands in for `source .venv/bin/activate`. Slow (about a minute of CPU: ten `dsr` processes,
+    each importing dsrkit and compiling), so `make test` leaves it out and checks that every line parses instead;
+    run it with `pytest -m slow tests/test_docs.py`."""
+    text = README.read_text()
+    start, end = text.index("[start:shell-tour]"), text.index("[end:shell-tour]")
+    (block,) = _fenced(text[start:end], ("bash",))
+    for full, tiny in TINY_SHELL:
+        assert full in block, f"the README's shell tour no longer has {full!r}: update TINY_SHELL"
+        block = block.replace(full, tiny)
+    lines = [ln for ln in block.splitlines() if ln.strip() and not ln.startswith("source .venv/bin/activate")]
+    assert len(lines) >= 10, lines
+    script = "set -euo pipefail\n" + "\n".join(f"echo '+ {ln.split('#')[0].strip()}' >&2\n{ln}" for ln in lines)
+    env = {**__import__("os").environ, "PATH": f"{Path(sys.executable).parent}:{__import__('os').environ['PATH']}"}
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                            env=env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert (tmp_path / "runs" / "l63" / "report.html").is_file()

@@ -1,4 +1,5 @@
-"""Every script in examples/ runs to completion on its tiny settings (so the documented usage cannot rot)."""
+"""Every script in examples/ runs to completion on its tiny settings (so the documented usage cannot rot): the
+tutorials that the documentation pages include (tests/test_docs.py checks which) and the other examples."""
 
 import subprocess
 import sys
