@@ -171,6 +171,20 @@ def test_citations_cover_every_model_scheme_and_reference_baseline():
         citations.citations(["magic"])
 
 
+def test_citation_table_agrees_with_citation_cff():
+    """Every paper CITATION.cff lists is in the report's table, by title and first author and year."""
+    from pathlib import Path
+
+    yaml = pytest.importorskip("yaml")
+    cff = Path(__file__).resolve().parents[1] / "CITATION.cff"
+    if not cff.exists():
+        pytest.skip("no CITATION.cff")
+    texts = [t.lower() for t in citations.REFERENCES.values()]
+    for ref in yaml.safe_load(cff.read_text()).get("references", []):
+        title, first, year = ref["title"].lower(), ref["authors"][0]["family-names"], str(ref["year"])
+        assert any(title in t and t.startswith(first.lower()) and year in t for t in texts), ref["title"]
+
+
 def test_fixed_points_print_as_a_table_not_raw_vectors():
     from dsrkit.analysis import CycleList, fixed_points
 

@@ -18,7 +18,7 @@ REFERENCES: dict[str, str] = {
                     "13(6): e1005542."),
     "dendplrnn": ("Brenner, M., Hess, F., Mikhaeil, J. M., Bereska, L., Monfared, Z., Kuo, P.-C., Durstewitz, D. "
                   "(2022). Tractable dendritic RNNs for reconstructing nonlinear dynamical systems. Proceedings of "
-                  "the 39th International Conference on Machine Learning (ICML), PMLR 162."),
+                  "the 39th International Conference on Machine Learning (ICML), PMLR 162: 2292-2320."),
     "shplrnn": ("Hess, F., Monfared, Z., Brenner, M., Durstewitz, D. (2023). Generalized teacher forcing for "
                 "learning chaotic dynamics. Proceedings of the 40th International Conference on Machine Learning "
                 "(ICML), PMLR 202: 13017-13049."),

@@ -252,12 +252,14 @@ def report_figures(model: Any, X: Any, analysis: dict, *, max_points: int = 20_0
     return out
 
 
-def save_figures(model: Any, X: Any, analysis: dict, directory: Any, dpi: int = 110) -> list[Path]:
-    """Write `report_figures` as PNG files <directory>/<name>.png; returns the written paths."""
+def save_figures(model: Any, X: Any, analysis: dict, directory: Any, dpi: int = 110, *,
+                 names=None) -> list[Path]:
+    """Write `report_figures` as PNG files <directory>/<name>.png (axis names: `names`, default x0, x1, ...);
+    returns the written paths."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, (fig, _caption) in report_figures(model, X, analysis).items():
+    for name, (fig, _caption) in report_figures(model, X, analysis, names=names).items():
         paths.append(save_figure(fig, directory / f"{name}.png", overwrite=True, dpi=dpi))
     return paths
 
