@@ -2,7 +2,9 @@
 
 A run directory holds
     .dsrkit-run     the marker: this folder is a dsrkit run (JSON: kind, format version)
-    config.json     what was trained and how (model, scheme, training arguments, data source, standardiser)
+    config.json     what was trained and how (model, scheme, training arguments, data source, standardiser), its
+                    provenance (`provenance`: version, command, seeds, date, platform, the data's SHA-256) and,
+                    for `dsr train`, every member of the population (`members_of`)
     model.eqx       the selected model (`dsrkit.save`; `dsrkit.load(run_dir)` reads it back)
     history.csv     one row per epoch: loss, alpha, and the evaluation metrics where computed
     metrics.json    test metrics with the evaluation protocol (written by evaluation)

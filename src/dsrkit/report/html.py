@@ -32,6 +32,8 @@ def figure_to_data_uri(fig, dpi: int = 110) -> str:
 
 
 def _cell(v) -> str:
+    if v is None:
+        return "—"  # not applicable / not computed
     if isinstance(v, float):
         return f"{v:.4g}"
     return html.escape(str(v))
