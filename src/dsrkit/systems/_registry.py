@@ -24,7 +24,8 @@ _FLOW_NAMES = {
 _MAP_NAMES = {"logistic": "logistic", "henon": "henon", "leslie_predator_prey": "leslie_predator_prey"}
 
 # Smallest admissible value of each integer (shape-setting) parameter.
-_INT_MINIMUM = {("lorenz96", "n"): 4, ("kuramoto_sivashinsky", "n"): 8, ("mackey_glass", "embedding_dim"): 1}
+_INT_MINIMUM = {("lorenz96", "n"): 4, ("kuramoto_sivashinsky", "n"): 8, ("kuramoto_sivashinsky", "modes"): 0,
+                ("mackey_glass", "embedding_dim"): 1}
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,7 +2,21 @@
 
 Pseudo-spectral in space (real FFT), ETDRK4 in time with the contour-integral evaluation of the φ-functions
 (Kassam & Trefethen 2005, SIAM J. Sci. Comput. 26:1214, their program kursiv.m: 32 contour points, the Nyquist
-wavenumber set to zero). Output samples are the grid values u(x_j, t), x_j = j L / N, shape (n_steps, N).
+wavenumber set to zero). Output samples are the grid values u(x_j, t), x_j = j L / N, shape (n_steps, N), or,
+with the parameter ``modes = k > 0``, the state's k leading POD coordinates (see `fourier_modes`).
+
+Reduced coordinates (``modes``). Data-driven models of KS are trained in a reduced state in the published work:
+POD/PCA coordinates (Vlachas et al. 2018, Proc. R. Soc. A 474:20170844, KS at L = 22 in its leading modes;
+Linot & Graham 2020, Phys. Rev. E 101:062209, KS at L = 22 on an 8-dimensional inertial manifold). On a periodic
+domain KS is translation invariant, so the two-point correlation of u depends on x − x' only and its
+eigenfunctions, the POD modes, are the Fourier modes cos(q_j x), sin(q_j x), q_j = 2π j / L (Holmes, Lumley &
+Berkooz 1996, "Turbulence, Coherent Structures, Dynamical Systems and Symmetry", §3.3.3; Sirovich 1987). The POD
+coordinates are therefore the Fourier amplitudes, computed exactly from each sample without fitting a basis to
+data: with ``modes = k``, u(x) = ū + Σ_{j≥1} a_j cos(q_j x) + b_j sin(q_j x) and a sample is
+(a_1, b_1, ..., a_k, b_k). At L = 22 the unstable wavenumbers are j = 1, 2, 3 (q_j < 1), the spectrum peaks
+there, and j ≤ 4 carries most of the variance (`benchmarks/ks_task.py` prints the fraction). The integration,
+``x0``, ``rhs``, ``jacobian``, ``flow_map`` and the Lyapunov reference stay on the grid state; only the samples
+a trajectory returns are the k modes (an observation of the full state, like any measurement).
 """
 
 from __future__ import annotations
@@ -78,14 +92,43 @@ def _advance(coeffs, u, *, n: int, substeps: int):
     return _run(coeffs, jnp.fft.rfft(u), n, substeps, 1)[1][0]
 
 
+def fourier_modes(u, k: int) -> np.ndarray:
+    """The POD (Fourier) coordinates of grid samples u (..., n): (..., 2k) = (a_1, b_1, ..., a_k, b_k) with
+    u(x) = ū + Σ_j a_j cos(2π j x / L) + b_j sin(2π j x / L), i.e. a_j = 2 Re û_j, b_j = −2 Im û_j for
+    û_j = (1/n) Σ_m u(x_m) exp(−2πi j m / n). Requires 1 <= k < n / 2 (the Nyquist mode is zero)."""
+    u = np.asarray(u, dtype=np.float64)
+    n = u.shape[-1]
+    if not 1 <= k < n // 2:
+        raise ValueError(f"modes must be in [1, n/2 - 1] = [1, {n // 2 - 1}] for n = {n}, got {k}")
+    c = np.fft.rfft(u, axis=-1)[..., 1 : k + 1] / n
+    return np.stack([2.0 * c.real, -2.0 * c.imag], axis=-1).reshape(u.shape[:-1] + (2 * k,))
+
+
 class KuramotoSivashinskySystem(System):
-    """Kuramoto–Sivashinsky on [0, L) with N = ``n`` grid points; kind "pde", dim = n, output on the grid."""
+    """Kuramoto–Sivashinsky on [0, L) with N = ``n`` grid points; kind "pde".
+
+    ``modes = 0`` (default): samples are u on the grid, dim = n. ``modes = k > 0``: samples are the k leading POD
+    (Fourier) coordinates (a_1, b_1, ..., a_k, b_k), dim = 2k (see the module docstring); the state (x0, rhs,
+    jacobian, flow_map) stays the grid."""
 
     kind = "pde"
 
     def __init__(self, *, max_step, **metadata):
         super().__init__(**metadata)
         object.__setattr__(self, "max_step", float(max_step))
+        k = int(self._params.get("modes", 0))
+        if k:
+            n = self._params["n"]
+            if not 1 <= k < n // 2:
+                raise ValueError(f"kuramoto_sivashinsky.modes must be 0 (grid values) or in [1, n/2 - 1] = "
+                                 f"[1, {n // 2 - 1}] for n = {n}, got {k}")
+            object.__setattr__(self, "dim", 2 * k)
+            object.__setattr__(self, "_variables", tuple(f"{ab}{j}" for j in range(1, k + 1) for ab in "ab"))
+
+    @property
+    def modes(self) -> int:
+        """Number of POD (Fourier) modes a sample holds; 0 when samples are the grid values."""
+        return int(self._params.get("modes", 0))
 
     @property
     def grid(self) -> np.ndarray:
@@ -117,7 +160,8 @@ class KuramotoSivashinskySystem(System):
         substeps = _integrate.substeps_for(dt, self.max_step)
         coeffs = etdrk4_coefficients(self._params["L"], n, dt / substeps)
         if n_samples == 1:
-            return np.asarray(x0)[..., None, :]
+            U = np.asarray(x0)[..., None, :]
+            return fourier_modes(U, self.modes) if self.modes else U
         v0 = jnp.fft.rfft(jnp.asarray(x0, jnp.float64), axis=-1)
 
         def advance(v, length):
@@ -125,7 +169,8 @@ class KuramotoSivashinskySystem(System):
 
         us = _integrate.run_chunked(advance, v0, n_samples - 1, batched=batched, progress=progress,
                                     description=self.name)
-        return np.concatenate([np.asarray(x0)[..., None, :], us], axis=-2)
+        U = np.concatenate([np.asarray(x0)[..., None, :], us], axis=-2)
+        return fourier_modes(U, self.modes) if self.modes else U
 
 
 def _ks_rhs(u, L):
