@@ -28,14 +28,44 @@ def build_data(config: dict, components: Components = DEFAULT) -> tuple[np.ndarr
     trajectory for training and the next n_test for testing. With `standardize`, both are z-scored with the
     training mean and standard deviation.
     """
+    series, dt = _draw(config, components, floor=False)
+    train, test = _standardized(config, series["train"], series["test"])
+    return train, test, dt
+
+
+def build_floor_data(config: dict, components: Components = DEFAULT) -> tuple[np.ndarray, np.ndarray, float]:
+    """The test trajectory of a run and its data floor's comparison series: (test (n_test, N), floor, dt).
+
+    System task: `floor` is a third trajectory of the same system, independent of the training and test ones
+    (seed config["data_seeds"]["floor"], default FLOOR_SEED_OFFSET + the run's seed), of the test length, with
+    the test data's noise `test_noise`. Data task (one recorded series, no second realisation): `floor` is the last
+    min(n_train, n_test) points of the training part. Both are standardised exactly as `build_data` does (with the
+    training mean and standard deviation), so `test` is the series every method of the run was compared with.
+    """
+    series, dt = _draw(config, components, floor=True)
+    train, test, floor = _standardized(config, series["train"], series["test"], series["floor"])
+    return test, floor, dt
+
+
+#: A data floor's independent trajectory is drawn with seed FLOOR_SEED_OFFSET + the run's seed (training and test
+#: trajectories use 2 seed and 2 seed + 1, so no floor trajectory repeats any of them for seeds below 500 000).
+FLOOR_SEED_OFFSET = 1_000_000
+
+
+def _draw(config: dict, components: Components, *, floor: bool) -> tuple[dict, float]:
+    """The raw (unstandardised) series of a run: {"train", "test"[, "floor"]} and dt."""
     task = config["task"]
+    out = {}
     if task.get("system"):
         system = components.system(task["system"], **task["params"])
         dt = task["dt"] if task["dt"] is not None else float(system.dt)
         seeds = config["data_seeds"]
         common = dict(dt=dt, transient=task["transient"])
-        train = system.trajectory(task["n_train"], seed=seeds["train"], noise=task["noise"], **common)
-        test = system.trajectory(task["n_test"], seed=seeds["test"], noise=task["test_noise"], **common)
+        out["train"] = system.trajectory(task["n_train"], seed=seeds["train"], noise=task["noise"], **common)
+        out["test"] = system.trajectory(task["n_test"], seed=seeds["test"], noise=task["test_noise"], **common)
+        if floor:
+            seed = seeds.get("floor", FLOOR_SEED_OFFSET + int(config["seed"]))
+            out["floor"] = system.trajectory(task["n_test"], seed=seed, noise=task["test_noise"], **common)
     else:
         from ..data import Dataset
 
@@ -47,14 +77,42 @@ def build_data(config: dict, components: Components = DEFAULT) -> tuple[np.ndarr
                              f"n_train + n_test = {need}")
         rng = np.random.default_rng(config["data_seeds"]["train"])
         X = X + task["noise"] * X.std(axis=0) * rng.standard_normal(X.shape) if task["noise"] > 0 else X
-        train, test = X[: task["n_train"]], X[task["n_train"] : need]
-    train = np.asarray(train, dtype=np.float64)
-    test = np.asarray(test, dtype=np.float64)
-    if task["standardize"]:
-        mean, std = train.mean(axis=0), train.std(axis=0)
-        std = np.where(std > 0, std, 1.0)
-        train, test = (train - mean) / std, (test - mean) / std
-    return train, test, float(dt)
+        out["train"], out["test"] = X[: task["n_train"]], X[task["n_train"] : need]
+        if floor:
+            out["floor"] = out["train"][-min(task["n_train"], task["n_test"]):]
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}, float(dt)
+
+
+def _standardized(config: dict, train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(train, *others) z-scored with the training mean and std when the task asks for it, else unchanged."""
+    if not config["task"]["standardize"]:
+        return (train, *others)
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return tuple((x - mean) / std for x in (train, *others))
+
+
+def execute_floor(config: dict, components: Components = DEFAULT) -> dict:
+    """The data floor of a run's task and seed: the task's metrics between its test trajectory and an independent
+    realisation of the same system (`build_floor_data`), i.e. the score of a perfect model at this test length
+    (the part of every score that is the finite length's sampling error, not the model's). Never raises.
+
+    Returns {"status": "ok" | "failed", "reason", "metrics": {name: float | None}, "timings": {"total_s"}}.
+    """
+    t_start = time.perf_counter()
+    out = {"status": FAILED, "reason": None, "metrics": {}, "timings": {}}
+    try:
+        test, floor, _ = build_floor_data(config, components)
+        task = config["task"]
+        options = task.get("metric_options", {})
+        for name in task["metrics"]:
+            value = float(components.metric(name)(test, floor, **options.get(name, {})))
+            out["metrics"][name] = value if math.isfinite(value) else None
+        out["status"] = OK
+    except Exception as e:  # a floor that cannot be computed is shown as missing, never a crash of the leaderboard
+        out["reason"] = f"{type(e).__name__}: {e}"[:2000]
+    out["timings"]["total_s"] = time.perf_counter() - t_start
+    return out
 
 
 def _finite_or_diverged(X: np.ndarray) -> str | None:

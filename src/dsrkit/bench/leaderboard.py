@@ -1,12 +1,22 @@
 """Leaderboard: per task x method, the median and interquartile range of each metric over seeds, and ranks.
 
+Every task also gets two references beside its methods (Gilpin 2021 NeurIPS and the DSR papers compare models
+with both):
+- the data floor (kind "floor", `ResultsTable.floor`): the task's metrics between its test trajectory and an
+  independent trajectory of the same true system (`execute.execute_floor`), per seed, summarised like a method.
+  It is what a perfect model scores at this test length: a model at the floor cannot be told from the system.
+  `results` computes the floors it does not find in the store and caches them there (the store's `meta` table).
+- data replay (kind "data replay"): parroting, which copies stretches of the training data. It is not a model of
+  the dynamics, so it is ranked apart from the models (among the data-replay rows only).
+
 Conventions (stated in every table's `notes`):
 - A diverged run counts as the worst possible value (+inf for lower-is-better metrics), so a method that diverges
   in more than half of its seeds has median inf ("diverged"), and divergence widens the IQR; failed runs (errors,
   timeouts) and runs not yet done are left out of the statistics and counted separately.
 - Quartiles: numpy's linear interpolation (q25, q75); iqr = q75 - q25.
-- Ranks: per task and metric, methods ordered by median (best = 1), ties share the average rank; methods with no
-  finished run are not ranked. `mean_rank` is the mean of a method's ranks over the task's metrics.
+- Ranks: per task and metric, the models ordered by median (best = 1), ties share the average rank; methods with
+  no finished run are not ranked; data-replay rows are ranked among themselves, the floor is not ranked.
+  `mean_rank` is the mean of a method's ranks over the task's metrics.
 """
 
 from __future__ import annotations
@@ -20,13 +30,23 @@ from pathlib import Path
 
 from .._files import atomic_path, write_text
 from .._status import Status
-from .components import Components
+from .components import DEFAULT, Components
+from .execute import FLOOR_SEED_OFFSET, execute_floor
 from .store import ResultsStore
-from .suite import RunSpec, Suite, load_suite
+from .suite import Method, RunSpec, Suite, load_suite, run_config, run_id
 
 HIGHER_IS_BETTER = {"valid_prediction_time", "vpt", "prediction_horizon"}
 NOTES = ("median and interquartile range over seeds; diverged runs count as the worst value (inf), failed runs "
-         "and missing runs are excluded; ranks per task and metric by median (1 = best, ties averaged)")
+         "and missing runs are excluded; ranks per task and metric by median (1 = best, ties averaged) among the "
+         "models; data replay (parroting copies the training data) is ranked apart; the data floor (the test "
+         "trajectory against an independent true trajectory) is the best score possible at this test length")
+
+#: Methods that replay the training data instead of modelling the dynamics: shown as references, ranked apart.
+DATA_REPLAY = {"parroting"}
+MODEL, REPLAY, FLOOR = "model", "data replay", "floor"
+#: The name of the floor rows (method column) and of the pseudo-method in a floor's configuration.
+FLOOR_LABEL = "data floor"
+_FLOOR_METHOD = Method(name="__data_floor__", label=FLOOR_LABEL, params={})
 
 
 def _jsonable(v):
@@ -44,22 +64,40 @@ class ResultsTable:
     rows: list[dict]
     notes: str = NOTES
     columns: list[str] = field(default_factory=list)
+    floor: list[dict] = field(default_factory=list)
+
+    """`rows`: one per (task, method) of the suite (kind "model" or "data replay"); `floor`: one reference row per
+    task (kind "floor", method "data floor"), filled by `results`. `len()` counts `rows`; the exports and the
+    markdown put each task's floor row first."""
 
     def __post_init__(self):
         if not self.columns:
             self.columns = ["task", "method", "n_ok", "n_diverged", "n_failed", "n_missing"]
             for m in self.metrics:
                 self.columns += [f"{m}_median", f"{m}_q25", f"{m}_q75", f"{m}_iqr", f"{m}_rank"]
-            self.columns.append("mean_rank")
+            self.columns += ["mean_rank", "kind"]
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def row(self, task: str, method: str) -> dict:
-        for r in self.rows:
+        """The row of `method` (a label, or "data floor" for the floor row) on `task`."""
+        for r in self.rows + self.floor:
             if r["task"] == task and r["method"] == method:
                 return r
         raise KeyError(f"no row for task {task!r} and method {method!r}")
+
+    def all_rows(self) -> list[dict]:
+        """The floor rows and the method rows, task by task (in the order of `rows`), each task's floor first."""
+        floors = {r["task"]: r for r in self.floor}
+        out, seen = [], set()
+        for r in self.rows:
+            if r["task"] not in seen:
+                seen.add(r["task"])
+                if r["task"] in floors:
+                    out.append(floors[r["task"]])
+            out.append(r)
+        return out + [r for t, r in floors.items() if t not in seen]
 
     def to_csv(self, path, *, overwrite: bool = False) -> Path:
         """Write the rows as CSV (atomically); an existing file is an error unless `overwrite`."""
@@ -67,13 +105,13 @@ class ResultsTable:
             with tmp.open("w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
                 w.writeheader()
-                for r in self.rows:
+                for r in self.all_rows():
                     w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in self.columns})
         return Path(path)
 
     def to_dict(self) -> dict:
         return {"suite": self.suite, "metrics": self.metrics, "notes": self.notes,
-                "rows": [{k: _jsonable(r.get(k)) for k in self.columns} for r in self.rows]}
+                "rows": [{k: _jsonable(r.get(k)) for k in self.columns} for r in self.all_rows()]}
 
     def to_json(self, path, *, overwrite: bool = False) -> Path:
         """Write `to_dict()` as JSON (atomically); an existing file is an error unless `overwrite`."""
@@ -82,8 +120,8 @@ class ResultsTable:
     def display_rows(self) -> list[dict]:
         """Compact rows for humans: 'median [q25, q75]' per metric, rank, counts."""
         out = []
-        for r in self.rows:
-            d = {"task": r["task"], "method": r["method"],
+        for r in self.all_rows():
+            d = {"task": r["task"], "method": r["method"], "kind": r.get("kind", MODEL),
                  "ok/div/fail": f"{r['n_ok']}/{r['n_diverged']}/{r['n_failed']}" + (f" ({r['n_missing']} missing)" if r["n_missing"] else "")}
             for m in self.metrics:
                 d[m] = _fmt_stat(r[f"{m}_median"], r[f"{m}_q25"], r[f"{m}_q75"])
@@ -121,46 +159,108 @@ def _fmt_stat(med, q25, q75) -> str:
 
 
 def summarize(suite_name: str, specs: list[RunSpec], rows_by_id: dict[str, dict]) -> ResultsTable:
-    """Build the leaderboard of `specs` (the suite's runs) from store rows keyed by run id."""
-    metrics: list[str] = []
+    """Build the leaderboard of `specs` (the suite's runs) from store rows keyed by run id (without floor rows:
+    `results` adds them)."""
+    metrics = _metrics_of(specs)
     groups: dict[tuple[str, str], list[tuple[RunSpec, dict | None]]] = {}
+    kinds: dict[tuple[str, str], str] = {}
+    for s in specs:
+        groups.setdefault((s.task.name, s.method.label), []).append((s, rows_by_id.get(s.run_id)))
+        kinds[(s.task.name, s.method.label)] = REPLAY if s.method.name in DATA_REPLAY else MODEL
+    rows = [_stats_row(task, method, kinds[(task, method)], [(spec.task.metrics, r) for spec, r in runs], metrics)
+            for (task, method), runs in groups.items()]
+    _rank(rows, metrics)
+    order = {t: i for i, t in enumerate(dict.fromkeys(s.task.name for s in specs))}
+    kind_order = {REPLAY: 0, MODEL: 1}
+    rows.sort(key=lambda r: (order[r["task"]], kind_order[r["kind"]],
+                             math.inf if r["mean_rank"] is None else r["mean_rank"], r["method"]))
+    return ResultsTable(suite_name, metrics, rows)
+
+
+def _metrics_of(specs: list[RunSpec]) -> list[str]:
+    metrics: list[str] = []
     for s in specs:
         for m in s.task.metrics:
             if m not in metrics:
                 metrics.append(m)
-        groups.setdefault((s.task.name, s.method.label), []).append((s, rows_by_id.get(s.run_id)))
+    return metrics
+
+
+def _stats_row(task: str, method: str, kind: str, runs: list[tuple[tuple[str, ...], dict | None]],
+               metrics: list[str]) -> dict:
+    """One leaderboard row from (the task's metric names, store row or None) per seed."""
+    row = {"task": task, "method": method, "kind": kind, "n_ok": 0, "n_diverged": 0, "n_failed": 0, "n_missing": 0}
+    values = {m: [] for m in metrics}
+    for task_metrics, r in runs:
+        status = r["status"] if r else None
+        if status == Status.OK:
+            row["n_ok"] += 1
+            for m in task_metrics:
+                v = r["metrics"].get(m)
+                values[m].append(float(v) if v is not None else math.inf)
+        elif status == Status.DIVERGED:
+            row["n_diverged"] += 1
+            for m in task_metrics:
+                values[m].append(-math.inf if m in HIGHER_IS_BETTER else math.inf)
+        elif status == Status.FAILED:
+            row["n_failed"] += 1
+        else:
+            row["n_missing"] += 1
+    for m in metrics:
+        v = values[m]
+        if not v:
+            q25 = med = q75 = iqr = None
+        else:
+            q25, med, q75 = (quantile(v, q) for q in (0.25, 0.5, 0.75))
+            iqr = q75 - q25 if math.isfinite(q75) and math.isfinite(q25) else math.inf
+        row.update({f"{m}_median": med, f"{m}_q25": q25, f"{m}_q75": q75, f"{m}_iqr": iqr, f"{m}_rank": None})
+    row["mean_rank"] = None
+    return row
+
+
+def floor_config(spec: RunSpec, components: Components | None = None) -> dict:
+    """The configuration of the data floor of `spec`'s task and seed: the run's task, data seeds (so its test
+    trajectory is the runs' one) and components, the pseudo-method "__data_floor__", and the independent
+    trajectory's seed data_seeds["floor"] = FLOOR_SEED_OFFSET + seed. `run_id` of it is the floor's cache key."""
+    config = run_config(spec.task, _FLOOR_METHOD, spec.seed, components)
+    config["data_seeds"]["floor"] = FLOOR_SEED_OFFSET + spec.seed
+    return config
+
+
+def floors(suite: Suite, db: ResultsStore, *, compute: bool = True, progress=None) -> dict[tuple[str, int], dict]:
+    """(task name, seed) -> the data floor's result ({"status", "reason", "metrics", "timings"}) for every task
+    and seed of `suite`: read from the store's cache, the missing ones computed (`execute_floor`) and cached
+    when `compute` (else left out). progress: optional callable(task name, seed) called before each computation.
+
+    A floor costs one training, one test and one floor trajectory and the task's metrics (seconds to tens of
+    seconds at 100 000 test points); computed once per store, task and seed, then read."""
+    components = suite.components if suite.components != DEFAULT else None
+    wanted: dict[tuple[str, int], tuple[str, dict]] = {}
+    for task in suite.tasks:
+        for seed in task.seeds:
+            spec = RunSpec(task, _FLOOR_METHOD, seed, {}, "")
+            config = floor_config(spec, components)
+            wanted[(task.name, seed)] = (run_id(config), config)
+    cached = db.cached(key for key, _ in wanted.values())
+    out = {}
+    for (name, seed), (key, config) in wanted.items():
+        if key in cached:
+            out[(name, seed)] = cached[key]
+        elif compute:
+            if progress is not None:
+                progress(name, seed)
+            result = execute_floor(config, suite.components)
+            db.cache(key, result)
+            out[(name, seed)] = result
+    return out
+
+
+def _floor_rows(suite: Suite, found: dict[tuple[str, int], dict], metrics: list[str]) -> list[dict]:
     rows = []
-    for (task, method), runs in groups.items():
-        row = {"task": task, "method": method, "n_ok": 0, "n_diverged": 0, "n_failed": 0, "n_missing": 0}
-        values = {m: [] for m in metrics}
-        for spec, r in runs:
-            status = r["status"] if r else None
-            if status == Status.OK:
-                row["n_ok"] += 1
-                for m in spec.task.metrics:
-                    v = r["metrics"].get(m)
-                    values[m].append(float(v) if v is not None else math.inf)
-            elif status == Status.DIVERGED:
-                row["n_diverged"] += 1
-                for m in spec.task.metrics:
-                    values[m].append(-math.inf if m in HIGHER_IS_BETTER else math.inf)
-            elif status == Status.FAILED:
-                row["n_failed"] += 1
-            else:
-                row["n_missing"] += 1
-        for m in metrics:
-            v = values[m]
-            if not v:
-                q25 = med = q75 = iqr = None
-            else:
-                q25, med, q75 = (quantile(v, q) for q in (0.25, 0.5, 0.75))
-                iqr = q75 - q25 if math.isfinite(q75) and math.isfinite(q25) else math.inf
-            row.update({f"{m}_median": med, f"{m}_q25": q25, f"{m}_q75": q75, f"{m}_iqr": iqr, f"{m}_rank": None})
-        rows.append(row)
-    _rank(rows, metrics)
-    order = {t: i for i, t in enumerate(dict.fromkeys(s.task.name for s in specs))}
-    rows.sort(key=lambda r: (order[r["task"]], math.inf if r["mean_rank"] is None else r["mean_rank"], r["method"]))
-    return ResultsTable(suite_name, metrics, rows)
+    for task in suite.tasks:
+        runs = [(task.metrics, found.get((task.name, seed))) for seed in task.seeds]
+        rows.append(_stats_row(task.name, FLOOR_LABEL, FLOOR, runs, metrics))
+    return rows
 
 
 def quantile(values, q: float) -> float:
@@ -194,9 +294,10 @@ def average_ranks(x: list[float]) -> list[float]:
 
 
 def _rank(rows: list[dict], metrics: list[str]) -> None:
-    by_task: dict[str, list[dict]] = {}
+    """Ranks within each (task, kind): the models among the models, data replay among data replay."""
+    by_task: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
-        by_task.setdefault(r["task"], []).append(r)
+        by_task.setdefault((r["task"], r.get("kind", MODEL)), []).append(r)
     for task_rows in by_task.values():
         for m in metrics:
             ranked = [r for r in task_rows if r[f"{m}_median"] is not None]
@@ -209,6 +310,13 @@ def _rank(rows: list[dict], metrics: list[str]) -> None:
         for r in task_rows:
             ks = [r[f"{m}_rank"] for m in metrics if r[f"{m}_rank"] is not None]
             r["mean_rank"] = sum(ks) / len(ks) if ks else None
+
+
+def _one(suite: Suite, task: str, seed: int) -> Suite:
+    """`suite` reduced to one task and one seed."""
+    from dataclasses import replace
+
+    return replace(suite, tasks=[replace(t, seeds=(seed,)) for t in suite.tasks if t.name == task])
 
 
 def _suite_and_store(suite, store, fast, components):
@@ -232,17 +340,28 @@ def _suite_and_store(suite, store, fast, components):
     return (s_fast if fast else s_full), db, not isinstance(path, ResultsStore)
 
 
-def results(suite, *, store=None, fast: bool | None = None, components: Components | None = None) -> ResultsTable:
+def results(suite, *, store=None, fast: bool | None = None, components: Components | None = None,
+            floor: bool = True, progress=None) -> ResultsTable:
     """The leaderboard of a suite from its store.
 
     suite: suite file path or `Suite`. store: path or ResultsStore (default results/<suite stem>.sqlite).
     fast: which settings' runs to tabulate; None picks the one with more finished runs in the store.
+    floor: add each task's data-floor row (`floors`: computed where the store has no cached value yet, for the
+    seeds that have at least one finished run, so a partial store costs only its own floors). progress: passed
+    to `floors`.
     """
     s, db, close = _suite_and_store(suite, store, fast, components)
     try:
         specs = s.runs()
         rows = {r["run_id"]: r for r in db.rows([x.run_id for x in specs])}
-        return summarize(s.name + (" (fast)" if s.fast else ""), specs, rows)
+        table = summarize(s.name + (" (fast)" if s.fast else ""), specs, rows)
+        if floor:
+            done = {(x.task.name, x.seed) for x in specs if x.run_id in rows and rows[x.run_id]["status"] != "running"}
+            found = floors(s, db, compute=False)
+            for (task, seed) in sorted(done - set(found)):
+                found.update(floors(_one(s, task, seed), db, progress=progress))
+            table.floor = _floor_rows(s, found, table.metrics)
+        return table
     finally:
         if close:
             db.close()

@@ -336,6 +336,23 @@ class ResultsStore:
             out.append(d)
         return out
 
+    # -- cached values (the data floors of the leaderboard) -----------------------------------------------------------
+    def cached(self, keys) -> dict[str, dict]:
+        """key -> decoded JSON value for the given keys of the store's `meta` table that hold a value."""
+        ids, out = [f"cache:{k}" for k in keys], {}
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            q = f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(chunk))})"
+            for r in self._db.execute(q, chunk):
+                out[r["key"][len("cache:"):]] = json.loads(r["value"])
+        return out
+
+    def cache(self, key: str, value: dict) -> None:
+        """Store a JSON-able `value` under `key` in the `meta` table (one transaction; a value computed twice by
+        two processes is the same deterministic value, so the last write changes nothing)."""
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"cache:{key}", _json(value)))
+
     def count(self) -> dict[str, int]:
         """Number of rows per status."""
         return {s: n for s, n in self._db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status")}
