@@ -13,10 +13,11 @@ from . import analysis, baselines, evaluation, metrics, models, rollout, systems
 from ._version import __version__
 from .data import Dataset
 from .evaluation import evaluate
+from .hierarchical import fit_features, reconstruct_family
 from .io import load, save
 from .reconstruction import Reconstruction, reconstruct
 from .rollout import generate
 from .training import STF, GTF, AdaptiveGTF, TrainResult, train
 
-__all__ = ["Dataset", "Reconstruction", "reconstruct", "STF", "GTF", "AdaptiveGTF", "TrainResult", "evaluate", "generate", "load", "save", "train",
+__all__ = ["Dataset", "Reconstruction", "reconstruct", "reconstruct_family", "fit_features", "STF", "GTF", "AdaptiveGTF", "TrainResult", "evaluate", "generate", "load", "save", "train",
            "analysis", "baselines", "evaluation", "metrics", "models", "rollout", "systems", "__version__"]
