@@ -181,5 +181,5 @@ def analyze_run(run_dir, data=None, *, dt: float | None = None, max_period: int 
     result = analyze(model, X, dt=step, max_cycle_period=max_period, seed=seed)
     with run.update() as new:
         new.write(runs.ANALYSIS, result)
-        written = save_figures(model, X, result, new.path / runs.FIGURES)
+        written = save_figures(model, X, result, new.path / runs.FIGURES, names=cfg.get("names"))
     return [run.path / runs.FIGURES / p.name for p in written]

@@ -63,7 +63,7 @@ class Reconstruction:
                 ("data floor D_stsp / D_H", _pair(m["floor"])),
                 *[(f"reference {n} D_stsp / D_H", _pair(r)) for n, r in m["references"].items()],
                 (f"PE({m.get('protocol', {}).get('pe_steps', 20)})", m.get("prediction_error")),
-                ("λ_max of the model (per time unit)", m.get("lyapunov_max")),
+                ("λ_max of the model (evaluation: QR along the free run, per time unit)", m.get("lyapunov_max")),
                 ("linear subregions used", self.analysis.get("n_subregions")),
                 ("candidates trained", len(self.search.candidates)),
                 ("wall time (s)", round(self.seconds, 1))]
