@@ -5,6 +5,7 @@ command line (the command exists, every option used exists, every value has the 
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -58,7 +59,7 @@ def test_site_builds_strict(tmp_path):
                                                                "pip install -e '.[docs]'")
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site"),
                              "--config-file", str(ROOT / "mkdocs.yml")], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"})
+                            timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert result.returncode == 0, result.stderr[-4000:]
     for page in ("tour", "own-data", "reading-a-report", "alrnn", "suites"):
         html = (tmp_path / "site" / page / "index.html").read_text()
@@ -197,7 +198,7 @@ def test_readme_shell_tour_runs_tiny(tmp_path):
     lines = [ln for ln in block.splitlines() if ln.strip() and not ln.startswith("source .venv/bin/activate")]
     assert len(lines) >= 10, lines
     script = "set -euo pipefail\n" + "\n".join(f"echo '+ {ln.split('#')[0].strip()}' >&2\n{ln}" for ln in lines)
-    env = {**__import__("os").environ, "PATH": f"{Path(sys.executable).parent}:{__import__('os').environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600,
                             env=env)
     assert result.returncode == 0, result.stderr[-4000:]
