@@ -377,7 +377,7 @@ def fit_features(model, series, *, epochs: int = 100, seq_len: int | None = None
 
     Raises:
         ValueError: a series of another N than the model's, non-finite values, or shorter than one window
-        (seq_len + 1 points).
+            (seq_len + 1 points).
     """
     t0 = time.perf_counter()
     trained = None
