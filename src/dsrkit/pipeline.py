@@ -116,7 +116,8 @@ def report_run(run_dir, data=None, *, dt: float | None = None, force: bool = Fal
     The test series is `data` (a file in raw units) or, for a run made from a system, the same independent test
     trajectory `reconstruct` used (regenerated from the recorded seed and length). Metrics are recomputed; a run
     that already has a report or test metrics is refused unless `force` (nothing is overwritten silently), and
-    the run is changed all or nothing.
+    the run is changed all or nothing. An analysis.json alone (from `dsr analyze`) is derived from the model and
+    is recomputed along the test series, as `analyze_run` recomputes it, without `force`.
     """
     from . import systems
     from .evaluation import Protocol, evaluate
@@ -124,7 +125,7 @@ def report_run(run_dir, data=None, *, dt: float | None = None, force: bool = Fal
 
     run = runs.Run.open(run_dir)
     run_dir = run.path
-    existing = [n for n in (runs.REPORT, runs.ANALYSIS) if (run_dir / n).exists()]
+    existing = [runs.REPORT] if (run_dir / runs.REPORT).exists() else []
     if "protocol" in run.metrics:
         existing.append(runs.METRICS)
     if existing and not force:
