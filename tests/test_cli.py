@@ -27,13 +27,13 @@ def test_systems_table_lists_native_systems():
 
 
 def test_simulate_writes_data_and_plot(tmp_path):
-    code, out = invoke("simulate", "lorenz63", "--steps", 500, "--noise", 0.05, "--out", tmp_path / "l.npz",
+    code, out = invoke("simulate", "lorenz63", "--n-steps", 500, "--noise", 0.05, "--out", tmp_path / "l.npz",
                        "--plot", tmp_path / "l.png")
     assert code == 0, out
     ds = Dataset.load(tmp_path / "l.npz")
     assert ds.trajectories[0].shape == (500, 3) and ds.dt == 0.01
     assert (tmp_path / "l.png").stat().st_size > 1000
-    code, out = invoke("simulate", "lorenz63", "--steps", 10, "--out", tmp_path / "l.npz")
+    code, out = invoke("simulate", "lorenz63", "--n-steps", 10, "--out", tmp_path / "l.npz")
     assert code == 2 and "already exists" in out
 
 
@@ -48,14 +48,14 @@ def trained_run(tmp_path_factory):
     X = Dataset.load(_simulate(d / "train.npz", 3000, seed=0))
     assert X.dim == 3
     _simulate(d / "test.npz", 1500, seed=1)
-    code, out = invoke("train", d / "train.npz", "--latent", 8, "--relu", 2, "--epochs", 2, "--seq-len", 30,
+    code, out = invoke("train", d / "train.npz", "--latent-dim", 8, "--relu-units", 2, "--epochs", 2, "--seq-len", 30,
                        "--out", d / "run")
     assert code == 0, out
     return d
 
 
 def _simulate(path, steps, seed):
-    code, out = invoke("simulate", "lorenz63", "--steps", steps, "--seed", seed, "--out", path)
+    code, out = invoke("simulate", "lorenz63", "--n-steps", steps, "--seed", seed, "--out", path)
     assert code == 0, out
     return path
 
@@ -73,11 +73,35 @@ def test_train_writes_a_loadable_run_directory(trained_run):
 
 
 def test_evaluate_prints_json_with_protocol(trained_run):
-    code, out = invoke("evaluate", trained_run / "run", "--data", trained_run / "test.npz", "--json")
+    code, out = invoke("evaluate", trained_run / "run", "--data", trained_run / "test.npz", "--format", "json")
     assert code == 0, out
     result = json.loads(out)
     assert result["status"] in ("ok", "diverged")
     assert "1.25" in result["protocol"]["description"]
+
+
+def test_export_writes_plain_arrays_and_refuses_to_overwrite(trained_run):
+    """`dsr export RUN` writes RUN/model.npz (the parameters `dsrkit.export.read_export` reads back); --format json
+    --out PATH writes JSON there; an existing file is refused without --force and replaced with it."""
+    from dsrkit.export import read_export
+
+    run = trained_run / "run"
+    code, out = invoke("export", run)
+    assert code == 0 and f"wrote {run / 'model.npz'}" in out, out
+    params, meta = read_export(run / "model.npz")
+    assert params and meta["dsrkit_version"]
+    target = trained_run / "exported.json"
+    code, out = invoke("export", run, "--format", "json", "--out", target)
+    assert code == 0 and json.loads(target.read_text()), out
+    before = target.read_bytes()
+    code, out = invoke("export", run, "--format", "json", "--out", target)
+    assert code == 2 and "already exists" in out and target.read_bytes() == before, out
+    code, out = invoke("export", run, "--format", "json", "--out", target, "--force")
+    assert code == 0, out
+    code, out = invoke("export", run, "--format", "csv")
+    assert code == 2 and "--format must be one of npz, json" in out
+    code, out = invoke("export", trained_run / "no-such-run")
+    assert code == 2 and "no-such-run" in out
 
 
 def test_analyze_writes_analysis_json(trained_run):
@@ -98,8 +122,8 @@ def test_reconstruct_end_to_end_tiny(tmp_path):
     """The main job end to end on a tiny budget: a self-contained report with the verdict, the references and the
     population; the verdict on stdout; a second run into the same folder is refused."""
     out_dir = tmp_path / "rec"
-    code, out = invoke("reconstruct", "lorenz63", "--epochs", 2, "--budget", 30, "--n-train", 3000, "--n-test", 2000,
-                       "--out", out_dir)
+    code, out = invoke("reconstruct", "lorenz63", "--max-epochs", 2, "--budget", 30, "--n-train", 3000,
+                       "--n-test", 2000, "--out", out_dir)
     assert code == 0, out
     assert "verdict:" in out
     html = (out_dir / "report.html").read_text()
@@ -111,14 +135,14 @@ def test_reconstruct_end_to_end_tiny(tmp_path):
     assert metrics["verdict"]["grade"] in ("failed", "poor", "comparable", "good", "unjudged")
     # header + the small population of a short search: 4 shPLRNNs
     assert (out_dir / "population.csv").read_text().count("\n") == 1 + 4
-    code, out = invoke("reconstruct", "lorenz63", "--epochs", 1, "--out", out_dir)
+    code, out = invoke("reconstruct", "lorenz63", "--max-epochs", 1, "--out", out_dir)
     assert code == 2 and "already exists" in out
 
 
 def test_reconstruct_with_the_shplrnn_and_an_unknown_model(tmp_path):
     """--model shplrnn searches shPLRNNs with adaptive GTF only; an unknown model name is a clear error."""
     out_dir = tmp_path / "sh"
-    code, out = invoke("reconstruct", "lorenz63", "--model", "shplrnn", "--epochs", 2, "--budget", 30,
+    code, out = invoke("reconstruct", "lorenz63", "--model", "shplrnn", "--max-epochs", 2, "--budget", 30,
                        "--no-references", "--n-train", 3000, "--n-test", 2000, "--out", out_dir)
     assert code == 0, out
     cfg = json.loads((out_dir / "config.json").read_text())
@@ -127,6 +151,8 @@ def test_reconstruct_with_the_shplrnn_and_an_unknown_model(tmp_path):
     assert (out_dir / "report.html").exists()
     code, out = invoke("reconstruct", "lorenz63", "--model", "lstm", "--out", tmp_path / "x")
     assert code == 2 and "model must be one of" in out and not (tmp_path / "x").exists()
+    code, out = invoke("reconstruct", "lorenz63", "--model", "plrnn", "--out", tmp_path / "x")
+    assert code == 2 and "dsr train DATA --model plrnn" in out and not (tmp_path / "x").exists()
 
 
 def test_report_rewrites_from_a_data_file(trained_run):
@@ -139,26 +165,65 @@ def test_report_rewrites_from_a_data_file(trained_run):
     assert "data:image/png;base64," in (trained_run / "run" / "report.html").read_text()
 
 
-def test_bench_runs_a_slice_of_a_suite(tmp_path):
-    """--task / --method run only that slice (here one fast run of the `mean` baseline) into the given store."""
-    suite = Path(__file__).resolve().parents[1] / "suites" / "core.toml"
+def test_bench_runs_a_slice_of_a_suite(tmp_path, monkeypatch):
+    """--task / --method run only that slice (here one fast run of the `mean` baseline) into the given store; the
+    shipped suite is found by its name from any folder, for running and for `results`."""
+    monkeypatch.chdir(tmp_path)
+    suite = "core"  # a suite shipped with the package, found by name
     store = tmp_path / "core.sqlite"
     code, out = invoke("bench", suite, "--fast", "--task", "lorenz63", "--method", "mean", "--workers", 1,
                        "--store", store)
     assert code == 0, out
     assert "core: 1 runs" in out and "1 ok" in out
+    code, out = invoke("bench", "results", suite, "--fast", "--store", store)  # the suite by name here too
+    assert code == 0 and "# core" in out and "mean" in out, out
     code, out = invoke("bench", suite, "--fast", "--task", "lorenz", "--store", store)
     assert code == 2 and "unknown task(s) ['lorenz']" in out
 
 
 def test_bench_needs_a_suite_after_results():
     code, out = invoke("bench", "results")
-    assert code == 2 and "needs the suite" in out
+    assert code == 2 and "needs the suite" in out and "core" in out
+
+
+def test_bench_names_the_shipped_suites_for_an_unknown_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out = invoke("bench", "results", "cor")
+    assert code == 2 and "cor: no such suite file" in out and "catalogue, core" in out
+
+
+def test_train_reads_a_csv_as_reconstruct_does(tmp_path):
+    """--time-col / --columns / --series-col of `dsr train` are `Dataset.load`'s: a CSV with a time column, an
+    id column and an unused variable trains on the chosen variables, one trajectory per id."""
+    import dsrkit
+
+    rows = ["time,id,x,y,junk"]
+    for sid in (1, 2):
+        for i in range(400):
+            t = i * 0.05
+            rows.append(f"{t:.2f},{sid},{np.sin(t + sid):.6f},{np.cos(1.3 * t):.6f},{7 * sid}")
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    code, out = invoke("train", tmp_path / "d.csv", "--time-col", "time", "--series-col", "id", "--columns", "x,y",
+                       "--latent-dim", 4, "--epochs", 1, "--seq-len", 20, "--out", tmp_path / "run")
+    assert code == 0, out
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert cfg["names"] == ["x", "y"] and cfg["dt"] == pytest.approx(0.05)
+    assert dsrkit.load(tmp_path / "run").obs_dim == 2
+    code, out = invoke("train", tmp_path / "d.csv", "--series-col", "id", "--columns", "x,nope", "--out",
+                       tmp_path / "run2")
+    assert code == 2 and "nope" in out and not (tmp_path / "run2").exists()
+
+
+def test_evaluate_format_is_table_or_json(trained_run):
+    code, out = invoke("evaluate", trained_run / "run", "--data", trained_run / "test.npz", "--format", "yaml")
+    assert code == 2 and "--format must be one of table, json; got 'yaml'" in out
+    code, out = invoke("evaluate", trained_run / "run", "--data", trained_run / "test.npz")
+    assert code == 0 and "protocol:" in out, out
 
 
 def test_train_with_two_seeds_keeps_the_better_member(trained_run):
-    code, out = invoke("train", trained_run / "train.npz", "--latent", 8, "--epochs", 2, "--seq-len", 30,
-                       "--seeds", 2, "--out", trained_run / "run2")
+    code, out = invoke("train", trained_run / "train.npz", "--latent-dim", 8, "--epochs", 2, "--seq-len", 30,
+                       "--n-seeds", 2, "--out", trained_run / "run2")
     assert code == 0, out
     cfg = json.loads((trained_run / "run2" / "config.json").read_text())
     metrics = json.loads((trained_run / "run2" / "metrics.json").read_text())

@@ -48,7 +48,7 @@ def assets(tmp_path_factory):
     (root / "notes.txt").write_text("the user's notes")
     (root / "dir").mkdir()
     (root / "dir" / "keep.txt").write_text("keep")
-    result = runner.invoke(app, ["train", str(root / GOOD), "--latent", "6", "--epochs", "1", "--seq-len", "20",
+    result = runner.invoke(app, ["train", str(root / GOOD), "--latent-dim", "6", "--epochs", "1", "--seq-len", "20",
                                  "--out", str(root / RUN)])
     assert result.exit_code == 0, result.output
     return root
@@ -77,13 +77,14 @@ def command_lines(draw):
     tail = ["--force"] if force else []
     if kind == "simulate":
         out, plot = draw(pick_out), draw(st.one_of(st.none(), pick_out))
-        argv = ["simulate", draw(st.sampled_from(["lorenz63", "henon", "bogus"])), "--steps", draw(num),
+        argv = ["simulate", draw(st.sampled_from(["lorenz63", "henon", "bogus"])), "--n-steps", draw(num),
                 "--noise", draw(num), "--out", out] + (["--plot", plot] if plot else []) + tail
         return argv, {out, plot} - {None} if force else set()
     if kind == "train":
         out = draw(pick_out)
         argv = ["train", draw(pick_in), "--epochs", draw(st.sampled_from(["0", "1", "-1"])),
-                "--seq-len", draw(st.sampled_from(["0", "20", "1000000"])), "--latent", draw(st.sampled_from(["0", "6"])),
+                "--seq-len", draw(st.sampled_from(["0", "20", "1000000"])),
+                "--latent-dim", draw(st.sampled_from(["0", "6"])),
                 "--lr", draw(num), "1e-5", "--out", out] + (["--dt", draw(num)] if draw(flag) else []) + tail
         return argv, {out} if force else set()
     if kind in ("evaluate", "analyze", "report"):
@@ -95,7 +96,7 @@ def command_lines(draw):
     if kind == "reconstruct":
         out = draw(pick_out)
         argv = ["reconstruct", draw(st.sampled_from(["lorenz63", "bogus", GOOD, "text.npy", "dir"])),
-                "--epochs", "1", "--n-train", draw(st.sampled_from(["0", "-1", "400"])),
+                "--max-epochs", "1", "--n-train", draw(st.sampled_from(["0", "-1", "400"])),
                 "--n-test", draw(st.sampled_from(["0", "400"])), "--out", out] + tail
         return argv, {out} if force else set()
     suite = draw(st.sampled_from(["missing.toml", "notes.txt", "dir", "text.npy"]))

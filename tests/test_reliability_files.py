@@ -48,7 +48,7 @@ def data(tmp_path_factory):
 def run(data, tmp_path_factory):
     """A trained run directory (1 epoch); tests copy it before changing it."""
     out = tmp_path_factory.mktemp("runs") / "run"
-    code, text = invoke("train", data / "train.npz", "--latent", 6, "--epochs", 1, "--seq-len", 20, "--out", out)
+    code, text = invoke("train", data / "train.npz", "--latent-dim", 6, "--epochs", 1, "--seq-len", 20, "--out", out)
     assert code == 0, text
     return out
 
@@ -60,7 +60,7 @@ def copy_run(run, dest):
     return dest
 
 
-TRAIN_FAST = ("--latent", 6, "--epochs", 1, "--seq-len", 20)
+TRAIN_FAST = ("--latent-dim", 6, "--epochs", 1, "--seq-len", 20)
 
 
 # ---------------------------------------------------------------------------------------------- case 1, 2, 12
@@ -90,7 +90,7 @@ def test_case01_force_never_replaces_the_working_directory(data, tmp_path, monke
 def test_case01_force_replaces_a_run_and_leaves_no_temporary_folder(run, data, tmp_path):
     target = copy_run(run, tmp_path / "r")
     old_model = (target / "model.eqx").read_bytes()
-    code, out = invoke("train", data / "train.npz", "--latent", 7, "--epochs", 1, "--seq-len", 20, "--out", target,
+    code, out = invoke("train", data / "train.npz", "--latent-dim", 7, "--epochs", 1, "--seq-len", 20, "--out", target,
                        "--force")
     assert code == 0, out
     assert (target / "model.eqx").read_bytes() != old_model
@@ -101,7 +101,7 @@ def test_case01_force_replaces_a_run_and_leaves_no_temporary_folder(run, data, t
 def test_case02_failed_training_with_force_keeps_the_old_run(run, data, tmp_path):
     target = copy_run(run, tmp_path / "r")
     before = snapshot(target)
-    code, out = invoke("train", data / "train.npz", "--relu", 0, *TRAIN_FAST, "--out", target, "--force")
+    code, out = invoke("train", data / "train.npz", "--relu-units", 0, *TRAIN_FAST, "--out", target, "--force")
     assert code == 2, out
     assert snapshot(target) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
@@ -198,7 +198,7 @@ def test_case07_version_1_files_still_load(tmp_path):
 
 def test_case09_latent_below_n_plus_p_is_an_error(data, tmp_path):
     for latent in (0, 4):  # N + P = 3 + 2
-        code, out = invoke("train", data / "train.npz", "--latent", latent, "--epochs", 1, "--seq-len", 20,
+        code, out = invoke("train", data / "train.npz", "--latent-dim", latent, "--epochs", 1, "--seq-len", 20,
                            "--out", tmp_path / f"r{latent}")
         assert code == 2 and "at least 5" in out, out
         assert not (tmp_path / f"r{latent}").exists()
@@ -243,7 +243,7 @@ def test_case13_suite_errors_keep_their_brackets(tmp_path):
 def test_case14_reconstruct_out_is_an_existing_file(tmp_path):
     f = tmp_path / "file.txt"
     f.write_text("mine")
-    code, out = invoke("reconstruct", "lorenz63", "--epochs", 1, "--n-train", 2000, "--n-test", 500, "--out", f)
+    code, out = invoke("reconstruct", "lorenz63", "--max-epochs", 1, "--n-train", 2000, "--n-test", 500, "--out", f)
     assert code == 2 and "not a directory" in out, out
     assert f.read_text() == "mine"
 

@@ -162,7 +162,7 @@ def test_training_recovers_linear_system():
     model = ALRNN(2, 2, 1, key=jax.random.key(0), dtype=F64)
     data = dsrkit.Dataset([X[:200], X[200:]], dt=1.0)
     fit = train(model, data, scheme=STF(1), epochs=100, seq_len=10, batch_size=8,
-                batches_per_epoch=20, lr=(2e-2, 2e-3), eval_every=0, progress=False)
+                batches_per_epoch=20, lr=(2e-2, 2e-3), input_noise=0.0, eval_every=0, progress=False)
     jac, off = fit.model.region_affine(jnp.array([1], jnp.int8))
     np.testing.assert_allclose(jac, R, atol=1e-3)
     np.testing.assert_allclose(off, (np.eye(2) - R) @ c, atol=1e-3)

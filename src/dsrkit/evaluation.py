@@ -14,6 +14,7 @@ import dataclasses
 import numbers
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,11 @@ from .metrics.lyapunov import lyapunov_spectrum
 from .metrics.prediction import prediction_error, valid_prediction_time
 from .metrics.spectrum import power_spectrum_distance_per_dim
 from .rollout import is_latent_model, protocol_free_run, rollout_lengths
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from .data import Dataset
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,8 @@ def _evaluate_one(model, x: np.ndarray, protocol: Protocol, dt, lyapunov_max) ->
     return out
 
 
-def evaluate(model, test, protocol: Protocol | None = None, *, dt: float | None = None, lyapunov_max=None) -> dict:
+def evaluate(model: object, test: Dataset | ArrayLike, protocol: Protocol | None = None, *, dt: float | None = None,
+             lyapunov_max: float | None = None) -> dict:
     """Evaluate a model (or baseline) on test data by the published protocol (see `Protocol`).
 
     Args:

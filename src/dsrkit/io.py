@@ -34,13 +34,18 @@ A run directory (as written by `dsr train` / `dsr reconstruct`) holds `model.eqx
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 
 from ._files import FORMAT_VERSION, MAGIC, READABLE_VERSIONS, is_container, read_container, write_container
 from ._precision import uses_x64
+
+if TYPE_CHECKING:
+    from .baselines._base import Reconstructor
 
 __all__ = ["CONFIG_FILE", "FORMAT_VERSION", "MAGIC", "MODEL_FILE", "READABLE_VERSIONS", "load", "load_metadata",
            "save"]
@@ -49,7 +54,8 @@ MODEL_FILE = "model.eqx"
 CONFIG_FILE = "config.json"
 
 
-def save(model, path, *, overwrite: bool = False, metadata: dict | None = None) -> Path:
+def save(model: eqx.Module | Reconstructor, path: str | os.PathLike[str], *, overwrite: bool = False,
+         metadata: dict | None = None) -> Path:
     """Write `model` to `path` (a file; `.eqx` suggested). Returns the path written.
 
     Args:
@@ -94,7 +100,7 @@ def _read(path: Path) -> tuple[dict, bytes]:
 
 
 @uses_x64
-def load(path):
+def load(path: str | os.PathLike[str]) -> Any:
     """Load a model or a baseline written by `save` (or `Reconstructor.save`), from a file or a run directory
     containing `model.eqx`. Baseline files of the older `.npz` format are read as well. A float64 model is read
     as float64 whatever JAX's global setting (inside `dsrkit._precision.x64()`).

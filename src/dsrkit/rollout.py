@@ -22,6 +22,7 @@ every caller (evaluation, training's checkpoint selection, analysis, reports, th
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import equinox as eqx
 import jax
@@ -31,6 +32,9 @@ import numpy as np
 from ._checks import check_int
 from ._precision import uses_x64
 from .models._common import astype
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
 
 __all__ = [
     "ROLLOUT_FACTOR",
@@ -108,7 +112,7 @@ def free_run_latent(model, z0, n_steps: int) -> np.ndarray:
 
 
 @uses_x64
-def generate(model, x0, n_steps: int, dtype=None) -> np.ndarray:
+def generate(model: eqx.Module, x0: ArrayLike, n_steps: int, dtype: DTypeLike | None = None) -> np.ndarray:
     """Free-running trajectory of `model` started from the observation `x0`.
 
     Args:

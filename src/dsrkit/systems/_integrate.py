@@ -159,10 +159,12 @@ def run_chunked(advance, state, n: int, *, batched: bool = False, progress: bool
     pieces = []
     bar = None
     if progress:
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+        # progress goes to stderr: stdout is for results (`dsr simulate ... > file` stays clean)
         bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                       TimeRemainingColumn())
+                       TimeRemainingColumn(), console=Console(stderr=True))
         bar.start()
         task = bar.add_task(description, total=n)
     try:

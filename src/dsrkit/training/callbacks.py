@@ -75,11 +75,13 @@ class ProgressBar(Callback):
         self.last = None
 
     def on_train_start(self, epochs: int, members: int) -> None:
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+        # progress goes to stderr: stdout is for results
         self.bar = Progress(TextColumn("epoch {task.completed}/{task.total}"), BarColumn(),
                             TextColumn("{task.description}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                            transient=False)
+                            transient=False, console=Console(stderr=True))
         self.task = self.bar.add_task("compiling", total=epochs)
         self.bar.start()
 

@@ -89,6 +89,13 @@ def learning_rates(lr):
     return _lr_pair(lr)
 
 
+#: Defaults shared by `train` (`TrainConfig`), `config_from_options` and `dsr train`: one value each, so the API
+#: and the command line agree. 500 epochs of 50 batches: the published runs train 2000, the per-system defaults
+#: below 400-600; fewer left Lorenz-63 AL-RNNs as failed reconstructions (BENCHMARKS.md). Input noise 0.05 (std,
+#: standardised units): the published setting of every AL-RNN and shPLRNN configuration.
+DEFAULT_EPOCHS = 500
+DEFAULT_INPUT_NOISE = 0.05
+
 # Fields that may hold one value per member, and how many members each one names.
 PER_MEMBER = ("lr", "input_noise", "regularization", "seed")
 
@@ -98,7 +105,7 @@ class TrainConfig:
     """The settings of `train` (validated on construction; `dataclasses.replace` makes variants).
 
     Shared by all members (they fix the compiled program or the loop):
-        epochs: number of epochs; seq_len: T̃ (windows have T̃ + 1 points); batch_size: S;
+        epochs: number of epochs (default `DEFAULT_EPOCHS`, 500); seq_len: T̃ (windows have T̃ + 1 points); batch_size: S;
         batches_per_epoch: batches per epoch (one compiled call per epoch);
         eval_every: score checkpoints every this many epochs and after the last (default max(1, epochs // 10));
             0 disables evaluation (then the last epoch's parameters are returned);
@@ -115,20 +122,20 @@ class TrainConfig:
     One value, or one per member (a sequence of length k):
         lr: (start, end) learning rates of the per-epoch exponential decay, or one rate (constant); per member
             a (k, 2) sequence of pairs. Each positive and finite.
-        input_noise: std of the Gaussian noise added to the inputs (z_0 and forcing signals), data units, finite,
-            >= 0. (Observation noise of simulated data is the `noise` of `System.trajectory` and `reconstruct`.)
+        input_noise: std of the Gaussian noise added to the inputs (z_0 and forcing signals), data units (the
+            data are usually standardised), finite, >= 0; default `DEFAULT_INPUT_NOISE` (0.05, published). (Observation noise of simulated data is the `noise` of `System.trajectory` and `reconstruct`.)
         regularization: weight λ >= 0 of `model.penalty()`.
         seed: seed of the window sampling and input noise; one value s gives member i the stream of s + i.
 
     The forcing strength (STF τ, GTF α) is given per member through the scheme (`STF(interval=[8, 16])`).
     """
 
-    epochs: int = 100
+    epochs: int = DEFAULT_EPOCHS
     seq_len: int = 200
     batch_size: int = 16
     batches_per_epoch: int = 50
     lr: Any = (1e-3, 1e-5)
-    input_noise: Any = 0.0
+    input_noise: Any = DEFAULT_INPUT_NOISE
     regularization: Any = 0.0
     seed: Any = 0
     seeds: int | None = None
@@ -229,8 +236,9 @@ _DEFAULTS = {
 _GENERIC = {
     "model": "alrnn", "model_args": {"latent_dim": 20, "relu_units": 4},
     "scheme": "stf", "scheme_args": {"interval": 16},
-    "train": {"epochs": 500, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50, "lr": [1e-3, 1e-5],
-              "input_noise": 0.05, "eval_every": 25, "eval_steps": 10_000, "regularization": 0.0},
+    "train": {"epochs": DEFAULT_EPOCHS, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50,
+              "lr": [1e-3, 1e-5], "input_noise": DEFAULT_INPUT_NOISE, "eval_every": 25, "eval_steps": 10_000,
+              "regularization": 0.0},
     "n_train": 100_000, "published_epochs": None,
 }
 

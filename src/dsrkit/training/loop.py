@@ -33,6 +33,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
@@ -46,6 +48,13 @@ from .epoch import EpochSpec, Members, as_trajectories, window_table
 from .loss import ForcedMSE
 from .result import MemberFit, TrainResult
 from .schemes import STF, members as scheme_members, scheme_size
+
+if TYPE_CHECKING:
+    import equinox as eqx
+    from numpy.typing import ArrayLike
+
+    from ..data import Dataset
+    from .schemes import GTF, AdaptiveGTF
 
 
 def penalty(model) -> jax.Array:
@@ -130,8 +139,10 @@ def _population(model, scheme, config: TrainConfig) -> tuple[list, int]:
 
 
 @uses_x64
-def train(model, data, scheme=None, config: TrainConfig | None = None, *, loss=None, selection: Selection | None = None,
-          divergence=None, callbacks=(), progress: bool = True, **settings) -> TrainResult:
+def train(model: eqx.Module | Sequence[eqx.Module], data: Dataset | ArrayLike | Sequence[ArrayLike],
+          scheme: STF | GTF | AdaptiveGTF | str | None = None, config: TrainConfig | None = None, *,
+          loss: Callable | None = None, selection: Selection | None = None, divergence: Callable | None = None,
+          callbacks: Sequence[Callback] = (), progress: bool = True, **settings: Any) -> TrainResult:
     """Train a dsrkit model, or a population of them, by teacher forcing (see the module docstring).
 
     Args:
