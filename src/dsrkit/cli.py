@@ -358,6 +358,27 @@ def reconstruct(
                                              "test."),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="At most this many epochs per candidate "
                                                                         "(default: as many as the budget allows)."),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len", help="Window length T̃, in time steps (default: "
+                                                                  "derived from the data's dominant period)."),
+    interval: Optional[int] = typer.Option(None, help="STF: the AL-RNNs' forcing interval τ, in time steps "
+                                                      "(default: three derived from the data's time scales)."),
+    latent_dim: Optional[int] = typer.Option(None, "--latent-dim", help="AL-RNN: latent units M (default: "
+                                                                        "derived from N)."),
+    relu_units: Optional[int] = typer.Option(None, "--relu-units", help="AL-RNN: rectified units P (a count; "
+                                                                        "default: two derived from M and N)."),
+    hidden_dim: Optional[int] = typer.Option(None, "--hidden-dim", help="shPLRNN: hidden units L (default: "
+                                                                        "derived from N)."),
+    lr: Optional[tuple[float, float]] = typer.Option(None, help="Learning rate (dimensionless) at the start and the "
+                                                                "end of every candidate's training (default: each "
+                                                                "candidate's own, see the population table)."),
+    input_noise: Optional[float] = typer.Option(None, "--input-noise",
+                                                help="Gaussian noise added to the inputs during training: std in "
+                                                     "standardised units (default: 0.05 less the data's noise)."),
+    hierarchical: bool = typer.Option(False, "--hierarchical",
+                                      help="One hierarchical model over the file's series (an .npz with several "
+                                           "arrays, or --series-col) instead of the search (default: off)."),
+    n_features: Optional[int] = typer.Option(None, "--n-features", help="With --hierarchical: the feature "
+                                                                        "dimension K (a count; default: min(3, S))."),
     references: bool = typer.Option(_RECONSTRUCT["references"], help="Fit the fast baselines (ESN, NG-RC, SINDy, "
                                                                      "parroting) beside the model."),
     seed: int = typer.Option(_RECONSTRUCT["seed"], help="Seed (an integer) of simulated data, initialisations and "
@@ -375,10 +396,20 @@ def reconstruct(
     if model in model_names() and model not in RECONSTRUCT_MODELS:
         _fail(f"--model {model}: the main job searches {', '.join(RECONSTRUCT_MODELS)}; train a {model} with "
               f"`dsr train DATA --model {model}`")
+    if hierarchical:
+        _reconstruct_family(source, dt=dt, out=out, force=force, model=model, n_features=n_features,
+                            test_fraction=test_fraction, max_epochs=max_epochs, seed=seed, seq_len=seq_len,
+                            latent_dim=latent_dim, relu_units=relu_units, hidden_dim=hidden_dim, lr=lr,
+                            input_noise=input_noise, **_reading(time_col, columns, series_col))
+        return
+    if n_features is not None:
+        _fail("--n-features is the feature dimension of a hierarchical model: add --hierarchical")
     try:
         result = run_reconstruction(source, dt=dt, out=out, force=force, budget=budget, model=model,
                                     interpretable=interpretable, seed=seed, noise=noise, n_train=n_train,
                                     n_test=n_test, test_fraction=test_fraction, max_epochs=max_epochs,
+                                    seq_len=seq_len, interval=interval, latent_dim=latent_dim,
+                                    relu_units=relu_units, hidden_dim=hidden_dim, lr=lr, input_noise=input_noise,
                                     references=references, **_reading(time_col, columns, series_col))
     except _USER_ERRORS as exc:
         _fail(str(exc))
@@ -476,14 +507,60 @@ def export(
     _say(f"wrote {path}")
 
 
+def _reconstruct_family(source: str, *, dt, out, force, model, n_features, test_fraction, max_epochs, seed,
+                        seq_len, latent_dim, relu_units, hidden_dim, lr, input_noise, time_col, columns,
+                        series_col) -> None:
+    """`dsr reconstruct --hierarchical`: `dsrkit.hierarchical.reconstruct_family` on the file's series."""
+    from .data import Dataset
+    from .hierarchical import reconstruct_family
+
+    model = "alrnn" if model == "auto" else model  # the hierarchical job trains one family, the AL-RNN by default
+    if model not in ("alrnn", "shplrnn"):
+        _fail(f"--hierarchical needs --model alrnn or shplrnn, got {model!r}")
+    settings = {k: v for k, v in dict(epochs=max_epochs, latent_dim=latent_dim, relu_units=relu_units,
+                                      hidden_dim=hidden_dim, lr=lr, input_noise=input_noise).items()
+                if v is not None}
+    try:
+        data = Dataset.load(source, dt=dt, time_col=time_col, columns=columns, series_col=series_col)
+        run = reconstruct_family(data, out=out, force=force, K=n_features, kind=model, test_fraction=test_fraction,
+                                 seq_len=seq_len, seed=seed, label_name=series_col, **settings)
+    except _USER_ERRORS as exc:
+        _fail(str(exc))
+    _print_table(f"dsr reconstruct {source} --hierarchical", run.rows)
+    _say(f"wrote {run.run_dir}")
+
+
+@app.command("fit-features")
+def fit_features(
+    run: Path = typer.Argument(..., help="Run directory written by `dsr reconstruct --hierarchical`."),
+    data: Path = typer.Argument(..., help="One new series (.npz, .npy, .csv, .csv.gz) in raw units."),
+    dt: Optional[float] = typer.Option(None, help=_DT_HELP),
+    epochs: int = typer.Option(100, help="Epochs of the feature fit (default: 100)."),
+    out: Optional[Path] = typer.Option(None, help="Model file (.eqx) to write for the new series (default: none)."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists (default: refuse)."),
+):
+    """Few-shot: fit only the feature vector of a new series, the family's parameters frozen; the result is an
+    ordinary model (`dsr evaluate`, `dsr analyze` work on the file written with --out)."""
+    from .hierarchical import fit_run_features
+
+    try:
+        fit = fit_run_features(run, str(data), dt=dt, out=out, force=force, epochs=epochs)
+    except _USER_ERRORS as exc:
+        _fail(str(exc))
+    _say("features " + ", ".join(f"{v:.4g}" for v in fit.features) + f"; D_stsp of its free run against the "
+         f"series {fit.d_stsp:.4g}")
+    if out is not None:
+        _say(f"wrote {out}")
+
+
 @app.command()
 def report(
     run: Path = typer.Argument(..., help=_RUN_HELP),
     data: Optional[Path] = typer.Option(None, help="Test data file in raw units (default: the run's own "
                                                    "independent test series)."),
     dt: Optional[float] = typer.Option(None, help=_DT_HELP),
-    force: bool = typer.Option(False, "--force", help="Replace an existing report.html, analysis.json and test "
-                                                      "metrics (default: refuse)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing report.html and test metrics (default: "
+                                                      "refuse; an analysis.json alone is recomputed)."),
 ):
     """(Re)write the self-contained report.html of a run directory (with its test metrics and analysis)."""
     from .pipeline import report_run

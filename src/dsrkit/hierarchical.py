@@ -35,7 +35,7 @@ from ._precision import uses_x64
 from .data import Dataset
 from .evaluation import Protocol, evaluate
 from .models.hierarchical import HierarchicalModel, from_config
-from .runs import CONFIG, HISTORY, METRICS, Run, read_json
+from .runs import CONFIG, HISTORY, METRICS, Run, check_replaceable, read_json
 from .training.hierarchical import FeatureFit, HierarchicalFit, fit_features, scheme_from_record, train_hierarchical
 
 __all__ = ["FAMILY_FILE", "FamilyRun", "SweepResult", "at", "feature_figure", "fit_features", "fit_run_features",
@@ -241,6 +241,8 @@ def reconstruct_family(source, *, out=None, dt: float | None = None, series_col=
         `FamilyRun`. Raises ValueError for fewer than 2 series, series of different N, K out of 1..S, test parts
         shorter than the protocol needs, or labels of the wrong length.
     """
+    out = Path("runs/family" if out is None else out)
+    check_replaceable(out, force)  # before training: an existing folder is refused at once, not after the work
     protocol = Protocol() if protocol is None else protocol
     label_name = label_name or (str(series_col) if series_col is not None else "label")
     data = _read(source, dt, series_col)
@@ -276,7 +278,6 @@ def reconstruct_family(source, *, out=None, dt: float | None = None, series_col=
                "train_d_stsp": float(fit.d_stsp[s]), "test_length": len(tests[s])}
         row.update({f"l{k + 1}": float(v) for k, v in enumerate(np.asarray(fit.model.features[s]))})
         rows.append(row)
-    out = Path("runs/family" if out is None else out)
     with Run.create(out, force=force) as run:
         save_family(fit.model, run.path / FAMILY_FILE, overwrite=True, metadata={"standardizer": scaler.to_dict()})
         run.write(CONFIG, {"kind": "hierarchical", "family": fit.model.config, "train": fit.config,

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import runs
+from ._checks import check_int
 from .data import Dataset
 
 #: total wall-clock budget (seconds) of the main job: for a data file, and for a system name (the demonstration)
@@ -206,6 +207,33 @@ def check_usable(splits: Splits, protocol) -> None:
 SMALL_SEARCH = 300.0
 
 
+def apply_settings(suggestion, *, seq_len: int | None = None, interval: int | None = None,
+                   latent_dim: int | None = None, relu_units: int | None = None, hidden_dim: int | None = None,
+                   input_noise: float | None = None):
+    """The suggestion with each setting the user fixed in place of the derived one (its reason says so): the
+    window `seq_len`, one STF `interval` for the AL-RNNs, their `latent_dim` M and `relu_units` P, the shPLRNNs'
+    `hidden_dim` L and the training `input_noise` (std, standardised units). None keeps the derived value."""
+    changes = {}
+    for field, value in (("seq_len", seq_len), ("latent_dim", latent_dim), ("shplrnn_hidden", hidden_dim)):
+        if value is not None:
+            changes[field] = check_int(field if field != "shplrnn_hidden" else "hidden_dim", value)
+    if interval is not None:
+        changes["stf_interval"] = check_int("interval", interval)
+        changes["stf_intervals"] = (changes["stf_interval"],)
+    if relu_units is not None:
+        changes["relu_units"] = (check_int("relu_units", relu_units),)
+    if input_noise is not None:
+        if not (math.isfinite(input_noise) and input_noise >= 0):
+            raise ValueError(f"input_noise must be a finite std >= 0, got {input_noise!r}")
+        changes["input_noise"] = float(input_noise)
+    if not changes:
+        return suggestion
+    reasons = dict(suggestion.reasons)
+    for field in changes:
+        reasons[field] = "set by the user"
+    return dataclasses.replace(suggestion, **changes, reasons=reasons)
+
+
 def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable: bool = False,
                    budget: float | None = None) -> list:
     """The candidates of the search from data-derived settings.
@@ -288,7 +316,10 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
                 model: str = "auto", interpretable: bool = False, seed: int = 0, noise: float = 0.05,
                 n_train: int | None = None, n_test: int | None = None, time_col=None, columns=None,
                 series_col=None, test_fraction: float = 0.2, max_epochs: int | None = None,
-                references: bool = True, progress: bool = True) -> Reconstruction:
+                seq_len: int | None = None, interval: int | None = None, latent_dim: int | None = None,
+                relu_units: int | None = None, hidden_dim: int | None = None, lr: tuple | None = None,
+                input_noise: float | None = None, references: bool = True,
+                progress: bool = True) -> Reconstruction:
     """Reconstruct a system from data: read, split, derive settings, search, evaluate, judge, analyse, report.
 
     Args:
@@ -306,6 +337,10 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
         time_col, columns, series_col: how to read a data file (see `Dataset.load`).
         test_fraction: last part of each trajectory of a data file kept for the test (default 0.2).
         max_epochs: at most this many epochs per candidate (default: as many as the budget allows).
+        seq_len, interval, latent_dim, relu_units, hidden_dim, lr, input_noise: fix a setting that is otherwise
+            derived from the data (`apply_settings`): the window, the AL-RNNs' one STF interval, M and P of the
+            AL-RNNs, L of the shPLRNNs, every candidate's learning rate (start, end) of the exponential decay,
+            the training input noise.
         references: fit the fast baselines and the parroting floor beside the model (default True).
         progress: progress lines on stderr.
 
@@ -322,6 +357,10 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
         raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
     if budget is not None and not (math.isfinite(budget) and budget >= 30):
         raise ValueError(f"budget must be at least 30 seconds (compilation alone takes about 10 s), got {budget!r}")
+    if lr is not None:
+        lr = tuple(float(v) for v in lr)
+        if len(lr) != 2 or not all(math.isfinite(v) and v > 0 for v in lr):
+            raise ValueError(f"lr must be (start, end): two finite learning rates > 0, got {lr!r}")
     t0 = time.perf_counter()
     name = _source_name(source)
     out = Path(out) if out is not None else default_run_dir(name)
@@ -340,7 +379,8 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     non_test, scaler = Dataset([*splits.train.trajectories, *splits.validation.trajectories], splits.train.dt,
                                splits.train.names).standardize()
     train, validation, test = (part.standardize(scaler)[0] for part in (splits.train, splits.validation, splits.test))
-    sg = suggest(train)
+    sg = apply_settings(suggest(train), seq_len=seq_len, interval=interval, latent_dim=latent_dim,
+                        relu_units=relu_units, hidden_dim=hidden_dim, input_noise=input_noise)
     _say(log, f"settings from the data: window {sg.seq_len} steps, STF intervals {list(sg.stf_intervals)}, "
               f"AL-RNN M = {sg.latent_dim}, P in {list(sg.relu_units)}, shPLRNN L = {sg.shplrnn_hidden}")
     for note in sg.notes:
@@ -360,6 +400,8 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
         notes.append(f"a demonstration budget of {DEMO_BUDGET:g} s (data files get {DEFAULT_BUDGET:g} s); "
                      "give --budget for a longer search")
     candidates = candidates_for(sg, model, seed, interpretable, search_budget)
+    if lr is not None:
+        candidates = [dataclasses.replace(c, lr=lr) for c in candidates]
     _say(log, f"searching {len(candidates)} candidates for {search_budget:.0f} s (successive halving)")
     val = validation.trajectories[0]
     result = search(train, val, candidates, budget=search_budget, seq_len=sg.seq_len,
