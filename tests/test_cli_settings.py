@@ -8,7 +8,10 @@ import json
 
 import numpy as np
 
+import dsrkit
 from dsrkit import systems
+from dsrkit.hierarchical import load_family
+from dsrkit.models.hierarchical import HierarchicalModel
 
 from test_cli import invoke
 
@@ -54,8 +57,11 @@ def test_hierarchical_job_and_few_shot_from_the_command_line(tmp_path):
     assert len(rows) == 1 + 3 and "l2" in rows[0]
     code, out = invoke("reconstruct", str(tmp_path / "family.npz"), "--hierarchical", "--out", run)
     assert code == 2 and "exists" in out  # refused at once, nothing replaced
+    family = dsrkit.load(run)  # the run directory's family.eqx, as load_family reads it
+    assert isinstance(family, HierarchicalModel) and family.features.shape == (3, 2)
+    assert np.array_equal(np.asarray(load_family(run).features), np.asarray(family.features))
     code, out = invoke("fit-features", run, tmp_path / "new.npz", "--epochs", 2, "--out", tmp_path / "new.eqx")
     assert code == 0, out
-    assert out.count(",") >= 1 and (tmp_path / "new.eqx").exists()
+    assert out.count(",") >= 1 and type(dsrkit.load(tmp_path / "new.eqx")).__name__ == "ALRNN"
     code, out = invoke("fit-features", run, tmp_path / "new.npz", "--epochs", 2, "--out", tmp_path / "new.eqx")
     assert code == 2 and "exists" in out

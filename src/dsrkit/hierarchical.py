@@ -30,18 +30,18 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from ._files import read_container, write_container
+from ._files import write_container
 from ._precision import uses_x64
 from .data import Dataset
 from .evaluation import Protocol, evaluate
-from .models.hierarchical import HierarchicalModel, from_config
+from .io import FAMILY_FILE, load
+from .models.hierarchical import HierarchicalModel
 from .runs import CONFIG, HISTORY, METRICS, Run, check_replaceable, read_json
 from .training.hierarchical import FeatureFit, HierarchicalFit, fit_features, scheme_from_record, train_hierarchical
 
 __all__ = ["FAMILY_FILE", "FamilyRun", "SweepResult", "at", "feature_figure", "fit_features", "fit_run_features",
            "load_family", "reconstruct_family", "save_family", "sweep"]
 
-FAMILY_FILE = "family.eqx"
 SERIES = "series.csv"
 FEATURES = "features.csv"
 
@@ -68,15 +68,11 @@ def load_family(path) -> HierarchicalModel:
         path = path / FAMILY_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist (expected a family file or a hierarchical run directory)")
-    header, payload = read_container(path)
-    if header.get("kind") != "hierarchical":
-        raise ValueError(f"{path} holds a {header.get('kind', 'model')!r}, not a hierarchical model; read it with "
+    model = load(path)
+    if not isinstance(model, HierarchicalModel):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a hierarchical model; read it with "
                          "dsrkit.load")
-    template = from_config(header["config"])
-    try:
-        return eqx.tree_deserialise_leaves(io.BytesIO(payload), template)
-    except Exception as e:  # equinox/numpy raise various errors on a shape or dtype mismatch
-        raise ValueError(f"{path}: parameters do not match a HierarchicalModel with {header['config']}: {e}") from None
+    return model
 
 
 # ----------------------------------------------------------------------------------------------- feature space

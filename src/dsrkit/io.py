@@ -51,6 +51,8 @@ __all__ = ["CONFIG_FILE", "FORMAT_VERSION", "MAGIC", "MODEL_FILE", "READABLE_VER
            "save"]
 
 MODEL_FILE = "model.eqx"
+#: the model file of a hierarchical run (`dsrkit.hierarchical.reconstruct_family`)
+FAMILY_FILE = "family.eqx"
 CONFIG_FILE = "config.json"
 
 
@@ -86,10 +88,10 @@ def save(model: eqx.Module | Reconstructor, path: str | os.PathLike[str], *, ove
 def _resolve(path) -> Path:
     path = Path(path)
     if path.is_dir():
-        candidate = path / MODEL_FILE
-        if not candidate.exists():
-            raise ValueError(f"{path} is a directory without {MODEL_FILE}; expected a run directory or a model file")
-        return candidate
+        for candidate in (path / MODEL_FILE, path / FAMILY_FILE):
+            if candidate.exists():
+                return candidate
+        raise ValueError(f"{path} is a directory without {MODEL_FILE}; expected a run directory or a model file")
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     return path
@@ -111,6 +113,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     import jax
 
     from .models import MODELS
+    from .models.hierarchical import from_config
 
     path = _resolve(path)
     if not is_container(path) and zipfile.is_zipfile(path):
@@ -122,14 +125,17 @@ def load(path: str | os.PathLike[str]) -> Any:
         from .baselines import Reconstructor
 
         return Reconstructor._from_container(header, payload, path)
-    if header.get("kind", "model") != "model":
-        raise ValueError(f"{path} holds a {header['kind']!r}; this dsrkit reads models and baselines")
+    kind = header.get("kind", "model")
+    if kind not in ("model", "hierarchical"):
+        raise ValueError(f"{path} holds a {header['kind']!r}; this dsrkit reads models, hierarchical models and "
+                         "baselines")
     name = header["class"]
-    if name not in MODELS:
+    if kind == "model" and name not in MODELS:
         raise ValueError(f"{path} holds an unknown model class {name!r}; expected one of {sorted(MODELS)}")
     try:
-        template = MODELS[name](**header["config"], key=jax.random.key(0))
-    except (TypeError, ValueError) as e:
+        template = (from_config(header["config"]) if kind == "hierarchical"
+                    else MODELS[name](**header["config"], key=jax.random.key(0)))
+    except (TypeError, ValueError, KeyError) as e:
         raise ValueError(f"{path} has a configuration that does not build a {name}: {e}") from None
     try:
         model = eqx.tree_deserialise_leaves(io.BytesIO(payload), template)
