@@ -27,6 +27,7 @@ Families (regimes measured with `lyapunov_spectrum`, 20 000 steps after 20 000, 
 
     python benchmarks/hierarchical_family.py                      # both families at the default (reduced) size
     python benchmarks/hierarchical_family.py --epochs 2000        # the full budget of the published Lorenz runs
+    python benchmarks/hierarchical_family.py --kind shplrnn       # shPLRNNs with adaptive GTF instead of AL-RNNs
     python benchmarks/hierarchical_family.py --summary
 
 One JSON line per (family, settings) in results/hierarchical_family.jsonl; a line already there is skipped.
@@ -95,7 +96,7 @@ def run_family(name: str, args, results: Path = RESULTS) -> dict:
 
     import dsrkit
     from dsrkit.hierarchical import sweep
-    from dsrkit.training import STF
+    from dsrkit.training import STF, AdaptiveGTF
     from dsrkit.training.hierarchical import fit_features, train_hierarchical
 
     spec = FAMILIES[name]
@@ -107,16 +108,20 @@ def run_family(name: str, args, results: Path = RESULTS) -> dict:
     train = [scaler.transform(x) for x in train_raw]
     tests = [scaler.transform(d[1]) for d in data]
     truth = [true_lambda(name, v) for v in values]
-    scheme = STF(spec["interval"])
-    common = dict(seq_len=spec["seq_len"], lr=tuple(spec["lr"]), input_noise=0.0)
+    if args.kind == "shplrnn":  # the configuration the main job's search selects most (adaptive GTF, L = 50)
+        scheme, sizes = AdaptiveGTF(), {"latent_dim": 3, "hidden_dim": 50}
+        common = dict(seq_len=spec["seq_len"], lr=(1e-3, 1e-5), input_noise=0.05)
+    else:
+        scheme, sizes = STF(spec["interval"]), {"latent_dim": 20, "relu_units": 2}
+        common = dict(seq_len=spec["seq_len"], lr=tuple(spec["lr"]), input_noise=0.0)
     out = {"family": name, "param": spec["param"], "values": values.tolist(), "true_lyapunov_max": truth,
            "settings": {"K": args.K, "epochs": args.epochs, "train_points": args.train_points,
-                        "test_points": args.test_points, "latent_dim": 20, "relu_units": 2,
+                        "test_points": args.test_points, "kind": args.kind, **sizes,
                         "scheme": repr(scheme), **common, "few_shot_epochs": args.few_shot_epochs,
                         "reduced": args.epochs < 2000}}
 
     t0 = time.perf_counter()
-    fit = train_hierarchical(train, K=args.K, kind="alrnn", latent_dim=20, relu_units=2, scheme=scheme,
+    fit = train_hierarchical(train, K=args.K, kind=args.kind, **sizes, scheme=scheme,
                              epochs=args.epochs, eval_every=max(1, args.epochs // 20), seed=0, **common)
     out["hierarchical_seconds"] = time.perf_counter() - t0
     hier = [judge(fit.model.for_series(s), tests[s], dt) for s in range(len(values))]
@@ -128,7 +133,8 @@ def run_family(name: str, args, results: Path = RESULTS) -> dict:
     separate = []
     per_model = max(1, args.epochs // len(values))
     for s in range(len(values)):
-        m = dsrkit.models.ALRNN(train[s].shape[1], 20, 2, key=jax.random.key(s))
+        m = (dsrkit.models.ShallowPLRNN(train[s].shape[1], 3, 50, key=jax.random.key(s)) if args.kind == "shplrnn"
+             else dsrkit.models.ALRNN(train[s].shape[1], 20, 2, key=jax.random.key(s)))
         f = dsrkit.train(m, train[s], scheme, epochs=per_model, eval_every=max(1, per_model // 10), seed=s,
                          progress=False, **common)
         separate.append(judge(f.model, tests[s], dt))
@@ -181,7 +187,7 @@ def summary(path: Path = RESULTS) -> str:
         r = json.loads(line)
         s = r["settings"]
         lines.append(
-            f"{r['family']} (epochs {s['epochs']}{', reduced' if s['reduced'] else ''}, K {s['K']}): median D_stsp "
+            f"{r['family']} ({s.get('kind', 'alrnn')}, epochs {s['epochs']}{', reduced' if s['reduced'] else ''}, K {s['K']}): median D_stsp "
             f"hierarchical {r['median_d_stsp']['hierarchical']:.3f} vs separate {r['median_d_stsp']['separate']:.3f}"
             f" (ratio {r['median_d_stsp']['separate'] / r['median_d_stsp']['hierarchical']:.2f}); regime agreement "
             f"{r['regime_agreement']['hierarchical']}/10 vs {r['regime_agreement']['separate']}/10; LOO |r| "
@@ -197,6 +203,8 @@ def main() -> None:
     p.add_argument("--families", default=",".join(FAMILIES))
     p.add_argument("--epochs", type=int, default=400, help="hierarchical epochs (separate models: this / 10 each)")
     p.add_argument("--K", type=int, default=3)
+    p.add_argument("--kind", choices=("alrnn", "shplrnn"), default="alrnn",
+                   help="alrnn: M = 20, P = 2, STF; shplrnn: M = N, L = 50, adaptive GTF, 5 %% input noise")
     p.add_argument("--train-points", type=int, default=2000)
     p.add_argument("--test-points", type=int, default=5000)
     p.add_argument("--few-shot-epochs", type=int, default=60)
@@ -215,8 +223,9 @@ def main() -> None:
         if name not in FAMILIES:
             raise SystemExit(f"unknown family {name!r}; expected one of {sorted(FAMILIES)}")
         key_settings = {"K": args.K, "epochs": args.epochs, "train_points": args.train_points,
-                        "test_points": args.test_points}
-        if any(f == name and all(json.loads(s).get(k) == v for k, v in key_settings.items()) for f, s in done):
+                        "test_points": args.test_points, "kind": args.kind}
+        if any(f == name and all(json.loads(s).get(k, "alrnn" if k == "kind" else None) == v
+                                 for k, v in key_settings.items()) for f, s in done):
             print(f"{name}: already in {results.name}, skipped")
             continue
         t0 = time.perf_counter()
