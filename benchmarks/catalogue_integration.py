@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from dsrkit import systems
+from dsrkit.systems import _dysts
 from dsrkit.systems._dysts import CatalogueSystem, jax_rhs
 
 OUT = Path(__file__).parent / "results" / "catalogue" / "integration.csv"
@@ -66,6 +67,7 @@ def main():
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
+    _dysts.SCIPY_MEMO_BYTES = 0  # time every SciPy solve, never a remembered one
     names = args.systems or systems.catalogue_names()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fields = ["system", "dim", "dt", "compiled_rhs", "scipy_s", "compiled_first_s", "compiled_warm_s",

@@ -46,3 +46,18 @@ def test_compiled_path_keeps_global_rng_and_batches():
     assert np.array_equal(A[1], s.trajectory(30, transient=5, seed=4))
     after = np.random.get_state()
     assert np.array_equal(state[1], after[1])
+
+
+def test_scipy_solutions_are_remembered_per_process(monkeypatch):
+    from dsrkit.systems import _dysts
+
+    monkeypatch.setattr(_dysts, "_SCIPY_MEMO", __import__("collections").OrderedDict())
+    s = systems.get("dysts:BeerRNN")
+    A = s.trajectory(40, transient=3, seed=1)
+    assert len(_dysts._SCIPY_MEMO) == 1
+    A[:] = 0.0  # the caller's copy, not the remembered one
+    B = systems.get("dysts:BeerRNN").trajectory(40, transient=3, seed=1)
+    assert len(_dysts._SCIPY_MEMO) == 1 and np.all(B != 0.0)
+    monkeypatch.setattr(_dysts, "SCIPY_MEMO_BYTES", 0)
+    systems.get("dysts:BeerRNN").trajectory(40, transient=3, seed=2)
+    assert len(_dysts._SCIPY_MEMO) == 1
