@@ -184,6 +184,13 @@ def _lyap_family(meta_row):
     return "λ_max < 0.1" if lam < 0.1 else ("0.1 ≤ λ_max < 1" if lam < 1 else "λ_max ≥ 1")
 
 
+_FAMILY_ORDER = ["3-D", "4-D", "5-10-D", "λ_max < 0.1", "0.1 ≤ λ_max < 1", "λ_max ≥ 1", "λ unknown"]
+
+
+def _ordered(keys):
+    return sorted(keys, key=lambda k: _FAMILY_ORDER.index(k) if k in _FAMILY_ORDER else len(_FAMILY_ORDER))
+
+
 def cmd_table(args):
     runs, floor, meta = load(args.seed)
     n = len(runs)
@@ -222,7 +229,7 @@ def cmd_table(args):
         groups = defaultdict(list)
         for s in runs:
             groups[fam(meta[s])].append(s)
-        keys = sorted(groups)
+        keys = _ordered(groups)
         print(f"| method \\ {title} | " + " | ".join(f"{k} ({len(groups[k])})" for k in keys) + " |")
         print("|---" * (len(keys) + 1) + "|")
         for m in METHODS:
@@ -277,7 +284,7 @@ def cmd_figure(args):
         groups = defaultdict(list)
         for s in systems_:
             groups[fam(meta[s])].append(s)
-        keys = sorted(groups)
+        keys = _ordered(groups)
         width = 0.8 / len(order)
         for j, m in enumerate(order):
             rates = [sum(failed(runs[s][m], floor[s]) for s in groups[k]) / len(groups[k]) for k in keys]
