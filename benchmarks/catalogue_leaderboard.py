@@ -11,6 +11,7 @@ Subcommands (all resumable; the store is results/catalogue.sqlite, git-ignored):
            leaderboard.csv (`dsr bench results catalogue --csv`)
   figure   draw benchmarks/results/catalogue/catalogue_{distributions,failures}.png from the export
   table    print the markdown summary for BENCHMARKS.md from the export
+  integration  print the summary of integration.csv (benchmarks/catalogue_integration.py) for BENCHMARKS.md
 
 A failure is a run that diverged or failed, or whose D_stsp is above FAIL_FACTOR x the system's data floor
 (and above the floor + FAIL_MARGIN, so that a floor of ~0 does not turn sampling noise into failures).
@@ -236,9 +237,44 @@ def cmd_table(args):
             cells = [f"{sum(failed(runs[s][m], floor[s]) for s in groups[k])}" for k in keys]
             print(f"| {m} | " + " | ".join(cells) + " |")
         print()
+    flat = [s for s in runs if value(runs[s]["mean"], "d_stsp") is not None
+             and float(floor[s]["d_stsp"]) >= 0.5 * value(runs[s]["mean"], "d_stsp")]
+    print(f"Systems whose data floor D_stsp is at least half the mean predictor's (two true trajectories differ "
+          f"nearly as much as the mean from the truth: D_stsp cannot rank models there at this length; D_H can): "
+          f"{len(flat)}" + (f": {', '.join(x.removeprefix('dysts:') for x in sorted(flat))}" if flat else "") + "\n")
     fails_all = [s for s in runs if all(failed(runs[s][m], floor[s]) for m in models if m != "mean")]
     print(f"Systems on which every model (esn, nvar, sindy, edmd) fails: {len(fails_all)}"
           + (f": {', '.join(x.removeprefix('dysts:') for x in sorted(fails_all))}" if fails_all else ""))
+
+
+def cmd_integration(args):
+    """Markdown summary of benchmarks/results/catalogue/integration.csv (benchmarks/catalogue_integration.py)."""
+    with (OUT / "integration.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+
+    def f(r, k):
+        return float(r[k]) if r.get(k) not in (None, "") else None
+
+    comp = [r for r in rows if r["compiled_status"] == "ok"]
+    fall = [r for r in rows if r["compiled_status"] != "ok"]
+    sc = [f(r, "scipy_s") for r in rows if f(r, "scipy_s") is not None]
+    print(f"{len(rows)} flows; {len(comp)} compile (re-bound right-hand side agrees with NumPy), {len(fall)} fall "
+          f"back to SciPy: {', '.join(r['system'].removeprefix('dysts:') for r in fall)}.\n")
+    print("| path | flows | total (s) | median per flow (s) | max per flow (s) |\n|---|---|---|---|---|")
+    rowsets = [("SciPy DOP853, every flow (before)", rows, "scipy_s"),
+               ("SciPy DOP853, the flows that compile", comp, "scipy_s"),
+               ("compiled Dopri8, first call (compiling included)", comp, "compiled_first_s"),
+               ("compiled Dopri8, warm", comp, "compiled_warm_s")]
+    for label, rs, key in rowsets:
+        v = [f(r, key) for r in rs if f(r, key) is not None]
+        print(f"| {label} | {len(v)} | {sum(v):.1f} | {statistics.median(v):.3g} | {max(v):.3g} |")
+    after = sum(f(r, "compiled_warm_s") for r in comp) + sum(f(r, "scipy_s") or 0 for r in fall)
+    sp = [f(r, "speedup_warm") for r in comp if f(r, "speedup_warm")]
+    dev = [f(r, "max_dev_100_over_std") for r in comp if f(r, "max_dev_100_over_std") is not None]
+    print(f"\nEvery flow after (compiled warm + SciPy fallbacks): {after:.1f} s against {sum(sc):.1f} s before; "
+          f"warm speed-up per compiled flow median {statistics.median(sp):.1f}x [{min(sp):.1f}x, {max(sp):.1f}x]; "
+          f"compiled vs SciPy over the first 100 samples, max |difference| / std: median {statistics.median(dev):.1e}, "
+          f"max {max(dev):.1e}.")
 
 
 def cmd_figure(args):
@@ -309,11 +345,13 @@ def main():
     p.add_argument("--hours", type=float, default=None, help="start no new slice after this many hours")
     p.add_argument("--systems", nargs="*", help="only these systems (default: all)")
     sub.add_parser("export")
+    sub.add_parser("integration")
     for name in ("figure", "table"):
         p = sub.add_parser(name)
         p.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    {"run": cmd_run, "export": cmd_export, "figure": cmd_figure, "table": cmd_table}[args.cmd](args)
+    {"run": cmd_run, "export": cmd_export, "figure": cmd_figure, "table": cmd_table,
+     "integration": cmd_integration}[args.cmd](args)
 
 
 if __name__ == "__main__":
