@@ -4,35 +4,60 @@ hierarchical job and its few-shot fit from the command line."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
+import pytest
 
 import dsrkit
-from dsrkit import systems
+from dsrkit import Dataset, systems
+from dsrkit.reconstruction import apply_settings, candidates_for
+from dsrkit.training import suggest
 from dsrkit.hierarchical import load_family
 from dsrkit.models.hierarchical import HierarchicalModel
 
 from test_cli import invoke
 
 
-def test_reconstruct_uses_the_settings_given_on_the_command_line(tmp_path):
-    out_dir = tmp_path / "rec"
+def test_reconstruct_passes_the_settings_given_on_the_command_line(tmp_path, monkeypatch):
+    """Each setting reaches `reconstruct` under the library's keyword (the job itself is replaced here)."""
+    import dsrkit.cli
+
+    seen = {}
+
+    def fake(source, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(dsrkit.cli, "run_reconstruction", fake)
     code, out = invoke("reconstruct", "lorenz63", "--model", "alrnn", "--seq-len", 40, "--interval", 5,
-                       "--latent-dim", 9, "--relu-units", 3, "--lr", 0.002, 0.0001, "--input-noise", 0.01,
-                       "--max-epochs", 1, "--budget", 30, "--no-references", "--n-train", 3000, "--n-test", 2000,
-                       "--out", out_dir)
-    assert code == 0, out
-    cfg = json.loads((out_dir / "config.json").read_text())
-    sg = cfg["suggestion"]
-    assert (sg["seq_len"], sg["stf_intervals"], sg["latent_dim"], sg["relu_units"], sg["input_noise"]) == \
-        (40, [5], 9, [3], 0.01)
-    assert all(sg["reasons"][k] == "set by the user" for k in ("seq_len", "stf_intervals", "latent_dim",
-                                                               "relu_units", "input_noise"))
-    cands = cfg["search"]["candidates"]
-    assert cands and all(c["model_args"] == {"latent_dim": 9, "relu_units": 3} for c in cands)
-    assert all(c["scheme_args"] == {"interval": 5} and list(c["lr"]) == [0.002, 0.0001] for c in cands)
-    assert all(c["input_noise"] == 0.01 for c in cands)
+                       "--latent-dim", 9, "--relu-units", 3, "--hidden-dim", 30, "--lr", 0.002, 0.0001,
+                       "--input-noise", 0.01, "--out", tmp_path / "rec")
+    assert code == 2 and "stop here" in out
+    assert {k: seen[k] for k in ("seq_len", "interval", "latent_dim", "relu_units", "hidden_dim", "lr",
+                                 "input_noise", "model")} == \
+        {"seq_len": 40, "interval": 5, "latent_dim": 9, "relu_units": 3, "hidden_dim": 30, "lr": (0.002, 0.0001),
+         "input_noise": 0.01, "model": "alrnn"}
+
+
+def test_settings_replace_the_derived_ones_and_are_recorded_as_the_users():
+    s = systems.get("lorenz63")
+    sg = suggest(Dataset([s.trajectory(3000, seed=0)], s.dt).standardize()[0])
+    fixed = apply_settings(sg, seq_len=40, interval=5, latent_dim=9, relu_units=3, hidden_dim=30, input_noise=0.01)
+    assert (fixed.seq_len, fixed.stf_intervals, fixed.latent_dim, fixed.relu_units, fixed.shplrnn_hidden,
+            fixed.input_noise) == (40, (5,), 9, (3,), 30, 0.01)
+    assert all(fixed.reasons[k] == "set by the user" for k in ("seq_len", "stf_intervals", "latent_dim",
+                                                                "relu_units", "shplrnn_hidden", "input_noise"))
+    assert fixed.reasons["stf_interval"] == "set by the user" and sg.reasons["seq_len"] != "set by the user"
+    cands = candidates_for(fixed, "auto", lr=(0.002, 0.0001))
+    al = [c for c in cands if c.model == "alrnn"]
+    sh = [c for c in cands if c.model == "shplrnn"]
+    assert al and all(c.model_args == {"latent_dim": 9, "relu_units": 3} and c.scheme_args == {"interval": 5}
+                      for c in al)
+    assert sh and all(c.model_args == {"hidden_dim": 30} for c in sh)
+    assert all(c.lr == (0.002, 0.0001) and c.input_noise == 0.01 for c in cands)
+    assert apply_settings(sg) is sg
+    with pytest.raises(ValueError, match="input_noise"):
+        apply_settings(sg, input_noise=-1.0)
 
 
 def test_reconstruct_rejects_a_bad_setting_before_any_work(tmp_path):

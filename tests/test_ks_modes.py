@@ -53,6 +53,7 @@ def test_leading_principal_components_span_the_first_four_fourier_modes():
     assert cosines.min() > 0.95, cosines
 
 
+@pytest.mark.slow  # about 16 s; benchmarks/ks_task.py measures every method at the suite's sizes
 def test_core_ks_task_is_learnable():
     """The core suite's KS task at small sizes: EDMD runs bounded and its D_H is at least 5x below the mean
     predictor's (benchmarks/ks_task.py measures all methods at the suite's sizes)."""

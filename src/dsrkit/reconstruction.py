@@ -235,13 +235,14 @@ def apply_settings(suggestion, *, seq_len: int | None = None, interval: int | No
 
 
 def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable: bool = False,
-                   budget: float | None = None) -> list:
+                   budget: float | None = None, lr: tuple | None = None) -> list:
     """The candidates of the search from data-derived settings.
 
     auto: six shPLRNNs with adaptive GTF (the most accurate configuration measured; seeds and learning rates
     5e-4…2e-3) and AL-RNNs at two numbers of piecewise-linear units P, each with the suggested STF intervals
     (Mikhaeil et al. 2022: τ near the predictability time). "alrnn" / "shplrnn": only that family (more seeds).
-    `interpretable` adds a third AL-RNN P so that the frontier has a choice. A search budget below SMALL_SEARCH
+    `interpretable` adds a third AL-RNN P so that the frontier has a choice. `lr` (start, end) replaces every
+    candidate's learning-rate schedule. A search budget below SMALL_SEARCH
     seconds trains a smaller population (auto: four shPLRNNs, no AL-RNN; alrnn: one P), so that the survivors
     still train long enough. Measured with the 600 s default (benchmarks/results/reconstruct_devset.jsonl,
     "families": each family's best validation D_stsp and last rung): on Lorenz-63, Chen and Rucklidge every AL-RNN
@@ -264,6 +265,8 @@ def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable
     small = budget is not None and budget < SMALL_SEARCH and not interpretable
     if small:
         sh, al = sh[:4], al[:len(sg.stf_intervals)]
+    if lr is not None:
+        sh, al = ([dataclasses.replace(c, lr=tuple(lr)) for c in group] for group in (sh, al))
     if model == "shplrnn":
         return sh
     if model == "alrnn":
@@ -399,9 +402,7 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     if is_system and budget == DEMO_BUDGET:
         notes.append(f"a demonstration budget of {DEMO_BUDGET:g} s (data files get {DEFAULT_BUDGET:g} s); "
                      "give --budget for a longer search")
-    candidates = candidates_for(sg, model, seed, interpretable, search_budget)
-    if lr is not None:
-        candidates = [dataclasses.replace(c, lr=lr) for c in candidates]
+    candidates = candidates_for(sg, model, seed, interpretable, search_budget, lr=lr)
     _say(log, f"searching {len(candidates)} candidates for {search_budget:.0f} s (successive halving)")
     val = validation.trajectories[0]
     result = search(train, val, candidates, budget=search_budget, seq_len=sg.seq_len,
