@@ -61,3 +61,20 @@ def test_scipy_solutions_are_remembered_per_process(monkeypatch):
     monkeypatch.setattr(_dysts, "SCIPY_MEMO_BYTES", 0)
     systems.get("dysts:BeerRNN").trajectory(40, transient=3, seed=2)
     assert len(_dysts._SCIPY_MEMO) == 1
+
+
+def test_a_failed_compiled_solve_is_not_retried(monkeypatch):
+    from dsrkit.systems import _dysts
+
+    monkeypatch.setattr(_dysts, "_COMPILED_FAILED", set())
+    calls = []
+
+    def failing(self, field, start, n_samples, dt):
+        calls.append(1)
+        return None
+
+    monkeypatch.setattr(CatalogueSystem, "_simulate_compiled", failing)
+    s = systems.get("dysts:Lorenz")
+    X = s.trajectory(30, transient=0, seed=5)
+    Y = s.trajectory(30, transient=0, seed=6)
+    assert len(calls) == 1 and X.shape == Y.shape == (30, 3)  # SciPy answered both
