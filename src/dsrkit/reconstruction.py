@@ -352,6 +352,7 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     from .evaluation import Protocol, evaluate
     from .pipeline import _write_analysis_and_report, default_run_dir
     from .rollout import protocol_free_run
+    from .training.config import learning_rates
     from .training.search import SELECTION_RULE, search
     from .training.suggest import suggest
     from .verdict import data_floor, fit_references, free_run_flags, verdict
@@ -361,9 +362,9 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     if budget is not None and not (math.isfinite(budget) and budget >= 30):
         raise ValueError(f"budget must be at least 30 seconds (compilation alone takes about 10 s), got {budget!r}")
     if lr is not None:
-        lr = tuple(float(v) for v in lr)
-        if len(lr) != 2 or not all(math.isfinite(v) and v > 0 for v in lr):
-            raise ValueError(f"lr must be (start, end): two finite learning rates > 0, got {lr!r}")
+        lr = learning_rates(lr)
+        if isinstance(lr[0], tuple):
+            raise ValueError(f"lr must be one (start, end) pair for every candidate, got {lr!r}")
     t0 = time.perf_counter()
     name = _source_name(source)
     out = Path(out) if out is not None else default_run_dir(name)

@@ -89,6 +89,12 @@ def learning_rates(lr):
     return _lr_pair(lr)
 
 
+def lr_at(epoch: int, epochs: int, lr: tuple[float, float]) -> float:
+    """The exponential decay of every training run: lr_e = lr0 · (lr1/lr0)^(e/(epochs−1)) for lr = (lr0, lr1)."""
+    start, end = float(lr[0]), float(lr[1])
+    return start * (end / start) ** (epoch / max(epochs - 1, 1))
+
+
 #: Defaults shared by `train` (`TrainConfig`), `config_from_options` and `dsr train`: one value each, so the API
 #: and the command line agree. 500 epochs of 50 batches: the published runs train 2000, the per-system defaults
 #: below 400-600; fewer left Lorenz-63 AL-RNNs as failed reconstructions (BENCHMARKS.md). Input noise 0.05 (std,

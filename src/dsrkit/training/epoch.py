@@ -28,6 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .config import lr_at
+
 # ----------------------------------------------------------------------------------------------- data handling
 
 
@@ -197,8 +199,7 @@ class Members:
 
     def learning_rates(self, epoch: int, epochs: int) -> np.ndarray:
         """lr_e = lr0 · (lr1/lr0)^(e/(epochs−1)) of every member, (k,) float64."""
-        return np.array([float(a) * (float(b) / float(a)) ** (epoch / max(epochs - 1, 1))
-                         for a, b in zip(self.lr_start, self.lr_end)])
+        return np.array([lr_at(epoch, epochs, pair) for pair in zip(self.lr_start, self.lr_end)])
 
     def run(self, lr: np.ndarray):
         """Train every member one epoch with learning rates lr (k,); the result waits for `accept`.

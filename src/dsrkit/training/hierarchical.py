@@ -37,6 +37,7 @@ from .._status import Status
 from ..models import ALRNN, ShallowPLRNN
 from ..models.hierarchical import HierarchicalModel
 from ..rollout import protocol_free_run
+from .config import learning_rates, lr_at
 from .epoch import make_optimizer, window_table
 from .loss import ForcedMSE
 from .schemes import GTF, STF, AdaptiveGTF, jacobian_norm_bound
@@ -157,10 +158,6 @@ def _check_scheme(scheme):
     return scheme
 
 
-def _lr(epoch: int, epochs: int, lr: tuple[float, float]) -> float:
-    return float(lr[0]) * (float(lr[1]) / float(lr[0])) ** (epoch / max(epochs - 1, 1))
-
-
 def _d_stsp(model, true: np.ndarray) -> float:
     from ..metrics import state_space_divergence
 
@@ -177,8 +174,8 @@ def _check_settings(epochs, seq_len, batch_size, batches_per_epoch, lr, input_no
     for name, v in (("epochs", epochs), ("seq_len", seq_len), ("batch_size", batch_size),
                     ("batches_per_epoch", batches_per_epoch)):
         check_int(name, v, 1)
-    if len(lr) != 2 or not all(np.isfinite(v) and v > 0 for v in lr):
-        raise ValueError(f"lr must be a pair (start, end) of positive finite numbers, got {lr!r}")
+    if isinstance(learning_rates(lr)[0], tuple):
+        raise ValueError(f"lr must be one (start, end) pair for the whole family, got {lr!r}")
     if not (np.isfinite(input_noise) and input_noise >= 0):
         raise ValueError(f"input_noise must be a finite number >= 0, got {input_noise!r}")
 
@@ -307,7 +304,7 @@ def train_hierarchical(data, *, model: HierarchicalModel | None = None, K: int |
     best = (math.inf, -1, np.full(n_series, np.nan), model)
     history = []
     for epoch in range(epochs):
-        lr_e = _lr(epoch, epochs, lr)
+        lr_e = lr_at(epoch, epochs, lr)
         out = _epoch(params, opt_state, sstate, key, jnp.asarray(lr_e, dtype), jnp.asarray(input_noise, dtype),
                      flat_j, starts_j, series_j, static=static, scheme=scheme, spec=spec, trainable=_family_models)
         loss, finite = float(out[4]), bool(out[5])
@@ -410,7 +407,7 @@ def fit_features(model, series, *, epochs: int = 100, seq_len: int | None = None
     best = (_d_stsp(model.at(l0), truth), np.asarray(l0))
     history = [{"epoch": -1, "loss": math.nan, "d_stsp": best[0]}]
     for epoch in range(epochs):
-        out = _epoch(params, opt_state, sstate, key, jnp.asarray(_lr(epoch, epochs, lr), dtype),
+        out = _epoch(params, opt_state, sstate, key, jnp.asarray(lr_at(epoch, epochs, lr), dtype),
                      jnp.asarray(input_noise, dtype), flat_j, starts_j, index_j, static=model, scheme=scheme,
                      spec=spec, trainable=_feature_models)
         if not (bool(out[5]) and np.isfinite(float(out[4]))):
