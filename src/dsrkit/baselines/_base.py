@@ -92,6 +92,9 @@ class Reconstructor(abc.ABC):
     name: ClassVar[str] = ""
     #: parameter name -> list of constraints (`dsrkit.baselines._params`); a value must satisfy one of them
     _parameter_constraints: ClassVar[dict[str, list]] = {}
+    #: the hyperparameter values `dsrkit.bench.tuning.tune` tries: parameter name -> list of values, the default
+    #: first; empty: the method is not tuned (no hyperparameters, or tuned otherwise, as the PLRNN family)
+    _search_space: ClassVar[dict[str, list]] = {}
     divergence_factor: ClassVar[float] = 10.0
     # jit-compiled free runs: ask `_predict` for a power-of-two number of steps so compiled code is reused
     _bucket_steps: ClassVar[bool] = False

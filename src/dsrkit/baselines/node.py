@@ -36,6 +36,14 @@ class NeuralODE(Standardised, Reconstructor):
         **{k: [Interval(int, 1, None)] for k in ("width", "depth", "window", "batch_size", "train_steps")},
         "learning_rate": [Interval(float, 0, None, closed="neither")],
     }
+    # Tuned (dsrkit.bench.tuning), the default first: width, learning rate and the shooting window (multiple
+    # shooting: short windows are easier to fit, long ones see the long-term behaviour; Kidger 2021, "On neural
+    # differential equations"). The number of steps is the method's budget and stays fixed.
+    _search_space = {
+        "width": [64, 32, 128],
+        "learning_rate": [3e-3, 1e-3, 1e-2],
+        "window": [10, 5, 20],
+    }
 
     def __init__(self, width: int = 64, depth: int = 2, window: int = 10, batch_size: int = 32,
                  train_steps: int = 2000, learning_rate: float = 3e-3):

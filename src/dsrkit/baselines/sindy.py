@@ -59,6 +59,15 @@ class SINDy(Reconstructor):
         "differentiation": [Options("auto", "finite_difference", "smoothed")],
         "substeps": [Interval(int, 1, None)],
     }
+    # Tuned (dsrkit.bench.tuning), the default first: the library degree and STLSQ's threshold and ridge (pysindy's
+    # scikit-learn example grid-searches the degree and the threshold; Brunton et al. 2016 used threshold 0.025 for
+    # Lorenz-63); pysindy's defaults are threshold 0.1 and alpha 0.05. The derivative estimate keeps "auto", which
+    # already chooses between finite and smoothed differences on the training data.
+    _search_space = {
+        "degree": [2, 3],
+        "threshold": [0.1, 0.025, 0.05, 0.2, 0.4],
+        "alpha": [0.05, 0.005, 0.5],
+    }
 
     def __init__(self, degree: int = 2, threshold: float = 0.1, alpha: float = 0.05,
                  differentiation: str = "auto", substeps: int = 1):
