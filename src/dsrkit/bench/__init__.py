@@ -3,6 +3,7 @@
     suite = dsrkit.bench.load_suite("core", fast=True)   # a shipped suite by name, or a path
     summary = dsrkit.bench.run_suite(suite, workers=2)          # resumable; results/core.sqlite
     table = dsrkit.bench.results("core")            # median [IQR] per task x method, ranks
+    result = dsrkit.bench.tune("esn", train, dt, trials=8)   # hyperparameters chosen on a validation split
     dsrkit.bench.report("core", "results/core.html")
 
 Submodules are imported on first use, so that worker processes load only what a run needs.
@@ -21,7 +22,8 @@ _EXPORTS = {
     "ResultsStore": "store", "StoreError": "store",
     "Method": "suite", "RunSpec": "suite", "Suite": "suite", "Task": "suite", "load_suite": "suite",
     "find_suite": "suite", "suite_names": "suite",
-    "parse_suite": "suite", "run_config": "suite", "run_id": "suite",
+    "parse_suite": "suite", "run_config": "suite", "run_id": "suite", "matching_methods": "suite",
+    "TuningResult": "tuning", "search_space": "tuning", "tune": "tuning",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -138,6 +138,21 @@ def _model_bytes(method) -> bytes | None:
         return Path(written or Path(tmp) / "model.npz").read_bytes()
 
 
+def _tuned(config: dict, components: Components, train: np.ndarray, dt: float):
+    """(the method tuned on `train` and refitted, the tuning record) for a run whose method has "tune"."""
+    from .tuning import tune
+
+    spec, task = config["method"], config["task"]
+    name, params = spec["name"], spec["params"]
+    options = task.get("metric_options", {}).get("state_space_divergence", {}) \
+        if "state_space_divergence" in task["metrics"] else {}
+    result = tune(type(components.method(name, **params)), train, dt, trials=spec["tune"]["trials"],
+                  seed=config["seed"], fixed_params=params, stsp_options=options,
+                  validation_fraction=spec["tune"]["validation_fraction"],
+                  make=lambda **p: components.method(name, **p))
+    return result.estimator, result.record()
+
+
 def execute_run(config: dict, components: Components = DEFAULT, keep_trajectories: bool = False,
                 keep_model: bool = False) -> dict:
     """Run one configuration (see `suite.run_config`).
@@ -147,6 +162,9 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
     "trajectories": {"test": (T, N) float32, "generated": (T, N) float32} | None,
     "model": bytes of the fitted method's `save` file | None (with keep_model, for runs that got to generate)}.
     The bytes travel back to the runner, which writes them beside the store (workers may be on other machines).
+    A tuned method (config["method"]["tune"], see `suite.run_config`) is tuned on its training data only
+    (`dsrkit.bench.tuning.tune`); the result then also has "tuning" (`TuningResult.record()`: the chosen values
+    and one row per trial), and timings "tune_s" (the trials; "fit_s" includes them and the refit).
     """
     from ..data import Dataset
 
@@ -164,8 +182,12 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
         task = config["task"]
         train, test, dt = build_data(config, components)
         lap("data_s")
-        method = components.method(config["method"]["name"], **config["method"]["params"])
-        method.fit(Dataset(train, dt=dt), seed=config["seed"])
+        if config["method"].get("tune"):
+            method, out["tuning"] = _tuned(config, components, train, dt)
+            out["timings"]["tune_s"] = sum(row["seconds"] for row in out["tuning"]["table"])
+        else:
+            method = components.method(config["method"]["name"], **config["method"]["params"])
+            method.fit(Dataset(train, dt=dt), seed=config["seed"])
         lap("fit_s")
         status = getattr(method, "status_", None)
         if status in (DIVERGED, FAILED):

@@ -15,6 +15,8 @@ Row life cycle and the concurrency argument:
   'running', are seen as stale, and are retaken). If a slow owner and a runner that took over both finish, the
   first write wins and the second is a no-op; results are deterministic in their configuration, so either is right.
 - synchronous=FULL: a committed result survives a crash of the process and of the machine.
+- tuning: a tuned run's record (chosen values, one row per trial) is written with its result, in the same UPDATE.
+  A store written before that column existed gets it (empty) when opened.
 - retry: a run recorded as "failed" (an exception, a timeout, a worker that died) is claimed again only when the
   runner asks for it (`retry_failed`), and only if it finished before `retry_before` (the retrying runner's start),
   so that two retrying runners do not both redo it. "ok" and "diverged" are results and are never retaken.
@@ -66,7 +68,8 @@ CREATE TABLE IF NOT EXISTS runs (
     version     TEXT,
     created_at  REAL NOT NULL,
     started_at  REAL,
-    finished_at REAL
+    finished_at REAL,
+    tuning      TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -76,6 +79,8 @@ INSERT OR IGNORE INTO meta VALUES ('schema', '1');
 COLUMNS = ("run_id", "suite", "task", "method", "seed", "config", "status", "reason", "traceback", "metrics",
            "timings", "artifact", "owner", "heartbeat", "runner", "attempts", "host", "version", "created_at", "started_at",
            "finished_at")
+#: columns added after the first stores were written: added (empty) to an older store when it is opened
+ADDED_COLUMNS = {"tuning": "TEXT"}  # a tuned run's record (`dsrkit.bench.tuning.TuningResult.record`), JSON
 
 
 class StoreError(ValueError):
@@ -182,6 +187,11 @@ class ResultsStore:
                                  "needs a local file system")
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")  # idempotent, one transaction
+            with self._write() as db:  # an older store: add the later columns (checked under the write lock)
+                have = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+                for name, kind in ADDED_COLUMNS.items():
+                    if name not in have:
+                        db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
         except sqlite3.OperationalError as e:
             if "locked" in str(e) or "busy" in str(e):
                 raise
@@ -261,19 +271,19 @@ class ResultsStore:
 
     def finish(self, run_id: str, result: dict, *, version: str, artifact: str | None = None,
                runner: str | None = None) -> bool:
-        """Record a finished run in its own transaction (`runner`: owner id of who executed it). False when
-        another runner recorded it first."""
+        """Record a finished run in its own transaction (`runner`: owner id of who executed it; a tuned run's
+        `result["tuning"]` goes to the `tuning` column). False when another runner recorded it first."""
         status = result["status"]
         if status not in FINISHED:
             raise ValueError(f"status must be one of {', '.join(FINISHED)}, got {status!r}")
         with self._write() as db:
             cur = db.execute(
                 "UPDATE runs SET status = ?, reason = ?, traceback = ?, metrics = ?, timings = ?, artifact = ?, "
-                "owner = NULL, heartbeat = NULL, runner = ?, host = ?, version = ?, finished_at = ? "
+                "owner = NULL, heartbeat = NULL, runner = ?, host = ?, version = ?, finished_at = ?, tuning = ? "
                 "WHERE run_id = ? AND status = ?",
                 (status, result.get("reason"), result.get("traceback"), _json(result.get("metrics") or {}),
                  _json(result.get("timings") or {}), artifact, runner, socket.gethostname(), version, self.now(),
-                 run_id, RUNNING),
+                 _json(result["tuning"]) if result.get("tuning") else None, run_id, RUNNING),
             )
             return cur.rowcount == 1
 
@@ -319,7 +329,8 @@ class ResultsStore:
         return out
 
     def rows(self, run_ids=None) -> list[dict]:
-        """Rows as dicts with config/metrics/timings decoded from JSON; all rows, or those of `run_ids`."""
+        """Rows as dicts with config/metrics/timings (and tuning: None for an untuned run) decoded from JSON; all
+        rows, or those of `run_ids`."""
         if run_ids is None:
             cur = self._db.execute("SELECT * FROM runs ORDER BY created_at, run_id")
             raw = cur.fetchall()
@@ -333,6 +344,7 @@ class ResultsStore:
             d = dict(r)
             for key in ("config", "metrics", "timings"):
                 d[key] = json.loads(d[key]) if d[key] else {}
+            d["tuning"] = json.loads(d["tuning"]) if d.get("tuning") else None
             out.append(d)
         return out
 

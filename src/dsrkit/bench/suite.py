@@ -9,6 +9,7 @@ Layout of a suite file (every key optional unless marked)::
     [defaults]                    # task keys applied to every [[tasks]] entry that does not set them
     n_train = 10000
     seeds = [0, 1, 2, 3, 4]       # or a count: seeds = 5 means [0, 1, 2, 3, 4]
+    tune = 8                      # tune every method that has a search space, 8 trials (default 0: no tuning)
 
     [[tasks]]
     system = "lorenz63"           # required: one of system, systems (a glob over system names) or data
@@ -22,11 +23,14 @@ Layout of a suite file (every key optional unless marked)::
     grid = { relu_units = [1, 2] }   # expanded to the product of all grid lists
     per_task = { "lorenz96*" = { latent_dim = 100 } }   # task-name glob -> parameters for matching tasks
     fast = { epochs = 20 }        # parameter overrides under --fast (applied last)
+    tune = 8                      # trials of the tuning step (`dsrkit.bench.tuning`); 0: no tuning; default the
+                                  # [defaults] value; a tuned method's label defaults to "<name>-tuned"
 
     [fast]                        # task-key overrides under --fast (for CI)
     n_train = 2000
     seeds = [0]
-    tasks = ["lorenz63"]          # optional: only these tasks (names) and methods (names or labels) under --fast
+    tune = 2                      # under --fast, the trials of every tuned method (0: none is tuned)
+    tasks = ["lorenz63"]          # optional: only these tasks (names) and methods (labels or names) under --fast
     methods = ["alrnn"]
 
 Task keys: see `TASK_KEYS`. The run protocol ("free_run", the field's standard): the method is fitted to the
@@ -34,6 +38,14 @@ training trajectory and rolled out from the first test point by the evaluation p
 (`dsrkit.rollout.protocol_free_run`, rollout factor 1 + warmup, transient fraction warmup): round((1 + warmup) T)
 steps, at least T + round(warmup T), of which the first round(warmup T) are dropped as transient (warmup = 0.25 by
 default, i.e. 1.25 T in all); each metric compares the next T steps with the test trajectory of length T.
+
+Tuning (`tune` > 0): the method's hyperparameters are chosen on the last 20 % of the training trajectory
+(`dsrkit.bench.tuning.tune`: the same number of trials for every method, the defaults among them, the suite's
+parameters held fixed) and the choice is refitted on the whole training trajectory; the test trajectory is used only
+for the metrics. The trial count is part of the run's configuration (a tuned run never shares an id with an untuned
+one) and the chosen values and the trial table are stored with the run. A `[defaults]` tune applies to the methods
+that declare a search space and leaves the others (mean, parroting, the PLRNN family) untuned; a method's own
+`tune` > 0 on a method without one is an error.
 
 Errors name the file, the line (where it can be found) and the key:
 ``suite.toml:12: [[tasks]] #2 key 'noise': expected a number >= 0, got 'x'``.
@@ -80,7 +92,8 @@ TASK_KEYS: dict[str, tuple[str, object]] = {
 }
 DEFAULTABLE = set(TASK_KEYS) - {"name", "system", "systems", "data", "exclude"}
 FAST_SELECTORS = ("tasks", "methods")  # [fast] only: the task names and method names/labels run under --fast
-METHOD_KEYS = {"name", "label", "params", "grid", "per_task", "fast"}
+METHOD_KEYS = {"name", "label", "params", "grid", "per_task", "fast", "tune"}
+SUITE_WIDE = ("tune",)  # [defaults] / [fast] keys that are not task keys: the trials of the tuning step
 TOP_KEYS = {"suite", "defaults", "tasks", "methods", "fast"}
 SUITE_KEYS = {"name", "description"}
 
@@ -185,13 +198,15 @@ class Method:
     """A method at one point of its hyperparameter grid. `label` names it in tables.
 
     per_task: (task-name glob, parameters) pairs applied, in order, to the tasks they match (e.g. a larger latent
-    dimension for a high-dimensional system); last: parameters applied after those (the --fast overrides)."""
+    dimension for a high-dimensional system); last: parameters applied after those (the --fast overrides);
+    tune: trials of the tuning step (`dsrkit.bench.tuning`), 0 for none."""
 
     name: str
     label: str
     params: dict
     per_task: tuple = ()
     last: dict = field(default_factory=dict)
+    tune: int = 0
 
     def params_for(self, task_name: str) -> dict:
         """The parameters this method runs with on task `task_name`."""
@@ -226,7 +241,9 @@ def run_config(task: Task, method: Method, seed: int, components: Components | N
     components: the registries the run is resolved against. Other than the default ones (dsrkit.systems, baselines,
     metrics), their import paths are part of the configuration under "components", so the same names in another
     registry are another run (another run id); with the default registries the configuration has no such key and
-    the run ids are those of earlier dsrkit versions' stores."""
+    the run ids are those of earlier dsrkit versions' stores. A tuned method (`Method.tune` > 0) adds
+    config["method"]["tune"] = {"trials", "validation_fraction"}, so tuned and untuned runs have different ids;
+    untuned configurations are unchanged."""
     config = {
         "task": task.config(),
         "data_path": task.data,
@@ -234,6 +251,10 @@ def run_config(task: Task, method: Method, seed: int, components: Components | N
         "seed": seed,
         "data_seeds": {"train": 2 * seed, "test": 2 * seed + 1},
     }
+    if method.tune:
+        from .tuning import VALIDATION_FRACTION
+
+        config["method"]["tune"] = {"trials": method.tune, "validation_fraction": VALIDATION_FRACTION}
     if components is not None and components != DEFAULT:
         config["components"] = {"systems": components.systems, "methods": components.methods,
                                 "metrics": components.metrics}
@@ -268,9 +289,10 @@ class Suite:
         return self.path.stem if self.path is not None else self.name
 
     def select(self, tasks=None, methods=None, seeds=None) -> "Suite":
-        """A slice of this suite: only the named tasks, the methods with these names or labels, and these seeds
-        (each task keeps those of its seeds that are listed). Runs keep their ids, so a slice fills the same store
-        as the whole suite and a later full run skips what the slice finished.
+        """A slice of this suite: only the named tasks, the methods with these labels or names
+        (`matching_methods`), and these seeds (each task keeps those of its seeds that are listed). Runs keep their
+        ids, so a slice fills the same store as the whole suite and a later full run skips what the slice
+        finished.
 
         Raises ValueError naming what is unknown and what exists."""
         out = self
@@ -285,7 +307,7 @@ class Suite:
             unknown = [m for m in methods if m not in known]
             if unknown:
                 raise ValueError(f"unknown method(s) {unknown} in suite {self.name!r}; methods: {', '.join(known)}")
-            out = replace(out, methods=[m for m in out.methods if m.name in methods or m.label in methods])
+            out = replace(out, methods=matching_methods(out.methods, methods))
         if seeds is not None:
             wanted = {int(s) for s in seeds}
             out = replace(out, tasks=[replace(t, seeds=tuple(s for s in t.seeds if s in wanted)) for t in out.tasks])
@@ -302,6 +324,18 @@ class Suite:
                     cfg = run_config(task, method, seed, self.components)
                     out.append(RunSpec(task, method, seed, cfg, run_id(cfg)))
         return out
+
+
+def matching_methods(methods: list[Method], wanted) -> list[Method]:
+    """The methods that `wanted` (labels or names) selects, in suite order: an entry equal to a method's label
+    selects the methods with that label; any other entry selects the methods of that name (all grid points, tuned
+    and untuned). So "esn" picks the untuned ESN of a suite that also has "esn-tuned", and "linear" every grid point
+    "linear(ridge=...)"."""
+    keep = set()
+    for w in wanted:
+        by_label = {k for k, m in enumerate(methods) if m.label == w}
+        keep |= by_label or {k for k, m in enumerate(methods) if m.name == w}
+    return [m for k, m in enumerate(methods) if k in keep]
 
 
 class _Checker:
@@ -427,14 +461,18 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
 
     defaults = {}
     select = {}
+    tune = {}  # "defaults" / "fast" -> trials
     for block in ("defaults", "fast"):
         tbl = doc.get(block, {})
         if not isinstance(tbl, dict):
             raise ck.error(None, None, block, f"expected a table, got {tbl!r}")
         tbl = dict(tbl)
+        if "tune" in tbl:
+            tune[block] = ck.value(block, None, "tune", "nonnegint", tbl.pop("tune"))
         if block == "fast":  # subsets run under --fast
             select = {k: ck.value(block, None, k, "str_list", tbl.pop(k)) for k in FAST_SELECTORS if k in tbl}
-        ck.unknown(block, None, tbl, DEFAULTABLE | (set(FAST_SELECTORS) if block == "fast" else set()), f"[{block}]")
+        ck.unknown(block, None, tbl, DEFAULTABLE | set(SUITE_WIDE) | (set(FAST_SELECTORS) if block == "fast" else set()),
+                   f"[{block}]")
         defaults[block] = {k: ck.value(block, None, k, TASK_KEYS[k][0], v) for k, v in tbl.items()}
 
     raw_tasks = doc.get("tasks")
@@ -461,7 +499,7 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
     methods: list[Method] = []
     labels: dict[str, int] = {}
     for i, raw in enumerate(raw_methods, start=1):
-        for m in _parse_method(ck, i, raw, fast, method_names, components):
+        for m in _parse_method(ck, i, raw, fast, method_names, components, tune):
             if m.label in labels:
                 raise ck.error("methods", i, "name", f"duplicate method label {m.label!r} (also in [[methods]] "
                                f"#{labels[m.label]}); give one a distinct 'label'")
@@ -478,7 +516,7 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
         for n in select["methods"]:
             if n not in known:
                 raise ck.error("fast", None, "methods", f"unknown method {n!r}; methods: {', '.join(sorted(known))}")
-        methods = [m for m in methods if m.name in select["methods"] or m.label in select["methods"]]
+        methods = matching_methods(methods, select["methods"])
     return Suite(suite_name, path, description, tasks, methods, fast, components)
 
 
@@ -555,7 +593,31 @@ def _task(name, system, data, m, digest) -> Task:
                 warmup=m["warmup"], time_limit=m["time_limit"], data_sha256=digest)
 
 
-def _parse_method(ck, i, raw, fast, method_names, components) -> list[Method]:
+def _search_space(components, name) -> dict | None:
+    """The search space of registry method `name` ({} when it has none; None when it cannot be constructed here)."""
+    try:
+        return dict(getattr(type(components.method(name)), "_search_space", None) or {})
+    except Exception:  # a missing optional extra or a registry that needs parameters: decided when the run starts
+        return None
+
+
+def _tune_trials(ck, i, raw, name, fast, tune, method_names, components) -> int:
+    """Trials of the tuning step of [[methods]] #i: its own `tune`, else [defaults] tune; under --fast, [fast] tune
+    replaces a non-zero count. 0 for a method without a search space unless it asked itself (then an error)."""
+    own = ck.value("methods", i, "tune", "nonnegint", raw["tune"]) if "tune" in raw else None
+    n = own if own is not None else tune.get("defaults", 0)
+    if fast and n and "fast" in tune:
+        n = tune["fast"]
+    if not n or _search_space(components, name) != {}:
+        return n
+    if own is None:
+        return 0
+    tunable = [m for m in (method_names or []) if _search_space(components, m)]
+    raise ck.error("methods", i, "tune", f"method {name!r} has no search space and cannot be tuned; methods with one: "
+                   f"{', '.join(tunable) or 'none in this registry'}")
+
+
+def _parse_method(ck, i, raw, fast, method_names, components, tune=None) -> list[Method]:
     ck.unknown("methods", i, raw, METHOD_KEYS, "[[methods]]")
     if "name" not in raw:
         raise ck.error("methods", i, None, "missing required key 'name'")
@@ -580,12 +642,13 @@ def _parse_method(ck, i, raw, fast, method_names, components) -> list[Method]:
         last = {k: v for k, v in overrides.items() if k not in grid}
         grid.update({k: [v] for k, v in overrides.items() if k in grid})
     label = ck.value("methods", i, "label", "str", raw["label"]) if "label" in raw else None
+    trials = _tune_trials(ck, i, raw, name, fast, tune or {}, method_names, components)
     keys = sorted(grid)
     out = []
     for values in itertools.product(*(grid[k] for k in keys)):
         point = dict(zip(keys, values))
-        lab = (label + _method_label("", point) if label else _method_label(name, point))
-        m = Method(name=name, label=lab, params={**params, **point}, per_task=tuple(per_task), last=last)
+        lab = (label + _method_label("", point) if label else _method_label(name + ("-tuned" if trials else ""), point))
+        m = Method(name=name, label=lab, params={**params, **point}, per_task=tuple(per_task), last=last, tune=trials)
         if method_names is not None:
             _try_build(ck, i, "grid" if point else "params", lambda: components.method(name, **{**m.params, **m.last}),
                        table="methods")
