@@ -120,7 +120,7 @@ def test_the_best_trial_is_refitted_as_brute_force_over_the_grid_finds():
     brute = {}
     for ridge in search_space("nvar")["ridge"]:
         m = b.get("nvar", ridge=ridge, **fixed).fit(X[:n_fit], dt=0.1, seed=0)
-        brute[ridge] = validation_score(m, X[n_fit:])["score"]
+        brute[ridge] = validation_score(m, X[n_fit:], horizon=res.horizon)["score"]
     assert len(res.table()) == 4 and {r["params"]["ridge"]: r["score"] for r in res.table()} == pytest.approx(brute)
     best = min(brute, key=brute.get)
     assert res.params == {"ridge": best}
@@ -129,13 +129,21 @@ def test_the_best_trial_is_refitted_as_brute_force_over_the_grid_finds():
 
 
 def test_validation_score_is_the_population_searchs_rule_on_a_baseline():
-    """With the default D_stsp variant, `validation_score` equals `training.search.validation_scores`."""
+    """With the default D_stsp variant and the protocol's horizon (1.25 T_v), `validation_score` measures what
+    `training.search.validation_scores` measures and combines it by `selection_score`; a longer horizon scores a
+    different (longer) free run."""
     import dsrkit.baselines as b
-    from dsrkit.training.search import validation_scores
+    from dsrkit.training.search import selection_score, validation_scores
 
     X = _series(800)
     m = b.get("nvar").fit(X[:600], dt=0.1)
-    assert validation_score(m, X[600:]) == pytest.approx(validation_scores(m, X[600:]))
+    ours, theirs = validation_score(m, X[600:]), validation_scores(m, X[600:])
+    keys = ("val_d_stsp", "val_d_h", "val_in_range", "val_cycle")
+    assert {k: ours[k] for k in keys} == pytest.approx({k: theirs[k] for k in keys})
+    assert ours["score"] == pytest.approx(selection_score(*(ours[k] for k in keys)))
+    assert validation_score(m, X[600:], horizon=2000)["val_d_stsp"] != pytest.approx(validation_scores(m, X[600:])["val_d_stsp"])
+    with pytest.raises(ValueError, match="horizon must leave at least the validation length 200"):
+        validation_score(m, X[600:], horizon=240)
 
 
 def test_failing_and_diverging_trials_score_inf_and_are_recorded():
@@ -171,13 +179,15 @@ tune = 3
 
 def test_a_tuned_run_tunes_on_training_data_only(tmp_path):
     """Through execute_run: every trial fit and free run uses the run's training data (never a test point), the
-    refit uses all of it, and the result carries the trial table."""
+    refit uses all of it, each trial's free run is as long as the evaluation's, and the result carries the trial
+    table."""
     suite = load_suite(write_suite(tmp_path / "t.toml", TUNED), components=COMPONENTS).select(methods=["spy-tuned"])
     spec = suite.runs()[0]
     train, test, _ = build_data(spec.config, COMPONENTS)
     Spy.log.clear()
     out = execute_run(spec.config, COMPONENTS)
     assert out["status"] == "ok" and len(out["tuning"]["table"]) == 3 and "tune_s" in out["timings"]
+    assert out["tuning"]["horizon"] == 250  # each trial runs as long as the evaluation: 1.25 x 200 test points
     n_fit = out["tuning"]["n_fit"]
     logged = Spy.log[:-1]  # the last entry is the evaluation's free run from the first test point
     assert Spy.log[-1][1] == "generate" and np.array_equal(Spy.log[-1][2], test[0])

@@ -139,15 +139,17 @@ def _model_bytes(method) -> bytes | None:
 
 
 def _tuned(config: dict, components: Components, train: np.ndarray, dt: float):
-    """(the method tuned on `train` and refitted, the tuning record) for a run whose method has "tune"."""
+    """(the method tuned on `train` and refitted, the tuning record) for a run whose method has "tune". Each trial's
+    validation free run is as long as the run's evaluation free run (the horizon the test metrics judge)."""
     from .tuning import tune
 
     spec, task = config["method"], config["task"]
     name, params = spec["name"], spec["params"]
     options = task.get("metric_options", {}).get("state_space_divergence", {}) \
         if "state_space_divergence" in task["metrics"] else {}
+    n_warm, _ = rollout_lengths(task["n_test"], 1.0 + task["warmup"], task["warmup"])
     result = tune(type(components.method(name, **params)), train, dt, trials=spec["tune"]["trials"],
-                  seed=config["seed"], fixed_params=params, stsp_options=options,
+                  seed=config["seed"], fixed_params=params, stsp_options=options, horizon=n_warm + task["n_test"],
                   validation_fraction=spec["tune"]["validation_fraction"],
                   make=lambda **p: components.method(name, **p))
     return result.estimator, result.record()

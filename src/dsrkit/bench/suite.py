@@ -41,8 +41,8 @@ default, i.e. 1.25 T in all); each metric compares the next T steps with the tes
 
 Tuning (`tune` > 0): the method's hyperparameters are chosen on the last 20 % of the training trajectory
 (`dsrkit.bench.tuning.tune`: the same number of trials for every method, the defaults among them, the suite's
-parameters held fixed) and the choice is refitted on the whole training trajectory; the test trajectory is used only
-for the metrics. The trial count is part of the run's configuration (a tuned run never shares an id with an untuned
+parameters held fixed, each trial's free run as long as the evaluation's) and the choice is refitted on the whole
+training trajectory; the test trajectory is used only for the metrics. The trial count is part of the run's configuration (a tuned run never shares an id with an untuned
 one) and the chosen values and the trial table are stored with the run. A `[defaults]` tune applies to the methods
 that declare a search space and leaves the others (mean, parroting, the PLRNN family) untuned; a method's own
 `tune` > 0 on a method without one is an error.
