@@ -60,7 +60,8 @@ def judge(model, scaler, train_raw: np.ndarray, test_raw: np.ndarray, dt: float,
     return out
 
 
-def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: bool = False) -> dict:
+def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: bool = False,
+             options: dict | None = None) -> dict:
     import dsrkit
     from dsrkit import Dataset, runs, systems
     from dsrkit.evaluation import Protocol
@@ -72,13 +73,14 @@ def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: b
     Dataset([train_raw], s.dt).save(path, overwrite=True)
     t0 = time.perf_counter()
     rec = dsrkit.reconstruct(str(path), out=workdir / f"{name.replace(':', '_')}_run", force=True, budget=budget,
-                             progress=progress)
+                             progress=progress, **(options or {}))
     seconds = time.perf_counter() - t0
     run = runs.Run.open(rec.run_dir)
     model, scaler = run.model, run.standardizer
     result = judge(model, scaler, train_raw, test_raw, s.dt, Protocol())
     best = rec.search.best
-    return {"flow": name, "families": families(rec.search.table()), "dt": s.dt, "n": n, "budget": rec.search.budget, "job_seconds": round(seconds, 1),
+    return {"flow": name, **({"options": options} if options else {}), "families": families(rec.search.table()),
+            "dt": s.dt, "n": n, "budget": rec.search.budget, "job_seconds": round(seconds, 1),
             "model": best.candidate.label(), "epochs": best.epochs, "candidates": len(rec.search.candidates),
             "job_verdict": rec.verdict["grade"], **result,
             "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
@@ -161,6 +163,16 @@ def summary(path: Path = RESULTS) -> str:
     return "\n".join(lines)
 
 
+def _value(text: str):
+    """A --set value: a number where it reads as one, else the string."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--flows", default=",".join(DEVSET))
@@ -170,7 +182,11 @@ def main() -> None:
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the data files and runs here")
     ap.add_argument("--progress", action="store_true", help="the job's progress lines on stderr")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a keyword of dsrkit.reconstruct for every flow (e.g. seq_len=200, model=shplrnn); "
+                         "recorded in the row as 'options'")
     args = ap.parse_args()
+    options = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
     if args.summary:
         print(summary(args.out))
         return
@@ -183,7 +199,7 @@ def main() -> None:
             if name in done:
                 continue
             row = (run_recording(name, args.budget, workdir, args.progress) if name in RECORDINGS
-                   else run_flow(name, args.n, args.budget, workdir, args.progress))
+                   else run_flow(name, args.n, args.budget, workdir, args.progress, options))
             print(json.dumps({k: row[k] for k in ("flow", "d_stsp", "d_h", "job_verdict", "job_seconds")}), flush=True)
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")

@@ -36,6 +36,44 @@ def test_selection_score_is_the_geometric_mean_plus_the_range_penalty():
     assert selection_score(0.4, 0.1, 1.0, cycle=True) == pytest.approx(0.2 + 1.0)
 
 
+class _TwoBasins:
+    """A stand-in model: from a point with x > 0 it replays a sine (the data's attractor); from x <= 0 it sits
+    still at that point (a spurious stable fixed point)."""
+
+    def generate(self, x0, n_steps):
+        if x0[0] > 0:
+            t = np.arange(n_steps) * 2 * np.pi / 700
+            return np.stack([np.sin(t), np.cos(t)], axis=1)
+        return np.tile(x0, (n_steps, 1))
+
+
+def test_stray_starts_counts_the_later_starts_that_collapse_diverge_or_leave():
+    """Validation is a sine of period 700 steps, 4000 points; the basin check starts at points 1000, 2000, 3000,
+    one of them with x <= 0. Exactly the starts with x <= 0 collapse; a model that leaves the range or diverges fails everywhere; each
+    failing share costs the cycle penalty in the score."""
+    from dsrkit.training.search import CYCLE_PENALTY, stray_starts
+
+    t = np.arange(4000) * 2 * np.pi / 700
+    val = np.stack([np.sin(t), np.cos(t)], axis=1)
+    expected = np.mean([val[k * 1000, 0] <= 0 for k in (1, 2, 3)])
+    assert expected == pytest.approx(1 / 3)  # the case separates the two basins
+    assert stray_starts(_TwoBasins(), val) == pytest.approx(expected)
+
+    class Leaves:
+        def generate(self, x0, n):
+            return np.full((n, 2), 5.0)
+
+    class Diverges:
+        def generate(self, x0, n):
+            return np.full((n, 2), np.nan)
+
+    assert stray_starts(Leaves(), val) == 1.0 and stray_starts(Diverges(), val) == 1.0
+    # data that themselves settle at a fixed point (a decaying spiral) do not make a still model "collapsed"
+    spiral = np.exp(-np.arange(4000) / 200)[:, None] * val - 0.5
+    assert stray_starts(_TwoBasins(), spiral) == 0.0
+    assert selection_score(0.4, 0.1, 1.0, stray=2 / 3) == pytest.approx(0.2 + CYCLE_PENALTY * 2 / 3)
+
+
 def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(lorenz_std):
     """4 candidates, η = 2: 1 + ⌈log2 4⌉ = 3 rungs (max_epochs, not the generous budget, ends the search, so the
     count does not depend on the machine's speed); after rung 0 at most 2 go on, after rung 1 at most 1; the

@@ -53,8 +53,14 @@ RANGE_PENALTY = 10.0
 CYCLE_PENALTY = 1.0
 #: a free run is a spurious cycle when its autocorrelation peak exceeds CYCLE_PEAK and the data's by CYCLE_MARGIN
 CYCLE_PEAK, CYCLE_MARGIN = 0.95, 0.04
+#: free runs of the basin check (`stray_starts`): from this many later points of the validation segment; a run
+#: has collapsed when its second half moves less than COLLAPSE_STD (in data standard deviations) where the data's
+#: own stretch of that length moves at least ten times more; it has left when less than half of it lies in the
+#: data's range
+BASIN_STARTS, COLLAPSE_STD, MIN_IN_RANGE_START = 3, 0.01, 0.5
 #: how `search` ranks checkpoints and candidates (recorded in the run)
-SELECTION_RULE = "lowest validation score √(D_stsp·D_H) + range and cycle penalties (search)"
+SELECTION_RULE = ("lowest validation score √(D_stsp·D_H) + range, cycle and stray-start penalties, the free runs "
+                  f"from the validation segment's first point and {BASIN_STARTS} later ones (search)")
 
 
 def spurious_cycle(generated: np.ndarray, data: np.ndarray | None = None, *,
@@ -69,7 +75,37 @@ def spurious_cycle(generated: np.ndarray, data: np.ndarray | None = None, *,
     return bool(peak_gen > CYCLE_PEAK and not peak_data > peak_gen - CYCLE_MARGIN), peak_gen, peak_data
 
 
-def selection_score(d_stsp: float, d_h: float, in_range: float, cycle: bool = False) -> float:
+def stray_starts(model, validation: np.ndarray, starts: int = BASIN_STARTS) -> float:
+    """Share of `starts` free runs, from evenly spaced later points of the validation series (T_v, N) and each
+    T_v // (starts + 1) steps long, that diverge, leave the data's range (less than MIN_IN_RANGE_START inside its
+    per-variable min–max) or collapse to a fixed point where the data do not (see BASIN_STARTS).
+
+    Why: one free run from the first validation point sees one basin of attraction. A model whose attractor
+    coexists with a spurious stable fixed point scores well from there and collapses from elsewhere (measured on
+    the WangSun flow: validation D_stsp 0.92 from the first point, a fixed point from the first test point,
+    test D_stsp 1.40 where the previous selection reached 0.31)."""
+    from ..rollout import generate
+
+    x = np.asarray(validation, np.float64)
+    n = len(x) // (starts + 1)
+    if starts < 1 or n < 20:
+        return 0.0
+    lo, hi = x.min(0), x.max(0)
+    scale = np.where(x.std(0) > 0, x.std(0), 1.0)
+    data_spread = float((x[-(n // 2):].std(0) / scale).max())
+    failed = 0
+    for k in range(1, starts + 1):
+        y = np.asarray(generate(model, x[k * n], n), np.float64)
+        if not np.all(np.isfinite(y)):
+            failed += 1
+            continue
+        inside = float(np.all((y >= lo) & (y <= hi), axis=1).mean())
+        spread = float((y[n // 2:].std(0) / scale).max())
+        failed += inside < MIN_IN_RANGE_START or (spread < COLLAPSE_STD and data_spread >= 10 * COLLAPSE_STD)
+    return failed / starts
+
+
+def selection_score(d_stsp: float, d_h: float, in_range: float, cycle: bool = False, stray: float = 0.0) -> float:
     """One number to rank checkpoints by (lower is better): the geometric mean √(D_stsp · D_H), plus
     `RANGE_PENALTY` × the fraction of the free run outside the data's range, plus `CYCLE_PENALTY` when the free
     run is a cycle where the data are not.
@@ -80,25 +116,28 @@ def selection_score(d_stsp: float, d_h: float, in_range: float, cycle: bool = Fa
     (its published definition): a free run that leaves the attractor half of the time would otherwise be judged
     on the half that stays. A spurious cycle can match the dominant frequency so well that its D_H outweighs a
     poor D_stsp (measured on Rössler: such a cycle was selected, test D_stsp 13.9); the cycle penalty exceeds the
-    typical spread of the scores of usable checkpoints (0.1–0.5). Non-finite inputs give inf.
+    typical spread of the scores of usable checkpoints (0.1–0.5). `stray`, the share of free runs from other
+    points that collapse, diverge or leave (`stray_starts`), costs CYCLE_PENALTY × that share. Non-finite inputs
+    give inf.
     """
-    values = (d_stsp, d_h, in_range)
+    values = (d_stsp, d_h, in_range, stray)
     if not all(v is not None and math.isfinite(v) for v in values):
         return math.inf
     return (math.sqrt(max(d_stsp, 1e-6) * max(d_h, 1e-6)) + RANGE_PENALTY * (1.0 - in_range)
-            + (CYCLE_PENALTY if cycle else 0.0))
+            + (CYCLE_PENALTY if cycle else 0.0) + CYCLE_PENALTY * stray)
 
 
 def validation_scores(model, validation: np.ndarray, protocol=None, *, data_peak: float | None = None) -> dict:
     """Score a model on a validation series (T_v, N) by the evaluation protocol's free run (from its first point,
-    1.25 T_v steps, the first 0.25 T_v dropped; `dsrkit.evaluation.compare`): {"score", "val_d_stsp", "val_d_h",
-    "val_in_range", "val_cycle"} (NaN and an inf score when the free run is not finite). `data_peak`: the
-    validation series' autocorrelation peak, when already computed (`search` computes it once)."""
+    1.25 T_v steps, the first 0.25 T_v dropped; `dsrkit.evaluation.compare`) and the basin check from later
+    points (`stray_starts`): {"score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle", "val_stray"} (NaN
+    and an inf score when the free run is not finite). `data_peak`: the validation series' autocorrelation peak,
+    when already computed (`search` computes it once)."""
     from ..evaluation import compare
 
     gen = protocol_free_run(model, validation, protocol)
     nan = {"score": math.inf, "val_d_stsp": math.nan, "val_d_h": math.nan, "val_in_range": math.nan,
-           "val_cycle": math.nan}
+           "val_cycle": math.nan, "val_stray": math.nan}
     if not np.all(np.isfinite(gen)):
         return nan
     try:
@@ -107,8 +146,9 @@ def validation_scores(model, validation: np.ndarray, protocol=None, *, data_peak
         return nan
     d_stsp, d_h, in_range = m["state_space_divergence"], m["power_spectrum_distance"], m["in_range_fraction"]
     cycle = spurious_cycle(gen, validation, data_peak=data_peak)[0]
-    return {"score": selection_score(d_stsp, d_h, in_range, cycle), "val_d_stsp": d_stsp, "val_d_h": d_h,
-            "val_in_range": in_range, "val_cycle": float(cycle)}
+    stray = stray_starts(model, validation)
+    return {"score": selection_score(d_stsp, d_h, in_range, cycle, stray), "val_d_stsp": d_stsp, "val_d_h": d_h,
+            "val_in_range": in_range, "val_cycle": float(cycle), "val_stray": stray}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,7 +234,7 @@ class CandidateResult:
                 "rung": self.rung, "eliminated_after_rung": self.eliminated_after, "status": str(self.status),
                 "val_d_stsp": self.metrics.get("val_d_stsp"), "val_d_h": self.metrics.get("val_d_h"),
                 "val_in_range": self.metrics.get("val_in_range"), "val_cycle": self.metrics.get("val_cycle"),
-                "score": self.score,
+                "val_stray": self.metrics.get("val_stray"), "score": self.score,
                 "seconds": round(self.seconds, 2)}
 
 
@@ -301,7 +341,8 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
     calls = [0]  # train calls so far: each call draws a fresh data stream
     data_peak = autocorrelation_peak(validation)
     selection = Selection(lambda model, _true: validation_scores(model, validation, data_peak=data_peak),
-                          metric="score", columns=("score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle"),
+                          metric="score",
+                          columns=("score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle", "val_stray"),
                           name=SELECTION_RULE)
     settings = dict(seq_len=seq_len, batch_size=batch_size, batches_per_epoch=batches_per_epoch,
                     eval_steps=len(validation))
