@@ -168,8 +168,8 @@ def tables(rows, methods) -> str:
         best = _ratio(a, b) + (f" ({ma} vs {mb})" if ma and mb else "")
         out.append(f"| {t} | " + " | ".join(cells) + f" | {best} |")
     out.append("")
-    out += ["**chosen settings** (index of the chosen trial, 0 = the defaults; the validation score of every trial is in the "
-            "JSON lines)\n", "| task | " + " | ".join(m for m in TUNED if m in methods) + " |",
+    out += ["**chosen settings** (index of the chosen trial, 0 = the defaults; the validation score of every trial "
+            "is in the JSON lines)\n", "| task | " + " | ".join(m for m in TUNED if m in methods) + " |",
             "|---" * (len([m for m in TUNED if m in methods]) + 1) + "|"]
     for t in tasks:
         cells = []

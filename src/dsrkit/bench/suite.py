@@ -471,8 +471,8 @@ def parse_suite(text: str, *, name: str = "suite.toml", path: Path | None = None
             tune[block] = ck.value(block, None, "tune", "nonnegint", tbl.pop("tune"))
         if block == "fast":  # subsets run under --fast
             select = {k: ck.value(block, None, k, "str_list", tbl.pop(k)) for k in FAST_SELECTORS if k in tbl}
-        ck.unknown(block, None, tbl, DEFAULTABLE | set(SUITE_WIDE) | (set(FAST_SELECTORS) if block == "fast" else set()),
-                   f"[{block}]")
+        allowed = DEFAULTABLE | set(SUITE_WIDE) | (set(FAST_SELECTORS) if block == "fast" else set())
+        ck.unknown(block, None, tbl, allowed, f"[{block}]")
         defaults[block] = {k: ck.value(block, None, k, TASK_KEYS[k][0], v) for k, v in tbl.items()}
 
     raw_tasks = doc.get("tasks")
