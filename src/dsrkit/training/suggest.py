@@ -17,7 +17,8 @@ estimates measured here on `dsrkit.systems` trajectories of 100 000 points (seed
     Lorenz-63   0.01  76 steps          0.886 /time (τ_pred 78)    14 steps (z)                200, 16
     Rössler     0.05  117 steps         0.066 /time (τ_pred 210)   10 steps (z)                300, 8
 
-(true λ_max: 0.906 and 0.071.) T̃ ≈ 2.6 dominant periods reproduces both windows (197 → 200, 305 → 300). τ is not
+(true λ_max: 0.906 and 0.071.) T̃ ≈ 2.6 dominant periods reproduces both windows (197 → 200, 305 → 300); the
+window is then capped at 200 (SEQ_LEN_RANGE says why). τ is not
 proportional to the predictability time τ_pred = ln2/λ_max in steps across the two (Lorenz τ ≈ τ_pred/5, Rössler
 τ ≈ τ_pred/26); it is close to the shortest decorrelation time of the observed variables in both (14 vs 16, 10 vs
 8), which is the recommended interval here. Mikhaeil, Monfared & Durstewitz (2022) found the reconstruction best for
@@ -477,7 +478,14 @@ class Suggestion:
 #: multiple of the dominant period in a training window (published: 200/76 = 2.6 for Lorenz-63, 300/117 = 2.6
 #: for Rössler at dt 0.05)
 PERIODS_PER_WINDOW = 2.6
-SEQ_LEN_RANGE = (50, 500)
+#: T̃ is clipped to this range. The upper end is the published Lorenz-63 window. Longer windows cost updates: every
+#: update takes a batch of S windows, so updates per second fall as 1/T̃, and forcing every τ (STF) or at every
+#: step (adaptive GTF) cuts the gradient paths to about τ steps, so a longer window adds correlated loss terms rather
+#: than longer-range gradients. Measured with the main job's 600 s budget (benchmarks/reconstruct_devset.py, test
+#: D_stsp, T̃ from 500 or 300 down to 200): Dadras 0.79 → 0.40, SprottC 0.45 → 0.16, Rössler 0.44 → 0.24 (the
+#: published Rössler window is 300). Shorter than the rule is not better in general: T̃ 100 in place of 180 on
+#: Aizawa 0.38 → 0.72 (ShimizuMorioka, 200 → 100: 0.32 → 0.17).
+SEQ_LEN_RANGE = (50, 200)
 #: published input noise (Brenner et al. 2024), standardised units
 INPUT_NOISE = 0.05
 
@@ -486,9 +494,9 @@ def suggest(data, dt: float | None = None) -> Suggestion:
     """Training settings chosen from `estimate(data, dt)`, each with its reason.
 
     Rules (N variables, P_dom the dominant period and τ_pred = ln2/λ_max the predictability time, in steps):
-        seq_len T̃ = 2.6 · P_dom rounded to 10, clipped to [50, 500], then to at most a tenth of the shortest
-            trajectory (many windows per trajectory). Reproduces the published 200 (Lorenz-63, dt 0.01) and 300
-            (Rössler, dt 0.05).
+        seq_len T̃ = 2.6 · P_dom rounded to 10, clipped to [50, 200] (`SEQ_LEN_RANGE`: why 200), then to at
+            most a tenth of the shortest trajectory (many windows per trajectory). Reproduces the published 200
+            (Lorenz-63, dt 0.01); gives 200 where the published Rössler window is 300 (dt 0.05).
         stf_interval τ = the fastest variable's 1/e decorrelation time (published 16 and 8; measured 14 and 10):
             the read-outs are re-anchored before any observed variable has decorrelated from its forced value.
             stf_intervals: τ, sqrt(τ · τ_pred) and τ_pred when λ_max is reliable (Mikhaeil et al. 2022: τ best
@@ -524,8 +532,8 @@ def _seq_len(est: DataEstimates, shortest: int, reasons: dict, notes: list) -> i
     lo, hi = SEQ_LEN_RANGE
     value = int(min(max(10 * round(raw / 10), lo), hi))
     why = (f"{PERIODS_PER_WINDOW} dominant periods ({est.dominant_period_steps:.0f} steps each) = {raw:.0f} steps, "
-           f"rounded to 10 and clipped to [{lo}, {hi}] (the published 200 for Lorenz-63 and 300 for Rössler are 2.6 "
-           "periods)")
+           f"rounded to 10 and clipped to [{lo}, {hi}] (the published 200 for Lorenz-63 is 2.6 periods; longer "
+           "windows cost parameter updates per second: see training.suggest.SEQ_LEN_RANGE)")
     cap = max(2, shortest // 10)
     if value > cap:
         notes.append(f"the window length is limited to a tenth of the shortest trajectory ({shortest} steps): "
