@@ -10,6 +10,7 @@ results file; flows already there are skipped, so the script resumes.
 
     python benchmarks/reconstruct_devset.py                       # the whole development set (about 12 min a flow)
     python benchmarks/reconstruct_devset.py --flows dysts:Aizawa,lorenz63 --budget 600
+    python benchmarks/reconstruct_devset.py --again               # run every flow again at the current commit
     python benchmarks/reconstruct_devset.py --summary             # the table of what has run
 
 Recordings (`recording:NAME`, `RECORDINGS`) take the route a user's measured series takes: the package's CSV,
@@ -84,7 +85,7 @@ def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: b
             "model": best.candidate.label(), "epochs": best.epochs, "candidates": len(rec.search.candidates),
             "job_verdict": rec.verdict["grade"], **result,
             "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
-            "date": time.strftime("%Y-%m-%d"), "commit": _commit()}
+            "date": time.strftime("%Y-%m-%d"), "commit": COMMIT}
 
 
 def run_recording(name: str, budget: float | None, workdir: Path, progress: bool = False) -> dict:
@@ -113,7 +114,7 @@ def run_recording(name: str, budget: float | None, workdir: Path, progress: bool
             "floor": {"d_stsp": m["floor"].get("state_space_divergence"),
                       "d_h": m["floor"].get("power_spectrum_distance")},
             "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
-            "date": time.strftime("%Y-%m-%d"), "commit": _commit()}
+            "date": time.strftime("%Y-%m-%d"), "commit": COMMIT}
 
 
 def _commit() -> str:
@@ -125,6 +126,10 @@ def _commit() -> str:
         return out.stdout.strip()
     except OSError:
         return ""
+
+
+#: the code's commit when the script started (later commits do not change the modules already imported)
+COMMIT = _commit()
 
 
 def families(population: list[dict]) -> dict:
@@ -182,6 +187,8 @@ def main() -> None:
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the data files and runs here")
     ap.add_argument("--progress", action="store_true", help="the job's progress lines on stderr")
+    ap.add_argument("--again", action="store_true",
+                    help="run flows again unless they already have a row from the current commit (resumable)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a keyword of dsrkit.reconstruct for every flow (e.g. seq_len=200, model=shplrnn); "
                          "recorded in the row as 'options'")
@@ -190,8 +197,9 @@ def main() -> None:
     if args.summary:
         print(summary(args.out))
         return
-    done = {json.loads(line)["flow"] for line in args.out.read_text().splitlines() if line.strip()} \
-        if args.out.exists() else set()
+    rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()] \
+        if args.out.exists() else []
+    done = {r["flow"] for r in rows if not args.again or r.get("commit") == COMMIT}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
