@@ -68,22 +68,29 @@ def test_reconstruct_rejects_a_bad_setting_before_any_work(tmp_path):
 
 
 def test_hierarchical_job_and_few_shot_from_the_command_line(tmp_path):
-    arrays = {}
+    """The family as a long-format CSV (time, series id, x, y, z and an extra column), read as the main job reads
+    a file: dt from the time column, one series per id, only the chosen columns as variables."""
+    import pandas as pd
+
+    frames = []
     for rho in (26.0, 28.0, 32.0):
-        arrays[f"rho{rho:g}"] = systems.get("lorenz63", rho=rho).trajectory(1700, seed=0, noise=0.05)
-    np.savez(tmp_path / "family.npz", dt=systems.get("lorenz63").dt, **arrays)
+        x = systems.get("lorenz63", rho=rho).trajectory(1700, seed=0, noise=0.05)
+        frames.append(pd.DataFrame({"time_s": 0.01 * np.arange(len(x)), "rho": rho, "x": x[:, 0], "y": x[:, 1],
+                                    "z": x[:, 2], "battery": 3.7}))
+    pd.concat(frames).to_csv(tmp_path / "family.csv", index=False)
+    reading = ("--time-col", "time_s", "--series-col", "rho", "--columns", "x,y,z")
     np.savez(tmp_path / "new.npz", dt=systems.get("lorenz63").dt,
              x=systems.get("lorenz63", rho=30.0).trajectory(1000, seed=2))
     run = tmp_path / "fam"
-    code, out = invoke("reconstruct", str(tmp_path / "family.npz"), "--hierarchical", "--model", "alrnn",
+    code, out = invoke("reconstruct", str(tmp_path / "family.csv"), *reading, "--hierarchical", "--model", "alrnn",
                        "--n-features", 2, "--max-epochs", 2, "--seq-len", 30, "--out", run)
     assert code == 0, out
     rows = (run / "series.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 3 and "l2" in rows[0]
-    code, out = invoke("reconstruct", str(tmp_path / "family.npz"), "--hierarchical", "--out", run)
+    code, out = invoke("reconstruct", str(tmp_path / "family.csv"), *reading, "--hierarchical", "--out", run)
     assert code == 2 and "exists" in out  # refused at once, nothing replaced
     family = dsrkit.load(run)  # the run directory's family.eqx, as load_family reads it
-    assert isinstance(family, HierarchicalModel) and family.features.shape == (3, 2)
+    assert isinstance(family, HierarchicalModel) and family.features.shape == (3, 2) and family.obs_dim == 3
     assert np.array_equal(np.asarray(load_family(run).features), np.asarray(family.features))
     code, out = invoke("fit-features", run, tmp_path / "new.npz", "--epochs", 2, "--out", tmp_path / "new.eqx")
     assert code == 0, out

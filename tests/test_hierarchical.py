@@ -139,3 +139,4 @@ def test_bad_input_is_named():
         fit_features(h, series[0][:30], seq_len=50)
     with pytest.raises(ValueError, match=r"expected \(T, 2\)"):
         fit_features(h, np.zeros((200, 3)), seq_len=50)
+

@@ -511,7 +511,6 @@ def _reconstruct_family(source: str, *, dt, out, force, model, n_features, test_
                         seq_len, latent_dim, relu_units, hidden_dim, lr, input_noise, time_col, columns,
                         series_col) -> None:
     """`dsr reconstruct --hierarchical`: `dsrkit.hierarchical.reconstruct_family` on the file's series."""
-    from .data import Dataset
     from .hierarchical import reconstruct_family
 
     model = "alrnn" if model == "auto" else model  # the hierarchical job trains one family, the AL-RNN by default
@@ -521,8 +520,8 @@ def _reconstruct_family(source: str, *, dt, out, force, model, n_features, test_
                                       hidden_dim=hidden_dim, lr=lr, input_noise=input_noise).items()
                 if v is not None}
     try:
-        data = Dataset.load(source, dt=dt, time_col=time_col, columns=columns, series_col=series_col)
-        run = reconstruct_family(data, out=out, force=force, K=n_features, kind=model, test_fraction=test_fraction,
+        run = reconstruct_family(source, dt=dt, time_col=time_col, columns=columns, series_col=series_col, out=out,
+                                 force=force, K=n_features, kind=model, test_fraction=test_fraction,
                                  seq_len=seq_len, seed=seed, label_name=series_col, **settings)
     except _USER_ERRORS as exc:
         _fail(str(exc))

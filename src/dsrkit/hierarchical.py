@@ -208,23 +208,25 @@ class FamilyRun:
         return self.fit.model
 
 
-def _read(source, dt, series_col) -> Dataset:
+def _read(source, dt, series_col, time_col=None, columns=None) -> Dataset:
     if isinstance(source, Dataset):
         return source
     if isinstance(source, (str, Path)):
-        return Dataset.load(source, dt=dt, series_col=series_col)
+        return Dataset.load(source, dt=dt, time_col=time_col, columns=columns, series_col=series_col)
     return Dataset(list(source), 1.0 if dt is None else dt)
 
 
-def reconstruct_family(source, *, out=None, dt: float | None = None, series_col=None, labels=None,
+def reconstruct_family(source, *, out=None, dt: float | None = None, series_col=None, time_col=None, columns=None,
+                       labels=None,
                        label_name: str | None = None, K: int | None = None, kind: str = "alrnn",
                        test_fraction: float = 0.2, seq_len: int | None = None, force: bool = False,
                        protocol: Protocol | None = None, **train_settings) -> FamilyRun:
     """Hierarchical reconstruction of the series in `source`, written to the run directory `out`.
 
     Args:
-        source: a file (`Dataset.load`: several arrays in an .npz/.npy, or a CSV with `series_col`), a
-            `dsrkit.Dataset`, or a list of (T_s, N) arrays (then `dt`, default 1).
+        source: a file (`Dataset.load`: several arrays in an .npz/.npy, or a CSV with `series_col`, read with
+            `time_col` and `columns` as `dsrkit.reconstruct` reads it), a `dsrkit.Dataset`, or a list of
+            (T_s, N) arrays (then `dt`, default 1).
         out: run directory (default runs/family); refused if it exists unless `force` (and it is a dsrkit run).
         labels: a known value per series (S,) (e.g. a control parameter) recorded in the table and colouring the
             feature scatter; default the file's numeric series ids when there are any.
@@ -241,7 +243,7 @@ def reconstruct_family(source, *, out=None, dt: float | None = None, series_col=
     check_replaceable(out, force)  # before training: an existing folder is refused at once, not after the work
     protocol = Protocol() if protocol is None else protocol
     label_name = label_name or (str(series_col) if series_col is not None else "label")
-    data = _read(source, dt, series_col)
+    data = _read(source, dt, series_col, time_col, columns)
     n_series = len(data)
     if n_series < 2:
         raise ValueError(f"{n_series} series read; a hierarchical reconstruction needs at least 2 (a file with "
