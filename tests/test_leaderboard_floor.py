@@ -8,14 +8,16 @@ Uses the stand-in registries of test_bench_fakes (the `Components` hook), except
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dsrkit.bench import ResultsStore, load_suite, parse_suite, results, run_suite, summarize
+from dsrkit.bench import ResultsStore, load_suite, parse_suite, report, results, run_suite, summarize
 from dsrkit.bench import leaderboard
 from dsrkit.bench.execute import FLOOR_SEED_OFFSET, build_data, build_floor_data, execute_floor
 
@@ -121,6 +123,49 @@ def test_parroting_is_data_replay_ranked_apart_from_the_models(tmp_path):
     assert parrot["mean_rank"] == 1.0  # ranked among the data-replay rows only
     assert [r["method"] for r in table.rows] == ["parroting", "linear(ridge=1e-06)", "linear(ridge=0.01)"]
     assert "data replay" in table.to_markdown()
+
+
+def _leaderboard_rows(page: str) -> list[tuple[str, dict]]:
+    """(the row's opening tag, {column: cell text}) of each row of the report's leaderboard table."""
+    start = page.index("<table", page.index(">Leaderboard<"))
+    table = page[start:page.index("</table>", start)]
+    head, *rows = re.findall(r"(<tr[^>]*>)(.*?)</tr>", table)
+    columns = re.findall(r"<th>(.*?)</th>", head[1])
+    return [(tag, dict(zip(columns, re.findall(r"<td[^>]*>(.*?)</td>", cells)))) for tag, cells in rows]
+
+
+def test_report_shows_the_floor_first_and_data_replay_ranked_apart(tmp_path):
+    """The HTML leaderboard has the markdown's rows in its order: the task's data floor first, marked as the
+    reference and not ranked; parroting marked as data replay; the models ranked among themselves, although
+    parroting scores best."""
+    path = write_suite(tmp_path / "s.toml", PARROT, **{"seeds = [0, 1, 2]": "seeds = [0]"})
+    suite = load_suite(path, components=COMPONENTS, check_names=False)
+    suite = dataclasses.replace(suite, tasks=suite.tasks[:1])
+    value = {"linear(ridge=1e-06)": 1.0, "linear(ridge=0.01)": 2.0, "parroting": 0.5}
+    db = ResultsStore(tmp_path / "s.sqlite")
+    for spec in suite.runs():
+        v = value[spec.method.label]
+        db.claim(spec.run_id, spec.config, "me")
+        db.finish(spec.run_id, {"status": "ok", "metrics": {"mean_gap": v, "std_gap": v}}, version="t")
+    page = report(suite, tmp_path / "r.html", store=db).read_text()
+    rows = _leaderboard_rows(page)
+    table = results(suite, store=db)
+    assert [(r["task"], r["method"]) for _, r in rows] == [(r["task"], r["method"]) for r in table.all_rows()]
+    assert [r["method"] for _, r in rows] == ["data floor", "parroting", "linear(ridge=1e-06)", "linear(ridge=0.01)"]
+
+    (floor_tag, floor), (replay_tag, replay) = rows[0], rows[1]
+    assert 'data-kind="floor"' in floor_tag and floor["kind"].startswith("floor") and "perfect model" in floor["kind"]
+    assert floor["mean rank"] == "not ranked" and floor["ok/div/fail"].startswith("1/0/0")
+    assert 'data-kind="data replay"' in replay_tag and replay["kind"].startswith("data replay")
+    assert replay["mean rank"] == "1.00"  # among the data-replay rows
+    models = {r["method"]: (tag, r) for tag, r in rows[2:]}
+    for label, rank in (("linear(ridge=1e-06)", "1.00"), ("linear(ridge=0.01)", "2.00")):
+        tag, r = models[label]
+        assert 'data-kind="model"' in tag and r["kind"] == "model" and r["mean rank"] == rank
+    # the legend explains the three kinds; the page stays self-contained
+    assert "the score a perfect model reaches" in page and "ranked among the data-replay rows only" in page
+    assert "src=\"http" not in page and "<script" not in page
+    db.close()
 
 
 def test_data_task_floor_is_the_last_stretch_of_the_training_part(tmp_path):

@@ -1,9 +1,14 @@
 """Self-contained HTML report of a suite's results: leaderboard, per-task metric distributions, the attractors of
-each method's best run (where trajectories were kept), and the list of failed and diverged runs."""
+each method's best run (where trajectories were kept), and the list of failed and diverged runs.
+
+The leaderboard shows the rows of `leaderboard.ResultsTable.display_rows` in their order (the markdown's): per
+task the data floor first (marked as the reference a perfect model reaches, not ranked), then the data-replay rows
+(parroting; marked, ranked among themselves) and the models (ranked among the models)."""
 
 from __future__ import annotations
 
 import datetime
+import html
 import json
 import math
 from pathlib import Path
@@ -14,13 +19,53 @@ from matplotlib.figure import Figure
 from .._files import check_writable, write_text
 from ..report.html import HtmlReport
 from .components import Components
-from .leaderboard import HIGHER_IS_BETTER, _suite_and_store, summarize
+from .leaderboard import FLOOR, HIGHER_IS_BETTER, MODEL, REPLAY, ResultsTable, _suite_and_store, results
 
 PROTOCOL = ("Protocol (free run): each method is fitted to a training trajectory of the system (seed 2s, with the "
             "task's observation noise), rolled out from the first point of an independent test trajectory (seed "
             "2s + 1) for T + warmup·T steps; the first warmup·T generated steps (warmup = 0.25 unless stated) are "
             "dropped and the remaining T steps are compared with the test trajectory of length T. Data are z-scored "
             "with the training mean and standard deviation. Lower is better for D_stsp and D_H.")
+LEGEND = ("Each task lists three kinds of rows: first the data floor (the test trajectory against an independent "
+          "trajectory of the true system), the score a perfect model reaches at this test length, shown as a "
+          "reference and not ranked; then data replay (parroting, which copies stretches of the training data "
+          "instead of modelling the dynamics), ranked among the data-replay rows only; then the models, ranked "
+          "among the models (1 = best), so a data-replay row never changes a model's rank.")
+#: How the leaderboard marks each kind of row: the text of its kind cell (the markdown's kind first) and its style.
+_KIND_TEXT = {FLOOR: "floor: reference, what a perfect model scores", REPLAY: "data replay: ranked apart",
+              MODEL: "model"}
+_KIND_STYLE = {FLOOR: "background:#e6f2e6;font-style:italic", REPLAY: "background:#fbf3df", MODEL: ""}
+_NOT_RANKED = "not ranked"
+
+
+def _leaderboard_html(table: ResultsTable) -> str:
+    """The leaderboard as an HTML table: `table.display_rows()` in their order, each row marked by its kind (a
+    class and data-kind attribute, a background, the kind cell's text); the floor's rank cell says it is not
+    ranked, a data-replay row's rank is its rank among the data-replay rows. Each task's first row has a thicker
+    top border."""
+    rows = table.display_rows()
+    if not rows:
+        return "<p>No runs.</p>"
+    columns = list(rows[0])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body, task = [], None
+    for r in rows:
+        kind = r.get("kind", MODEL)
+        style = _KIND_STYLE.get(kind, "")
+        if r["task"] != task:
+            style = ";".join(x for x in (style, "border-top:2px solid #888") if x)
+            task = r["task"]
+        cells = []
+        for c in columns:
+            v = r[c]
+            if c == "kind":
+                v = _KIND_TEXT.get(kind, kind)
+            elif c == "mean rank" and kind == FLOOR:
+                v = _NOT_RANKED
+            cells.append(f"<td>{html.escape(str(v))}</td>")
+        cls = "kind-" + ("replay" if kind == REPLAY else kind)
+        body.append(f'<tr class="{cls}" data-kind="{html.escape(kind)}" style="{style}">' + "".join(cells) + "</tr>")
+    return f'<table class="leaderboard"><tr>{head}</tr>{"".join(body)}</table>'
 
 
 def _distribution_figure(task, methods, runs_by_method, metrics):
@@ -82,6 +127,9 @@ def report(suite, out_html=None, *, store=None, fast: bool | None = None,
            components: Components | None = None, overwrite: bool = False) -> Path:
     """Write a self-contained HTML report (figures inline as base64 PNG) of a suite's stored results.
 
+    The leaderboard is `leaderboard.results` of the store, with each task's data floor (computed and cached in
+    the store where missing, as `dsr bench results` does).
+
     out_html: default <store path>.html (results/<suite stem>.html); an existing file is an error (checked before
     any work) unless `overwrite`, and the file is written atomically. Returns the path written.
     """
@@ -93,7 +141,7 @@ def report(suite, out_html=None, *, store=None, fast: bool | None = None,
         check_writable(out, overwrite=overwrite)
         specs = s.runs()
         rows = {r["run_id"]: r for r in db.rows([x.run_id for x in specs])}
-        table = summarize(s.name, specs, rows)
+        table = results(s, store=db)
         from .._version import __version__
 
         rep = HtmlReport(f"Benchmark: {s.name}" + (" (fast settings)" if s.fast else ""))
@@ -107,7 +155,8 @@ def report(suite, out_html=None, *, store=None, fast: bool | None = None,
                       f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}.", "note")
         rep.paragraph(PROTOCOL, "note")
         rep.heading("Leaderboard")
-        rep.table(table.display_rows())
+        rep.paragraph(LEGEND, "note")
+        rep.parts.append(_leaderboard_html(table))
         rep.paragraph(table.notes.capitalize() + ".", "note")
 
         for task in s.tasks:
