@@ -49,7 +49,8 @@ class _TwoBasins:
 
 def test_stray_starts_counts_the_later_starts_that_collapse_diverge_or_leave():
     """Validation is a sine of period 700 steps, 4000 points; the basin check starts at points 1000, 2000, 3000,
-    one of them with x <= 0. Exactly the starts with x <= 0 collapse; a model that leaves the range or diverges fails everywhere; each
+    one of them with x <= 0. Exactly the starts with x <= 0 collapse (the sine from the others is the data's own
+    cycle, not a stray one); irregular data make every sine a stray cycle; a model that leaves the range or diverges fails everywhere; each
     failing share costs the cycle penalty in the score."""
     from dsrkit.training.search import CYCLE_PENALTY, stray_starts
 
@@ -68,6 +69,14 @@ def test_stray_starts_counts_the_later_starts_that_collapse_diverge_or_leave():
             return np.full((n, 2), np.nan)
 
     assert stray_starts(Leaves(), val) == 1.0 and stray_starts(Diverges(), val) == 1.0
+    # irregular data (autocorrelation peak near 0): a model that settles on a sine from every start is a stray cycle
+    class Cycles:
+        def generate(self, x0, n):
+            t = np.arange(n) * 2 * np.pi / 50  # inside the data's range: only the cycle counts
+            return np.stack([np.sin(t), np.cos(t)], axis=1)
+
+    irregular = np.random.default_rng(0).normal(size=(4000, 2))
+    assert stray_starts(Cycles(), irregular) == 1.0 and stray_starts(Cycles(), val) == 0.0
     # data that themselves settle at a fixed point (a decaying spiral) do not make a still model "collapsed"
     spiral = np.exp(-np.arange(4000) / 200)[:, None] * val - 0.5
     assert stray_starts(_TwoBasins(), spiral) == 0.0

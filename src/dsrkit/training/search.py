@@ -58,6 +58,10 @@ CYCLE_PEAK, CYCLE_MARGIN = 0.95, 0.04
 #: own stretch of that length moves at least ten times more; it has left when less than half of it lies in the
 #: data's range
 BASIN_STARTS, COLLAPSE_STD, MIN_IN_RANGE_START = 3, 0.01, 0.5
+#: a short run of the basin check is a cycle above this autocorrelation peak: stricter than CYCLE_PEAK because 4000
+#: points of a chaotic run read high now and then (clean Rössler, 14 segments: median 0.890, highest 0.955),
+#: while the spurious cycles met read 0.995–1.000
+STRAY_CYCLE_PEAK = 0.98
 #: how `search` ranks checkpoints and candidates (recorded in the run)
 SELECTION_RULE = ("lowest validation score √(D_stsp·D_H) + range, cycle and stray-start penalties, the free runs "
                   f"from the validation segment's first point and {BASIN_STARTS} later ones (search)")
@@ -75,15 +79,21 @@ def spurious_cycle(generated: np.ndarray, data: np.ndarray | None = None, *,
     return bool(peak_gen > CYCLE_PEAK and not peak_data > peak_gen - CYCLE_MARGIN), peak_gen, peak_data
 
 
-def stray_starts(model, validation: np.ndarray, starts: int = BASIN_STARTS) -> float:
+def stray_starts(model, validation: np.ndarray, starts: int = BASIN_STARTS, *,
+                 data_peak: float | None = None) -> float:
     """Share of `starts` free runs, from evenly spaced later points of the validation series (T_v, N) and each
     T_v // (starts + 1) steps long, that diverge, leave the data's range (less than MIN_IN_RANGE_START inside its
-    per-variable min–max) or collapse to a fixed point where the data do not (see BASIN_STARTS).
+    per-variable min–max), collapse to a fixed point where the data do not (see BASIN_STARTS) or settle on a
+    cycle where the data do not (its autocorrelation peak after the first fifth above STRAY_CYCLE_PEAK and more
+    than CYCLE_MARGIN above the data's; `data_peak`: the validation series'
+    autocorrelation peak, computed when not given).
 
     Why: one free run from the first validation point sees one basin of attraction. A model whose attractor
     coexists with a spurious stable fixed point scores well from there and collapses from elsewhere (measured on
     the WangSun flow: validation D_stsp 0.92 from the first point, a fixed point from the first test point,
-    test D_stsp 1.40 where the previous selection reached 0.31)."""
+    test D_stsp 1.40 where the previous selection reached 0.31); likewise a stable cycle beside a chaotic
+    attractor (Lorenz-63 through the file route: a free run from the first test point repeated itself,
+    autocorrelation peak 1.000 where the data's is 0.225, test D_stsp 0.77 where 0.16 had been reached)."""
     from ..rollout import generate
 
     x = np.asarray(validation, np.float64)
@@ -93,6 +103,7 @@ def stray_starts(model, validation: np.ndarray, starts: int = BASIN_STARTS) -> f
     lo, hi = x.min(0), x.max(0)
     scale = np.where(x.std(0) > 0, x.std(0), 1.0)
     data_spread = float((x[-(n // 2):].std(0) / scale).max())
+    data_peak = autocorrelation_peak(x) if data_peak is None else data_peak
     failed = 0
     for k in range(1, starts + 1):
         y = np.asarray(generate(model, x[k * n], n), np.float64)
@@ -101,8 +112,15 @@ def stray_starts(model, validation: np.ndarray, starts: int = BASIN_STARTS) -> f
             continue
         inside = float(np.all((y >= lo) & (y <= hi), axis=1).mean())
         spread = float((y[n // 2:].std(0) / scale).max())
-        failed += inside < MIN_IN_RANGE_START or (spread < COLLAPSE_STD and data_spread >= 10 * COLLAPSE_STD)
+        collapsed = spread < COLLAPSE_STD and data_spread >= 10 * COLLAPSE_STD
+        failed += (inside < MIN_IN_RANGE_START or collapsed
+                   or (not spread < COLLAPSE_STD and _cycles(y[n // 5:], data_peak)))
     return failed / starts
+
+
+def _cycles(run: np.ndarray, data_peak: float) -> bool:
+    peak = autocorrelation_peak(run)
+    return bool(peak > STRAY_CYCLE_PEAK and not data_peak > peak - CYCLE_MARGIN)
 
 
 def selection_score(d_stsp: float, d_h: float, in_range: float, cycle: bool = False, stray: float = 0.0) -> float:
@@ -146,7 +164,7 @@ def validation_scores(model, validation: np.ndarray, protocol=None, *, data_peak
         return nan
     d_stsp, d_h, in_range = m["state_space_divergence"], m["power_spectrum_distance"], m["in_range_fraction"]
     cycle = spurious_cycle(gen, validation, data_peak=data_peak)[0]
-    stray = stray_starts(model, validation)
+    stray = stray_starts(model, validation, data_peak=data_peak)
     return {"score": selection_score(d_stsp, d_h, in_range, cycle, stray), "val_d_stsp": d_stsp, "val_d_h": d_h,
             "val_in_range": in_range, "val_cycle": float(cycle), "val_stray": stray}
 
