@@ -144,21 +144,25 @@ def families(population: list[dict]) -> dict:
     return {m: {"best_val_d_stsp": b, "last_rung": last} for m, (b, last) in out.items()}
 
 
-def summary(path: Path = RESULTS) -> str:
+def summary(path: Path = RESULTS, every_row: bool = False) -> str:
+    """The results table: the latest row of each flow (every row with `every_row`), then the medians."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
     if not rows:
         return "no results yet"
-    lines = ["| flow | model D_stsp | D_H | best reference (D_stsp) | floor D_stsp / D_H | flags | job s | commit |",
-             "|---|---|---|---|---|---|---|---|"]
+    if not every_row:
+        rows = list({r["flow"]: r for r in rows}.values())
+    lines = ["| flow | model D_stsp | D_H | best reference (D_stsp) | model ÷ best ref. | floor D_stsp / D_H | flags | "
+             "selected | job s | commit |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         refs = {k: v for k, v in r["references"].items() if k != "parroting" and v["d_stsp"] is not None}
         best = min(refs, key=lambda k: refs[k]["d_stsp"]) if refs else None
         ref = f"{best} {refs[best]['d_stsp']:.3f}" if best else "none"
         d = "diverged" if r["d_stsp"] is None else f"{r['d_stsp']:.3f}"
         dh = "—" if r["d_h"] is None else f"{r['d_h']:.3f}"
-        lines.append(f"| {r['flow']} | {d} | {dh} | {ref} | {r['floor']['d_stsp']:.3f} / {r['floor']['d_h']:.3f} | "
-                     f"{'; '.join(f.split(':')[0] for f in r['flags']) or '—'} | {r['job_seconds']:.0f} | "
-                     f"{r.get('commit', '')} |")
+        ratio = f"{r['d_stsp'] / refs[best]['d_stsp']:.2f}" if best and r["d_stsp"] is not None else "—"
+        lines.append(f"| {r['flow']} | {d} | {dh} | {ref} | {ratio} | {r['floor']['d_stsp']:.3f} / "
+                     f"{r['floor']['d_h']:.3f} | {'; '.join(f.split(':')[0] for f in r['flags']) or '—'} | "
+                     f"{r['model'].split('(')[0]} | {r['job_seconds']:.0f} | {r.get('commit', '')} |")
     latest = [r for r in {r["flow"]: r for r in rows}.values()  # a flow run again counts with its latest row
               if r["flow"] not in RECORDINGS]  # recordings are judged on their own noisy test part: apart
     d = [r["d_stsp"] if r["d_stsp"] is not None else np.inf for r in latest]
@@ -185,6 +189,7 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=None, help="seconds per job (default: the job's default)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--summary", action="store_true")
+    ap.add_argument("--every-row", action="store_true", help="with --summary: every row, not the latest per flow")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the data files and runs here")
     ap.add_argument("--progress", action="store_true", help="the job's progress lines on stderr")
     ap.add_argument("--again", action="store_true",
@@ -195,7 +200,7 @@ def main() -> None:
     args = ap.parse_args()
     options = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
     if args.summary:
-        print(summary(args.out))
+        print(summary(args.out, args.every_row))
         return
     rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()] \
         if args.out.exists() else []
