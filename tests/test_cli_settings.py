@@ -70,14 +70,13 @@ def test_reconstruct_rejects_a_bad_setting_before_any_work(tmp_path):
 def test_hierarchical_job_and_few_shot_from_the_command_line(tmp_path):
     """The family as a long-format CSV (time, series id, x, y, z and an extra column), read as the main job reads
     a file: dt from the time column, one series per id, only the chosen columns as variables."""
-    import pandas as pd
-
-    frames = []
+    blocks = []
     for rho in (26.0, 28.0, 32.0):
         x = systems.get("lorenz63", rho=rho).trajectory(1700, seed=0, noise=0.05)
-        frames.append(pd.DataFrame({"time_s": 0.01 * np.arange(len(x)), "rho": rho, "x": x[:, 0], "y": x[:, 1],
-                                    "z": x[:, 2], "battery": 3.7}))
-    pd.concat(frames).to_csv(tmp_path / "family.csv", index=False)
+        t = 0.01 * np.arange(len(x))[:, None]
+        blocks.append(np.hstack([t, np.full_like(t, rho), x, np.full_like(t, 3.7)]))
+    np.savetxt(tmp_path / "family.csv", np.vstack(blocks), delimiter=",", header="time_s,rho,x,y,z,battery",
+               comments="")
     reading = ("--time-col", "time_s", "--series-col", "rho", "--columns", "x,y,z")
     np.savez(tmp_path / "new.npz", dt=systems.get("lorenz63").dt,
              x=systems.get("lorenz63", rho=30.0).trajectory(1000, seed=2))

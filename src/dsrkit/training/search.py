@@ -85,8 +85,7 @@ def stray_starts(model, validation: np.ndarray, starts: int = BASIN_STARTS, *,
     T_v // (starts + 1) steps long, that diverge, leave the data's range (less than MIN_IN_RANGE_START inside its
     per-variable min–max), collapse to a fixed point where the data do not (see BASIN_STARTS) or settle on a
     cycle where the data do not (its autocorrelation peak after the first fifth above STRAY_CYCLE_PEAK and more
-    than CYCLE_MARGIN above the data's; `data_peak`: the validation series'
-    autocorrelation peak, computed when not given).
+    than CYCLE_MARGIN above the data's; `data_peak`: the validation series' peak, computed when not given).
 
     Why: one free run from the first validation point sees one basin of attraction. A model whose attractor
     coexists with a spurious stable fixed point scores well from there and collapses from elsewhere (measured on
