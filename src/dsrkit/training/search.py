@@ -162,7 +162,8 @@ def validation_scores(model, validation: np.ndarray, protocol=None, *, data_peak
     except (ValueError, FloatingPointError):
         return nan
     d_stsp, d_h, in_range = m["state_space_divergence"], m["power_spectrum_distance"], m["in_range_fraction"]
-    cycle = spurious_cycle(gen, validation, data_peak=data_peak)[0]
+    data_peak = autocorrelation_peak(validation) if data_peak is None else data_peak  # once, for both checks
+    cycle = spurious_cycle(gen, data_peak=data_peak)[0]
     stray = stray_starts(model, validation, data_peak=data_peak)
     return {"score": selection_score(d_stsp, d_h, in_range, cycle, stray), "val_d_stsp": d_stsp, "val_d_h": d_h,
             "val_in_range": in_range, "val_cycle": float(cycle), "val_stray": stray}

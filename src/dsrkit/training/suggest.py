@@ -485,6 +485,7 @@ PERIODS_PER_WINDOW = 2.6
 #: D_stsp, T̃ from 500 or 300 down to 200): Dadras 0.79 → 0.40, SprottC 0.45 → 0.16, Rössler 0.44 → 0.24 (the
 #: published Rössler window is 300). Shorter than the rule is not better in general: T̃ 100 in place of 180 on
 #: Aizawa 0.38 → 0.72 (ShimizuMorioka, 200 → 100: 0.32 → 0.17).
+#: Rows: benchmarks/results/reconstruct_window_probe.jsonl.
 SEQ_LEN_RANGE = (50, 200)
 #: published input noise (Brenner et al. 2024), standardised units
 INPUT_NOISE = 0.05
