@@ -17,7 +17,8 @@ import pytest
 
 from dsrkit.bench import (Components, InlineExecutor, ResultsStore, build_data, execute_run, load_suite, parse_suite,
                           run_suite)
-from dsrkit.bench.tuning import search_space, trial_points, tune, validation_score
+from dsrkit.bench.tuning import search_space, trial_points, tune
+from dsrkit.training.search import validation_scores
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_bench_fakes import LinearAR, write_suite  # noqa: E402
@@ -120,7 +121,7 @@ def test_the_best_trial_is_refitted_as_brute_force_over_the_grid_finds():
     brute = {}
     for ridge in search_space("nvar")["ridge"]:
         m = b.get("nvar", ridge=ridge, **fixed).fit(X[:n_fit], dt=0.1, seed=0)
-        brute[ridge] = validation_score(m, X[n_fit:], horizon=res.horizon)["score"]
+        brute[ridge] = validation_scores(m, X[n_fit:], horizon=res.horizon, stray=False)["score"]
     assert len(res.table()) == 4 and {r["params"]["ridge"]: r["score"] for r in res.table()} == pytest.approx(brute)
     best = min(brute, key=brute.get)
     assert res.params == {"ridge": best}
@@ -128,23 +129,31 @@ def test_the_best_trial_is_refitted_as_brute_force_over_the_grid_finds():
     np.testing.assert_array_equal(res.estimator.W_out_, again.W_out_)
 
 
-def test_validation_score_is_the_population_searchs_rule_on_a_baseline():
-    """With the default D_stsp variant and the protocol's horizon (1.25 T_v), `validation_score` measures what
-    `training.search.validation_scores` measures and combines it by `selection_score`; a longer horizon scores a
-    different (longer) free run."""
+def test_validation_scores_horizon_scores_a_longer_run_and_stray_adds_the_basin_check():
+    """At the default horizon (1.25 T_v) the scores are the protocol's comparison (`evaluation.compare`) of the
+    free run with the validation series; a longer horizon compares a longer run (another D_stsp); too short a
+    horizon is an error naming the minimum; `stray=False` (tuning) leaves out the basin check and its penalty."""
     import dsrkit.baselines as b
-    from dsrkit.training.search import selection_score, validation_scores
+    from dsrkit.evaluation import compare
+    from dsrkit.rollout import protocol_free_run
+    from dsrkit.training.search import selection_score
 
     X = _series(800)
     m = b.get("nvar").fit(X[:600], dt=0.1)
-    ours, theirs = validation_score(m, X[600:]), validation_scores(m, X[600:])
-    keys = ("val_d_stsp", "val_d_h", "val_in_range", "val_cycle")
-    assert {k: ours[k] for k in keys} == pytest.approx({k: theirs[k] for k in keys})
+    val = X[600:]
+    ours = validation_scores(m, val)
+    ref = compare(val, protocol_free_run(m, val))
+    assert (ours["val_d_stsp"], ours["val_d_h"], ours["val_in_range"]) == pytest.approx(
+        (ref["state_space_divergence"], ref["power_spectrum_distance"], ref["in_range_fraction"]))
+    keys = ("val_d_stsp", "val_d_h", "val_in_range", "val_cycle", "val_stray")
     assert ours["score"] == pytest.approx(selection_score(*(ours[k] for k in keys)))
-    longer = validation_score(m, X[600:], horizon=2000)["val_d_stsp"]
-    assert longer != pytest.approx(theirs["val_d_stsp"])
+    plain = validation_scores(m, val, stray=False)
+    assert math.isnan(plain["val_stray"])
+    assert plain["score"] == pytest.approx(selection_score(*(ours[k] for k in keys[:4])))
+    longer = validation_scores(m, val, horizon=2000)["val_d_stsp"]
+    assert longer != pytest.approx(ours["val_d_stsp"])
     with pytest.raises(ValueError, match="horizon must leave at least the validation length 200"):
-        validation_score(m, X[600:], horizon=240)
+        validation_scores(m, val, horizon=240)
 
 
 def test_failing_and_diverging_trials_score_inf_and_are_recorded():

@@ -14,9 +14,10 @@ Protocol (the selection rule of dsrkit's population search, `dsrkit.training.sea
    always the defaults (with `fixed_params`: exactly the untuned configuration); the others are the whole rest of
    the grid when the grid has at most `trials` points, else `trials` − 1 grid points drawn without replacement with
    `np.random.default_rng(seed)`. So every method gets `trials` fits (fewer only when its grid is smaller);
-3. score: each trial is fitted on the fit part (with the run's seed) and run freely from the first validation
-   point for `horizon` steps, of which the first 20 % are dropped as transient; the rest is compared with the
-   validation segment by `selection_score` over D_stsp and D_H (√(D_stsp · D_H), plus the penalties for leaving the
+3. score: each trial is fitted on the fit part (with the run's seed) and scored by the population search's
+   `dsrkit.training.search.validation_scores` without its basin check (`stray=False`): a free run from the first
+   validation point for `horizon` steps, of which the first 20 % are dropped as transient; the rest is compared
+   with the validation segment by `selection_score` over D_stsp and D_H (√(D_stsp · D_H), plus the penalties for leaving the
    data's range and for a spurious cycle): D_stsp between the validation segment and the whole kept run, D_H
    between the validation segment and the last T_v steps of the run. D_stsp uses the task's variant
    (`stsp_options`, e.g. {"method": "marginal"} for Lorenz-96). A fit that raises or fails, and a free run that
@@ -24,8 +25,7 @@ Protocol (the selection rule of dsrkit's population search, `dsrkit.training.sea
 4. refit: the trial with the lowest score (ties: the earlier trial, so the defaults win a tie) is fitted again on
    the whole training series with the same seed. If no trial scored finitely, the defaults are refitted.
 
-Why a long free run: with horizon = 1.25 T_v (the population search's `validation_scores`, which this function
-equals then) both histograms of D_stsp have T_v points, and on a slow system the score is mostly sampling noise:
+Why a long free run: with horizon = 1.25 T_v (the population search's default) both histograms of D_stsp have T_v points, and on a slow system the score is mostly sampling noise:
 on Hindmarsh-Rose (core suite, 16 000 fit / 4000 validation points) the D_stsp of the validation segment against a
 4000-step window of an ESN's free run was 6.9-11.9 whatever the setting (and 6.9 against the test trajectory
 itself), and it chose a setting with test D_stsp 1.86 over the defaults' 0.61. Against the whole free run of the
@@ -50,11 +50,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._status import Status
+from ..training.search import validation_scores
 
 #: fraction of the training series held out as the validation segment
 VALIDATION_FRACTION = 0.2
-#: a free run with |x| above this (in the data's units) counts as diverged (the benchmark's bound)
-DIVERGENCE_BOUND = 1e8
 MIN_VALIDATION = 50
 RULE = ("lowest validation score √(D_stsp·D_H) + range and cycle penalties (dsrkit.training.search."
         "selection_score) of a free run of `horizon` steps against the last 20 % of the training series")
@@ -94,44 +93,6 @@ def trial_points(space: dict[str, list], defaults: dict, trials: int, seed: int)
         pick = np.random.default_rng(seed).choice(len(rest), size=trials - 1, replace=False)
         rest = [rest[i] for i in sorted(pick)]
     return [first] + rest, size
-
-
-def validation_score(model, validation: np.ndarray, *, horizon: int | None = None, stsp_options: dict | None = None,
-                     data_peak: float | None = None) -> dict:
-    """Score a fitted model on a validation segment (T_v, N) by `selection_score`, the rule by which
-    `dsrkit.training.search.validation_scores` scores checkpoints, over a free run of `horizon` steps from the
-    segment's first point (default: 1.25 T_v, the protocol's; then the two functions agree), the first 20 % dropped:
-    D_stsp (the benchmark's variant, `stsp_options`) against the whole kept run, D_H against its last T_v steps.
-    Returns {"score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle"}; inf score and NaN metrics for a
-    diverged free run (non-finite, above DIVERGENCE_BOUND, or the method's own `status_` "diverged")."""
-    from ..metrics import power_spectrum_distance
-    from ..metrics.geometry import bin_range, state_space_divergence_result
-    from ..rollout import generate, rollout_lengths
-    from ..training.search import selection_score, spurious_cycle
-
-    t_v = len(validation)
-    if horizon is None:
-        n_drop, horizon = rollout_lengths(t_v)
-    else:
-        n_drop = int(round(0.2 * horizon))
-        if horizon - n_drop < t_v:
-            raise ValueError(f"horizon must leave at least the validation length {t_v} after dropping its first "
-                             f"20 %, i.e. be >= {int(np.ceil(t_v / 0.8))}; got {horizon}")
-    gen = np.asarray(generate(model, validation[0], horizon), dtype=np.float64)[n_drop:]
-    nan = {"score": math.inf, "val_d_stsp": math.nan, "val_d_h": math.nan, "val_in_range": math.nan,
-           "val_cycle": math.nan}
-    with np.errstate(invalid="ignore"):
-        if getattr(model, "status_", None) == Status.DIVERGED or not np.all(np.abs(gen) <= DIVERGENCE_BOUND):
-            return nan
-    res = state_space_divergence_result(validation, gen, **(stsp_options or {}))
-    in_range = res.in_range_fraction
-    if not math.isfinite(in_range):  # the GMM variant has no bins: the binned variant's range in every dimension
-        lo, hi = bin_range(validation)
-        in_range = float(np.mean(np.all((gen >= lo) & (gen <= hi), axis=1)))
-    d_h = float(power_spectrum_distance(validation, gen[-t_v:]))
-    cycle = spurious_cycle(gen, validation, data_peak=data_peak)[0]
-    return {"score": selection_score(res.value, d_h, in_range, cycle), "val_d_stsp": float(res.value),
-            "val_d_h": d_h, "val_in_range": float(in_range), "val_cycle": float(cycle)}
 
 
 @dataclass
@@ -254,7 +215,7 @@ def _trial(make, index, point, fixed, data, validation, seed, scoring: dict) -> 
             row.update(status=str(status), reason=getattr(model, "reason_", None) or f"fit reported {status}")
         else:
             with np.errstate(all="ignore"):
-                row.update(validation_score(model, validation, **scoring))
+                row.update(validation_scores(model, validation, stray=False, **scoring))
             if not math.isfinite(row["score"]):
                 row.update(status=str(Status.DIVERGED), reason=getattr(model, "reason_", None)
                            or "the validation free run is not finite or beyond the divergence bound")

@@ -40,8 +40,9 @@ import jax
 import numpy as np
 
 from .._status import Status
-from ..metrics.spectrum import autocorrelation_peak
-from ..rollout import protocol_free_run
+from ..metrics.geometry import bin_range, state_space_divergence_result
+from ..metrics.spectrum import autocorrelation_peak, power_spectrum_distance_per_dim
+from ..rollout import generate, rollout_lengths
 from .callbacks import Selection
 from .config import build_model
 from .loop import train
@@ -62,6 +63,8 @@ BASIN_STARTS, COLLAPSE_STD, MIN_IN_RANGE_START = 3, 0.01, 0.5
 #: points of a chaotic run read high now and then (clean Rössler, 14 segments: median 0.890, highest 0.955),
 #: while the spurious cycles met read 0.995–1.000
 STRAY_CYCLE_PEAK = 0.98
+#: a free run with |x| above this (standardised units) counts as diverged
+DIVERGENCE_BOUND = 1e8
 #: how `search` ranks checkpoints and candidates (recorded in the run)
 SELECTION_RULE = ("lowest validation score √(D_stsp·D_H) + range, cycle and stray-start penalties, the free runs "
                   f"from the validation segment's first point and {BASIN_STARTS} later ones (search)")
@@ -93,8 +96,6 @@ def stray_starts(model, validation: np.ndarray, starts: int = BASIN_STARTS, *,
     test D_stsp 1.40 where the previous selection reached 0.31); likewise a stable cycle beside a chaotic
     attractor (Lorenz-63 through the file route: a free run from the first test point repeated itself,
     autocorrelation peak 1.000 where the data's is 0.225, test D_stsp 0.77 where 0.16 had been reached)."""
-    from ..rollout import generate
-
     x = np.asarray(validation, np.float64)
     n = len(x) // (starts + 1)
     if starts < 1 or n < 20:
@@ -144,29 +145,53 @@ def selection_score(d_stsp: float, d_h: float, in_range: float, cycle: bool = Fa
             + (CYCLE_PENALTY if cycle else 0.0) + CYCLE_PENALTY * stray)
 
 
-def validation_scores(model, validation: np.ndarray, protocol=None, *, data_peak: float | None = None) -> dict:
-    """Score a model on a validation series (T_v, N) by the evaluation protocol's free run (from its first point,
-    1.25 T_v steps, the first 0.25 T_v dropped; `dsrkit.evaluation.compare`) and the basin check from later
-    points (`stray_starts`): {"score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle", "val_stray"} (NaN
-    and an inf score when the free run is not finite). `data_peak`: the validation series' autocorrelation peak,
-    when already computed (`search` computes it once)."""
-    from ..evaluation import compare
+def validation_scores(model, validation: np.ndarray, protocol=None, *, horizon: int | None = None,
+                      stsp_options: dict | None = None, data_peak: float | None = None, stray: bool = True) -> dict:
+    """Score a model on a validation series (T_v, N) by `selection_score`: one free run from its first point, and
+    (`stray`) the basin check from later points (`stray_starts`).
 
-    gen = protocol_free_run(model, validation, protocol)
+    The free run lasts `horizon` steps and its first 20 % are dropped (default: the evaluation protocol's 1.25 T_v
+    steps, 0.25 T_v dropped, so the kept part is as long as the series). D_stsp (the protocol's bins, or the
+    variant of `stsp_options`, e.g. {"method": "marginal"}) compares the series with the whole kept part, D_H with
+    its last T_v steps. `data_peak`: the validation series' autocorrelation peak, when already computed.
+
+    Returns {"score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle", "val_stray"}: NaN metrics and an inf
+    score when the free run is not finite, beyond DIVERGENCE_BOUND, or the model reports itself diverged (a
+    baseline's `status_`). Used by `search` for checkpoints and by `dsrkit.bench.tune` for baselines' trials.
+    """
+    from ..evaluation import Protocol
+
+    protocol = Protocol() if protocol is None else protocol
+    validation = np.asarray(validation, np.float64)
+    t_v = len(validation)
+    if horizon is None:
+        n_drop, horizon = rollout_lengths(t_v, protocol.rollout_factor, protocol.transient_fraction)
+    else:
+        n_drop = int(round(0.2 * horizon))
+        if horizon - n_drop < t_v:
+            raise ValueError(f"horizon must leave at least the validation length {t_v} after dropping its first "
+                             f"20 %, i.e. be >= {math.ceil(t_v / 0.8)}; got {horizon}")
     nan = {"score": math.inf, "val_d_stsp": math.nan, "val_d_h": math.nan, "val_in_range": math.nan,
            "val_cycle": math.nan, "val_stray": math.nan}
-    if not np.all(np.isfinite(gen)):
-        return nan
+    with np.errstate(all="ignore"):
+        gen = np.asarray(generate(model, validation[0], horizon), np.float64)[n_drop:]
+        if getattr(model, "status_", None) == Status.DIVERGED or not np.all(np.abs(gen) <= DIVERGENCE_BOUND):
+            return nan
     try:
-        m = compare(validation, gen, protocol)
+        res = state_space_divergence_result(validation, gen, **{"bins": protocol.bins, **(stsp_options or {})})
+        d_h = float(power_spectrum_distance_per_dim(validation, gen[-t_v:], protocol.smoothing).mean())
     except (ValueError, FloatingPointError):
         return nan
-    d_stsp, d_h, in_range = m["state_space_divergence"], m["power_spectrum_distance"], m["in_range_fraction"]
+    in_range = res.in_range_fraction
+    if not math.isfinite(in_range):  # the GMM variant has no bins: the binned variant's range in every dimension
+        lo, hi = bin_range(validation)
+        in_range = float(np.mean(np.all((gen >= lo) & (gen <= hi), axis=1)))
     data_peak = autocorrelation_peak(validation) if data_peak is None else data_peak  # once, for both checks
     cycle = spurious_cycle(gen, data_peak=data_peak)[0]
-    stray = stray_starts(model, validation, data_peak=data_peak)
-    return {"score": selection_score(d_stsp, d_h, in_range, cycle, stray), "val_d_stsp": d_stsp, "val_d_h": d_h,
-            "val_in_range": in_range, "val_cycle": float(cycle), "val_stray": stray}
+    share = stray_starts(model, validation, data_peak=data_peak) if stray else 0.0
+    return {"score": selection_score(res.value, d_h, in_range, cycle, share), "val_d_stsp": float(res.value),
+            "val_d_h": d_h, "val_in_range": float(in_range), "val_cycle": float(cycle),
+            "val_stray": share if stray else math.nan}
 
 
 @dataclasses.dataclass(frozen=True)
