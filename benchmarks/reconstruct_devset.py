@@ -12,6 +12,8 @@ results file; flows already there are skipped, so the script resumes.
     python benchmarks/reconstruct_devset.py --flows dysts:Aizawa,lorenz63 --budget 600
     python benchmarks/reconstruct_devset.py --again               # run every flow again at the current commit
     python benchmarks/reconstruct_devset.py --summary             # the table of what has run
+    python benchmarks/reconstruct_devset.py --summary --commits A,B   # every run from commits A, B (the same
+                                                                  #   search) and the per-flow medians
 
 Recordings (`recording:NAME`, `RECORDINGS`) take the route a user's measured series takes: the package's CSV,
 time column and all, goes to `dsrkit.reconstruct(FILE)`, which holds out its own last part for the test; the row
@@ -172,6 +174,36 @@ def summary(path: Path = RESULTS, every_row: bool = False) -> str:
     return "\n".join(lines)
 
 
+def spread(path: Path, commits: list[str]) -> str:
+    """Every run of each flow from `commits` (rows without --set options; commits whose search behaves the same),
+    with the per-flow median, then the median over flows of those medians: one run per flow cannot separate
+    effects smaller than the run-to-run spread."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    keep = [r for r in rows if r.get("commit") in commits and not r.get("options") and r["flow"] not in RECORDINGS]
+    by_flow: dict[str, list[dict]] = {}
+    for r in keep:
+        by_flow.setdefault(r["flow"], []).append(r)
+    if not by_flow:
+        return f"no rows from {', '.join(commits)}"
+    value = lambda r, k: np.inf if r[k] is None else r[k]  # noqa: E731
+    lines = ["| flow | runs: D_stsp (D_H) | median D_stsp | median D_H | best reference (median) |",
+             "|---|---|---|---|---|"]
+    med_d, med_h = [], []
+    for flow, rs in by_flow.items():
+        d, h = np.median([value(r, "d_stsp") for r in rs]), np.median([value(r, "d_h") for r in rs])
+        refs = [min(v["d_stsp"] for k, v in r["references"].items() if k != "parroting" and v["d_stsp"] is not None)
+                for r in rs]
+        med_d.append(d)
+        med_h.append(h)
+        runs = ", ".join(f"{value(r, 'd_stsp'):.3f} ({value(r, 'd_h'):.3f})" for r in rs)
+        lines.append(f"| {flow} | {runs} | {d:.3f} | {h:.3f} | {np.median(refs):.3f} |")
+    n_runs = [len(rs) for rs in by_flow.values()]
+    lines.append(f"\nmedian over {len(by_flow)} flows of the per-flow medians: D_stsp {np.median(med_d):.3f}, "
+                 f"D_H {np.median(med_h):.3f} ({sum(n_runs)} runs, {min(n_runs)}–{max(n_runs)} per flow; commits "
+                 f"{', '.join(commits)})")
+    return "\n".join(lines)
+
+
 def _value(text: str):
     """A --set value: a number where it reads as one, else the string."""
     for kind in (int, float):
@@ -190,6 +222,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--every-row", action="store_true", help="with --summary: every row, not the latest per flow")
+    ap.add_argument("--commits", default=None,
+                    help="with --summary: every run from these commits (comma-separated) and the per-flow medians")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the data files and runs here")
     ap.add_argument("--progress", action="store_true", help="the job's progress lines on stderr")
     ap.add_argument("--again", action="store_true",
@@ -200,7 +234,7 @@ def main() -> None:
     args = ap.parse_args()
     options = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
     if args.summary:
-        print(summary(args.out, args.every_row))
+        print(spread(args.out, args.commits.split(",")) if args.commits else summary(args.out, args.every_row))
         return
     rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()] \
         if args.out.exists() else []
