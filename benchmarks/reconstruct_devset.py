@@ -85,6 +85,7 @@ def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: b
     return {"flow": name, **({"options": options} if options else {}), "families": families(rec.search.table()),
             "dt": s.dt, "n": n, "budget": rec.search.budget, "job_seconds": round(seconds, 1),
             "model": best.candidate.label(), "epochs": best.epochs, "candidates": len(rec.search.candidates),
+            "selected_validation": {k: best.metrics.get(k) for k in ("score", "val_d_stsp", "val_d_h", "val_stray")},
             "job_verdict": rec.verdict["grade"], **result,
             "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cores)",
             "date": time.strftime("%Y-%m-%d"), "commit": COMMIT}
