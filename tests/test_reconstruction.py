@@ -87,8 +87,9 @@ def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(
     """4 candidates, η = 2: 1 + ⌈log2 4⌉ = 3 rungs (max_epochs, not the generous budget, ends the search, so the
     count does not depend on the machine's speed); after rung 0 at most 2 go on, after rung 1 at most 1; the
     candidates eliminated first are those ranked lowest by their best validation score; every checkpoint's
-    recorded score is the validation score of the returned model (recomputed here)."""
-    from dsrkit.training.search import validation_scores
+    recorded score is the validation score of the returned model over the search's long validation run
+    (recomputed here)."""
+    from dsrkit.training.search import validation_horizon, validation_scores
 
     train, val = lorenz_std[:4500], lorenz_std[4500:]
     cands = [Candidate("alrnn", {"latent_dim": 8, "relu_units": 2}, "stf", {"interval": tau}, seed=i)
@@ -104,12 +105,25 @@ def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(
     # only improve, so a survivor's final score may be lower, never higher, than at rung 0
     for c in result.candidates:
         if c.model is not None:
-            again = validation_scores(c.model, val)
+            again = validation_scores(c.model, val, horizon=validation_horizon(len(val)))
             assert c.score == pytest.approx(again["score"], rel=1e-6)
     best = result.best
     assert best.score == min(c.score for c in result.candidates)
     table = result.table()
     assert [r["candidate"] for r in table][0] == best.index and len(table) == 4
+
+
+def test_validation_horizon_keeps_eight_validation_lengths_after_its_transient_capped():
+    """The search's validation run keeps VALIDATION_RUN_FACTOR x T_v steps after dropping its first fifth (the
+    drop `validation_scores` applies to a given horizon), at most MAX_VALIDATION_RUN and never less than T_v."""
+    from dsrkit.training.search import MAX_VALIDATION_RUN, VALIDATION_RUN_FACTOR, validation_horizon
+
+    for t_v in (20, 199, 1001, 16_000, 20_000, 10 ** 6):
+        h = validation_horizon(t_v)
+        kept = h - int(round(0.2 * h))
+        assert kept >= max(t_v, min(VALIDATION_RUN_FACTOR * t_v, MAX_VALIDATION_RUN))
+        assert kept <= max(t_v, min(VALIDATION_RUN_FACTOR * t_v, MAX_VALIDATION_RUN)) + 1
+    assert validation_horizon(16_000) == 160_000
 
 
 def test_search_refuses_bad_settings(lorenz_std):
