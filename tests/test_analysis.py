@@ -254,6 +254,22 @@ def test_symbolic_graph_of_hand_built_sequence():
     assert G.graph["entropy_rate"] == pytest.approx(expected_h, abs=1e-14)
 
 
+def test_transition_graph_builds_the_code_strings_once(monkeypatch):
+    """Regression: the node loop read `seq.code_strings[i]`, a property that builds all K strings on every access,
+    so the graph cost K^2 x n_switch (an shPLRNN with 150 hidden units visiting 4820 subregions: 510 s of
+    analysis). The strings must be built once per graph, whatever K, and still label the nodes."""
+    from dsrkit.analysis.symbolic import SymbolicSequence
+
+    calls = []
+    original = SymbolicSequence.code_strings.fget
+    monkeypatch.setattr(SymbolicSequence, "code_strings", property(lambda self: calls.append(1) or original(self)))
+    rng = np.random.default_rng(0)
+    seq = symbolic_sequence(rng.integers(0, 2, size=(400, 12)))
+    G = transition_graph(seq)
+    assert seq.n_regions > 100 and len(calls) == 1
+    assert [G.nodes[i]["code"] for i in range(seq.n_regions)] == original(seq)
+
+
 def test_entropy_rate_of_known_markov_chain():
     """Exact formula on P = [[.5, .5], [1, 0]] (pi = (2/3, 1/3), H = (2/3) ln 2), and the plug-in estimate from
     2e5 simulated steps of a 3-state chain within 0.01 nats of the exact rate (statistical error ~0.002)."""

@@ -194,8 +194,9 @@ def transition_graph(seq: SymbolicSequence, pieces: PiecewiseAffine | None = Non
     P = transition_matrix(seq.symbols, seq.n_regions)
     if pieces is not None and seq.n_regions:
         J, c = pieces.affine(seq.codes)
+    codes = seq.code_strings  # built once: the property makes a new list on every access (K x n_switch work)
     for i in range(seq.n_regions):
-        attrs = {"code": seq.code_strings[i], "count": int(seq.counts[i]), "frequency": float(seq.counts[i] / T)}
+        attrs = {"code": codes[i], "count": int(seq.counts[i]), "frequency": float(seq.counts[i] / T)}
         if pieces is not None:
             attrs["J"] = np.asarray(J[i], dtype=np.float64)
             attrs["c"] = np.asarray(c[i], dtype=np.float64)
