@@ -76,7 +76,7 @@ def _read(name: str) -> list[dict]:
 
 
 def cmd_table(args):
-    from dsrkit.bench.leaderboard import _floor_rows, summarize
+    from dsrkit.bench.leaderboard import floor_rows, summarize
     from dsrkit.bench.suite import load_suite
 
     suite = load_suite(SUITE)
@@ -84,7 +84,7 @@ def cmd_table(args):
     specs = [s for s in suite.runs() if s.method.label in {r["method"] for r in exported.values()}]
     table = summarize(suite.name, specs, exported)
     found = {(f["task"], f["seed"]): f for f in _read("floor.jsonl")}
-    table.floor = _floor_rows(suite, found, table.metrics)
+    table.floor = floor_rows(suite, found, table.metrics)
     seeds = sorted({r["seed"] for r in exported.values()})
     print(f"{len(exported)} runs exported (seeds {seeds}); methods without runs are left out.\n")
     print(table.to_markdown())

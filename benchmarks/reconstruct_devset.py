@@ -147,9 +147,14 @@ def families(population: list[dict]) -> dict:
     return {m: {"best_val_d_stsp": b, "last_rung": last} for m, (b, last) in out.items()}
 
 
+def _rows(path: Path) -> list[dict]:
+    """The JSON lines of a results file ([] when there is none yet)."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
 def summary(path: Path = RESULTS, every_row: bool = False) -> str:
     """The results table: the latest row of each flow (every row with `every_row`), then the medians."""
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    rows = _rows(path)
     if not rows:
         return "no results yet"
     if not every_row:
@@ -179,7 +184,7 @@ def spread(path: Path, commits: list[str]) -> str:
     """Every run of each flow from `commits` (rows without --set options; commits whose search behaves the same),
     with the per-flow median, then the median over flows of those medians: one run per flow cannot separate
     effects smaller than the run-to-run spread."""
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    rows = _rows(path)
     keep = [r for r in rows if r.get("commit") in commits and not r.get("options") and r["flow"] not in RECORDINGS]
     by_flow: dict[str, list[dict]] = {}
     for r in keep:
@@ -237,8 +242,7 @@ def main() -> None:
     if args.summary:
         print(spread(args.out, args.commits.split(",")) if args.commits else summary(args.out, args.every_row))
         return
-    rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()] \
-        if args.out.exists() else []
+    rows = _rows(args.out)
     done = {r["flow"] for r in rows if not args.again or r.get("commit") == COMMIT}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)

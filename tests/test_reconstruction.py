@@ -116,11 +116,12 @@ def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(
 def test_validation_horizon_keeps_eight_validation_lengths_after_its_transient_capped():
     """The search's validation run keeps VALIDATION_RUN_FACTOR x T_v steps after dropping its first fifth (the
     drop `validation_scores` applies to a given horizon), at most MAX_VALIDATION_RUN and never less than T_v."""
-    from dsrkit.training.search import MAX_VALIDATION_RUN, VALIDATION_RUN_FACTOR, validation_horizon
+    from dsrkit.training.search import MAX_VALIDATION_RUN, TRANSIENT_SHARE, VALIDATION_RUN_FACTOR, validation_horizon
 
+    assert TRANSIENT_SHARE == 0.2
     for t_v in (20, 199, 1001, 16_000, 20_000, 10 ** 6):
         h = validation_horizon(t_v)
-        kept = h - int(round(0.2 * h))
+        kept = h - int(round(TRANSIENT_SHARE * h))
         assert kept >= max(t_v, min(VALIDATION_RUN_FACTOR * t_v, MAX_VALIDATION_RUN))
         assert kept <= max(t_v, min(VALIDATION_RUN_FACTOR * t_v, MAX_VALIDATION_RUN)) + 1
     assert validation_horizon(16_000) == 160_000

@@ -53,6 +53,8 @@ __all__ = [
 
 ROLLOUT_FACTOR = 1.25  # the protocol's free run has round(1.25 T) steps for a test series of T points ...
 TRANSIENT_FRACTION = 0.25  # ... of which the first round(0.25 T) are dropped as transient
+#: a free run with |x| above this (standardised units) counts as diverged (benchmark runs, validation scores)
+DIVERGENCE_BOUND = 1e8
 
 # The free run that stands in for data when a model is analysed without any (`dsr analyze RUN` without --data,
 # `dsrkit.pipeline.analyze_run`): from the zero observation, SELF_RUN_TRANSIENT steps dropped, the next

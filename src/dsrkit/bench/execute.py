@@ -13,11 +13,10 @@ import traceback
 import numpy as np
 
 from .._status import Status
-from ..rollout import protocol_free_run, rollout_lengths
+from ..rollout import DIVERGENCE_BOUND, protocol_free_run, rollout_lengths
 from .components import DEFAULT, Components
 
 OK, DIVERGED, FAILED = Status.OK, Status.DIVERGED, Status.FAILED
-DIVERGENCE_BOUND = 1e8  # |x| above this in standardised units counts as a diverged rollout
 
 
 def build_data(config: dict, components: Components = DEFAULT) -> tuple[np.ndarray, np.ndarray, float]:

@@ -255,7 +255,9 @@ def floors(suite: Suite, db: ResultsStore, *, compute: bool = True, progress=Non
     return out
 
 
-def _floor_rows(suite: Suite, found: dict[tuple[str, int], dict], metrics: list[str]) -> list[dict]:
+def floor_rows(suite: Suite, found: dict[tuple[str, int], dict], metrics: list[str]) -> list[dict]:
+    """One data-floor row per task of `suite` from `found` ((task name, seed) -> a result with "status" and
+    "metrics", as `floors` returns or an export holds), in the leaderboard's row format."""
     rows = []
     for task in suite.tasks:
         runs = [(task.metrics, found.get((task.name, seed))) for seed in task.seeds]
@@ -360,7 +362,7 @@ def results(suite, *, store=None, fast: bool | None = None, components: Componen
             found = floors(s, db, compute=False)
             for (task, seed) in sorted(done - set(found)):
                 found.update(floors(_one(s, task, seed), db, progress=progress))
-            table.floor = _floor_rows(s, found, table.metrics)
+            table.floor = floor_rows(s, found, table.metrics)
         return table
     finally:
         if close:

@@ -43,7 +43,7 @@ import numpy as np
 from .._status import Status
 from ..metrics.geometry import bin_range, state_space_divergence_result
 from ..metrics.spectrum import autocorrelation_peak, power_spectrum_distance_per_dim
-from ..rollout import generate, rollout_lengths
+from ..rollout import DIVERGENCE_BOUND, generate, rollout_lengths
 from .callbacks import Selection
 from .config import build_model
 from .loop import train
@@ -64,8 +64,8 @@ BASIN_STARTS, COLLAPSE_STD, MIN_IN_RANGE_START = 3, 0.01, 0.5
 #: points of a chaotic run read high now and then (clean Rössler, 14 segments: median 0.890, highest 0.955),
 #: while the spurious cycles met read 0.995–1.000
 STRAY_CYCLE_PEAK = 0.98
-#: a free run with |x| above this (standardised units) counts as diverged
-DIVERGENCE_BOUND = 1e8
+#: `validation_scores` drops this share of a free run of given `horizon` as transient
+TRANSIENT_SHARE = 0.2
 #: `search` compares the validation series (T_v points) with a free run that keeps VALIDATION_RUN_FACTOR × T_v
 #: steps (at most MAX_VALIDATION_RUN) after a transient of a fifth of the run. Why: D_stsp's histograms of T_v
 #: points each carry a sampling error of their own; the one of the validation series is the same for every
@@ -86,7 +86,7 @@ def validation_horizon(t_v: int) -> int:
     """Free-run steps of `search`'s validation run for a validation series of t_v points: after dropping its
     first fifth, it keeps min(VALIDATION_RUN_FACTOR · t_v, MAX_VALIDATION_RUN) steps, and at least t_v."""
     kept = max(t_v, min(VALIDATION_RUN_FACTOR * t_v, MAX_VALIDATION_RUN))
-    return math.ceil(kept / 0.8)
+    return math.ceil(kept / (1 - TRANSIENT_SHARE))
 
 
 def spurious_cycle(generated: np.ndarray, data: np.ndarray | None = None, *,
@@ -169,7 +169,7 @@ def validation_scores(model, validation: np.ndarray, protocol=None, *, horizon: 
     """Score a model on a validation series (T_v, N) by `selection_score`: one free run from its first point, and
     (`stray`) the basin check from later points (`stray_starts`).
 
-    The free run lasts `horizon` steps and its first 20 % are dropped (default: the evaluation protocol's 1.25 T_v
+    The free run lasts `horizon` steps and its first TRANSIENT_SHARE (20 %) are dropped (default: the evaluation protocol's 1.25 T_v
     steps, 0.25 T_v dropped, so the kept part is as long as the series). D_stsp (the protocol's bins, or the
     variant of `stsp_options`, e.g. {"method": "marginal"}) compares the series with the whole kept part, D_H with
     its last T_v steps. `data_peak`: the validation series' autocorrelation peak, when already computed.
@@ -186,10 +186,10 @@ def validation_scores(model, validation: np.ndarray, protocol=None, *, horizon: 
     if horizon is None:
         n_drop, horizon = rollout_lengths(t_v, protocol.rollout_factor, protocol.transient_fraction)
     else:
-        n_drop = int(round(0.2 * horizon))
+        n_drop = int(round(TRANSIENT_SHARE * horizon))
         if horizon - n_drop < t_v:
             raise ValueError(f"horizon must leave at least the validation length {t_v} after dropping its first "
-                             f"20 %, i.e. be >= {math.ceil(t_v / 0.8)}; got {horizon}")
+                             f"{TRANSIENT_SHARE:.0%}, i.e. be >= {math.ceil(t_v / (1 - TRANSIENT_SHARE))}; got {horizon}")
     nan = {"score": math.inf, "val_d_stsp": math.nan, "val_d_h": math.nan, "val_in_range": math.nan,
            "val_cycle": math.nan, "val_stray": math.nan}
     with np.errstate(all="ignore"):
