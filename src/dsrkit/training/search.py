@@ -70,11 +70,11 @@ TRANSIENT_SHARE = 0.2
 #: steps (at most MAX_VALIDATION_RUN) after a transient of a fifth of the run. Why: D_stsp's histograms of T_v
 #: points each carry a sampling error of their own; the one of the validation series is the same for every
 #: checkpoint, that of the free run differs, and near the best checkpoints it outweighs their differences. A
-#: free run costs little (a 3-D shPLRNN: 0.03 s for 128 000 steps on one core). Measured on every checkpoint of
+#: free run costs little (a 3-D shPLRNN: 0.02 s for 128 000 steps on one core). Measured on every checkpoint of
 #: one 300 s search each (Lorenz-63 and ShimizuMorioka, 5 % noise, T_v = 16 000; test D_stsp on a clean
 #: 100 000-point trajectory): among the best 30 % by test D_stsp, the rank correlation of validation D_stsp with
 #: test D_stsp was 0.71 and 0.94 with a run of T_v steps, 0.92 and 0.97 with 8 T_v. D_H keeps the run's last
-#: T_v steps, as long as the series.
+#: T_v steps, as long as the series. Script and data: benchmarks/validation_run_probe.py.
 VALIDATION_RUN_FACTOR, MAX_VALIDATION_RUN = 8, 200_000
 #: how `search` ranks checkpoints and candidates (recorded in the run)
 SELECTION_RULE = ("lowest validation score √(D_stsp·D_H) + range, cycle and stray-start penalties, the free runs "

@@ -1,0 +1,102 @@
+"""Does a longer validation free run rank the search's checkpoints closer to their test D_stsp?
+
+`run FLOW BUDGET`: one population search (`dsrkit.training.search`, the main job's candidates) on the devset's
+training file of FLOW (100 000 points, 5 % noise; training 64 000, validation 16 000, standardised on both); every
+checkpoint the search scores is kept and afterwards scored three ways: test D_stsp (free run from the first point
+of a clean 100 000-point trajectory, 1.25 T, 0.25 T dropped), validation D_stsp over a run of the validation's
+length ("short", the protocol's 1.25 T_v) and over the search's long run ("long", `validation_horizon`).
+Writes benchmarks/results/validation_run_probe/FLOW_COMMIT.json.
+`analyse`: for every file there, the rank correlation of validation with test D_stsp over all checkpoints and
+among the best 30 % by test D_stsp. Files recorded at 1fb0834 name the two columns "val" and "long30" (the
+long run there kept 8 T_v steps after a T_v / 4 transient).
+`cost`: seconds of a 128 000-step free run of a 3-D shPLRNN (L = 50) on this machine, median of 5.
+
+    python benchmarks/validation_run_probe.py run lorenz63 300
+    python benchmarks/validation_run_probe.py analyse
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).parent / "results" / "validation_run_probe"
+
+
+def run(name: str, budget: float) -> None:
+    from dsrkit import Dataset, systems
+    from dsrkit.evaluation import compare
+    from dsrkit.reconstruction import candidates_for
+    from dsrkit.rollout import protocol_free_run
+    from dsrkit.training.suggest import suggest
+
+    S = importlib.import_module("dsrkit.training.search")
+    s = systems.get(name)
+    raw, test_raw = s.trajectory(100_000, seed=0, noise=0.05), s.trajectory(100_000, seed=1)
+    mu, sd = raw[:80_000].mean(0), raw[:80_000].std(0)
+    z, test = (raw[:80_000] - mu) / sd, (test_raw - mu) / sd
+    train, val = z[:64_000], z[64_000:]
+    sg = suggest(Dataset([train], s.dt))
+    seen, score = [], S.validation_scores
+    S.validation_scores = lambda model, v, *a, **k: seen.append(model) or score(model, v, *a, **k)
+    S.search(Dataset([train], s.dt), val, candidates_for(sg, "auto", 0, False, budget), budget=budget,
+             seq_len=sg.seq_len)
+    S.validation_scores = score
+    rows = []
+    for model in seen:
+        short = score(model, val, stray=False)
+        long = score(model, val, horizon=S.validation_horizon(len(val)), stray=False)
+        gen = protocol_free_run(model, test)
+        if not (np.isfinite(short["score"]) and np.isfinite(long["score"]) and np.all(np.isfinite(gen))):
+            continue
+        rows.append({"test": compare(test, gen)["state_space_divergence"], "short": short["val_d_stsp"],
+                     "long": long["val_d_stsp"]})
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name.replace(':', '_')}_{commit}.json"
+    path.write_text(json.dumps(rows))
+    print(f"{len(rows)} finite checkpoints -> {path}")
+
+
+def analyse() -> None:
+    from scipy.stats import spearmanr
+
+    for path in sorted(OUT.glob("*.json")):
+        rows = json.loads(path.read_text())
+        short, long = ("val", "long30") if "val" in rows[0] else ("short", "long")
+        t = np.array([r["test"] for r in rows])
+        best = t <= np.quantile(t, 0.3)
+        out = []
+        for key, label in ((short, "1x run"), (long, "long run")):
+            v = np.array([r[key] for r in rows])
+            out.append(f"{label}: all {spearmanr(v, t)[0]:.2f}, best 30 % {spearmanr(v[best], t[best])[0]:.2f}")
+        print(f"{path.stem} ({len(rows)} checkpoints): " + "; ".join(out))
+
+
+def cost() -> None:
+    import jax
+
+    from dsrkit.rollout import generate
+    from dsrkit.training.config import build_model
+
+    model = build_model({"model": "shplrnn", "model_args": {"hidden_dim": 50}}, 3, key=jax.random.key(0))
+    x0 = np.full(3, 0.1)
+    generate(model, x0, 128_000)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        generate(model, x0, 128_000)
+        times.append(time.perf_counter() - t0)
+    print(f"128 000-step free run, 3-D shPLRNN (L = 50): median {statistics.median(times):.3f} s of 5")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "analyse"
+    {"run": lambda: run(sys.argv[2], float(sys.argv[3])), "analyse": analyse, "cost": cost}[cmd]()
