@@ -47,7 +47,8 @@ def main(name: str, k: int) -> None:
     row = {"flow": name, "k": k, "d_stsp": judged["state_space_divergence"], "d_h": judged["power_spectrum_distance"],
            "floor": [floor["state_space_divergence"], floor["power_spectrum_distance"]],
            "model": rec.search.best.candidate.label(), "secs": seconds,
-           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
+           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                    text=True).stdout.strip()}
     print(json.dumps(row))
     with OUT.open("a") as fh:
         fh.write(json.dumps(row) + "\n")

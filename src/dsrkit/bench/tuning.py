@@ -17,16 +17,16 @@ Protocol (the selection rule of dsrkit's population search, `dsrkit.training.sea
 3. score: each trial is fitted on the fit part (with the run's seed) and scored by the population search's
    `dsrkit.training.search.validation_scores` without its basin check (`stray=False`): a free run from the first
    validation point for `horizon` steps, of which the first 20 % are dropped as transient; the rest is compared
-   with the validation segment by `selection_score` over D_stsp and D_H (√(D_stsp · D_H), plus the penalties for leaving the
-   data's range and for a spurious cycle): D_stsp between the validation segment and the whole kept run, D_H
+   with the validation segment by `selection_score` over D_stsp and D_H (√(D_stsp · D_H), plus the penalties for
+   leaving the data's range and for a spurious cycle): D_stsp between the validation segment and the whole kept run, D_H
    between the validation segment and the last T_v steps of the run. D_stsp uses the task's variant
    (`stsp_options`, e.g. {"method": "marginal"} for Lorenz-96). A fit that raises or fails, and a free run that
    diverges, score inf and are recorded with the reason;
 4. refit: the trial with the lowest score (ties: the earlier trial, so the defaults win a tie) is fitted again on
    the whole training series with the same seed. If no trial scored finitely, the defaults are refitted.
 
-Why a long free run: with horizon = 1.25 T_v (the population search's default) both histograms of D_stsp have T_v points, and on a slow system the score is mostly sampling noise:
-on Hindmarsh-Rose (core suite, 16 000 fit / 4000 validation points) the D_stsp of the validation segment against a
+Why a long free run: with horizon = 1.25 T_v (the population search's default) both histograms of D_stsp have T_v
+points, and on a slow system the score is mostly sampling noise: on Hindmarsh-Rose (core suite, 16 000 fit / 4000 validation points) the D_stsp of the validation segment against a
 4000-step window of an ESN's free run was 6.9-11.9 whatever the setting (and 6.9 against the test trajectory
 itself), and it chose a setting with test D_stsp 1.86 over the defaults' 0.61. Against the whole free run of the
 evaluation's length (125 000 steps) the validation D_stsp ranked three ESN settings as the test data do (2.27, 5.53,

@@ -169,8 +169,8 @@ def validation_scores(model, validation: np.ndarray, protocol=None, *, horizon: 
     """Score a model on a validation series (T_v, N) by `selection_score`: one free run from its first point, and
     (`stray`) the basin check from later points (`stray_starts`).
 
-    The free run lasts `horizon` steps and its first TRANSIENT_SHARE (20 %) are dropped (default: the evaluation protocol's 1.25 T_v
-    steps, 0.25 T_v dropped, so the kept part is as long as the series). D_stsp (the protocol's bins, or the
+    The free run lasts `horizon` steps and its first TRANSIENT_SHARE (20 %) are dropped (default: the evaluation
+    protocol's 1.25 T_v steps, 0.25 T_v dropped, so the kept part is as long as the series). D_stsp (the protocol's bins, or the
     variant of `stsp_options`, e.g. {"method": "marginal"}) compares the series with the whole kept part, D_H with
     its last T_v steps. `data_peak`: the validation series' autocorrelation peak, when already computed.
 
@@ -189,7 +189,8 @@ def validation_scores(model, validation: np.ndarray, protocol=None, *, horizon: 
         n_drop = int(round(TRANSIENT_SHARE * horizon))
         if horizon - n_drop < t_v:
             raise ValueError(f"horizon must leave at least the validation length {t_v} after dropping its first "
-                             f"{TRANSIENT_SHARE:.0%}, i.e. be >= {math.ceil(t_v / (1 - TRANSIENT_SHARE))}; got {horizon}")
+                             f"{TRANSIENT_SHARE:.0%}, i.e. be >= {math.ceil(t_v / (1 - TRANSIENT_SHARE))}; "
+                             f"got {horizon}")
     nan = {"score": math.inf, "val_d_stsp": math.nan, "val_d_h": math.nan, "val_in_range": math.nan,
            "val_cycle": math.nan, "val_stray": math.nan}
     with np.errstate(all="ignore"):
