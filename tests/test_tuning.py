@@ -91,8 +91,9 @@ def test_every_tunable_baseline_gets_the_same_trial_count_with_its_defaults_firs
 
 
 def test_tune_fits_trials_on_the_head_scores_on_the_tail_and_refits_on_everything():
-    """Every trial is fitted on the first 80 % and free-runs from the first held-out point; the refit sees the
-    whole series; the table has one row per trial and the defaults are trial 0."""
+    """Every trial is fitted on the first 80 % and free-runs from the first held-out point (then, for the basin
+    check, from later held-out points only); the refit sees the whole series; the table has one row per trial and
+    the defaults are trial 0."""
     X = _series()
     Spy.log.clear()
     res = tune(Spy, X, 0.1, trials=5, seed=3)
@@ -105,7 +106,12 @@ def test_tune_fits_trials_on_the_head_scores_on_the_tail_and_refits_on_everythin
     assert len(fits) == 6 and [who for who, _ in fits][-1] == refit
     assert all(np.array_equal(data, X[:n_fit]) for who, data in fits if who != refit)
     assert np.array_equal(fits[-1][1], X)
-    assert starts and all(np.array_equal(x0, X[n_fit]) for _, x0 in starts)
+    first = {}
+    for who, x0 in starts:
+        first.setdefault(who, x0)
+    assert first and all(np.array_equal(x0, X[n_fit]) for x0 in first.values())
+    held_out = {tuple(x) for x in X[n_fit:]}
+    assert all(tuple(x0) in held_out for _, x0 in starts)
 
 
 def test_the_best_trial_is_refitted_as_brute_force_over_the_grid_finds():
@@ -121,7 +127,8 @@ def test_the_best_trial_is_refitted_as_brute_force_over_the_grid_finds():
     brute = {}
     for ridge in search_space("nvar")["ridge"]:
         m = b.get("nvar", ridge=ridge, **fixed).fit(X[:n_fit], dt=0.1, seed=0)
-        brute[ridge] = validation_scores(m, X[n_fit:], horizon=res.horizon, stray=False)["score"]
+        brute[ridge] = validation_scores(m, X[n_fit:], horizon=res.horizon)["score"]
+    assert all(math.isfinite(r["val_stray"]) for r in res.table())  # scored with the check from later starts
     assert len(res.table()) == 4 and {r["params"]["ridge"]: r["score"] for r in res.table()} == pytest.approx(brute)
     best = min(brute, key=brute.get)
     assert res.params == {"ridge": best}
@@ -129,10 +136,37 @@ def test_the_best_trial_is_refitted_as_brute_force_over_the_grid_finds():
     np.testing.assert_array_equal(res.estimator.W_out_, again.W_out_)
 
 
+class OneBasin(LinearAR):
+    """LinearAR whose "stray" setting is the same model from the first start it is run from and diverges from any
+    other start: a model with one good basin, as one free run sees it."""
+
+    _search_space = {"mode": ["ok", "stray"]}
+
+    def generate(self, x0, n_steps):
+        first = self.__dict__.setdefault("first_start", np.array(x0))
+        out = LinearAR(ridge=self.ridge).fit(self.data_, 0).generate(x0, n_steps)
+        return out if self.mode == "ok" or np.array_equal(x0, first) else np.full_like(out, np.inf)
+
+    def fit(self, dataset, seed=0):
+        self.data_ = dataset
+        return self
+
+
+def test_tuning_scores_free_runs_from_later_validation_starts():
+    """A setting that is good from the first validation point and diverges from every later one scores the
+    basin-check penalty (val_stray 1) above the same model without the flaw; without the check (stray=False)
+    the two would tie and the flawed one could be chosen."""
+    res = tune(OneBasin, _series(), 0.1, trials=2, seed=0)
+    rows = {r["params"]["mode"]: r for r in res.table()}
+    assert rows["ok"]["val_stray"] == 0.0 and rows["stray"]["val_stray"] == 1.0
+    assert rows["stray"]["val_d_stsp"] == pytest.approx(rows["ok"]["val_d_stsp"])
+    assert rows["stray"]["score"] > rows["ok"]["score"] and res.params == {"mode": "ok"}
+
+
 def test_validation_scores_horizon_scores_a_longer_run_and_stray_adds_the_basin_check():
     """At the default horizon (1.25 T_v) the scores are the protocol's comparison (`evaluation.compare`) of the
     free run with the validation series; a longer horizon compares a longer run (another D_stsp); too short a
-    horizon is an error naming the minimum; `stray=False` (tuning) leaves out the basin check and its penalty."""
+    horizon is an error naming the minimum; `stray=False` leaves out the basin check and its penalty."""
     import dsrkit.baselines as b
     from dsrkit.evaluation import compare
     from dsrkit.rollout import protocol_free_run
@@ -188,7 +222,8 @@ tune = 3
 
 
 def test_a_tuned_run_tunes_on_training_data_only(tmp_path):
-    """Through execute_run: every trial fit and free run uses the run's training data (never a test point), the
+    """Through execute_run: every trial fit and free run uses the run's training data (never a test point; free runs
+    start from its held-out tail), the
     refit uses all of it, each trial's free run is as long as the evaluation's, and the result carries the trial
     table."""
     suite = load_suite(write_suite(tmp_path / "t.toml", TUNED), components=COMPONENTS).select(methods=["spy-tuned"])
@@ -201,11 +236,11 @@ def test_a_tuned_run_tunes_on_training_data_only(tmp_path):
     n_fit = out["tuning"]["n_fit"]
     logged = Spy.log[:-1]  # the last entry is the evaluation's free run from the first test point
     assert Spy.log[-1][1] == "generate" and np.array_equal(Spy.log[-1][2], test[0])
-    test_rows = {tuple(row) for row in test}
+    test_rows, held_out = {tuple(row) for row in test}, {tuple(row) for row in train[n_fit:]}
     for _, what, data in logged:
         assert not ({tuple(row) for row in np.atleast_2d(data)} & test_rows)
-        if what == "generate":
-            assert np.array_equal(data, train[n_fit])
+        if what == "generate":  # the first validation point, or a later one for the basin check
+            assert tuple(data) in held_out
     fits = [data for _, what, data in logged if what == "fit"]
     assert all(np.array_equal(d, train[:n_fit]) for d in fits[:-1]) and np.array_equal(fits[-1], train)
 
@@ -239,7 +274,8 @@ name = "mean"
     both = runs(extra='[[methods]]\nname = "nvar"\ntune = 8')
     assert set(both) == {"nvar", "mean", "nvar-tuned"}
     assert both["nvar"].run_id == plain["nvar"].run_id and both["nvar-tuned"].run_id != plain["nvar"].run_id
-    assert both["nvar-tuned"].config["method"]["tune"] == {"trials": 8, "validation_fraction": 0.2}
+    assert both["nvar-tuned"].config["method"]["tune"] == {"trials": 8, "validation_fraction": 0.2,
+                                                                "basin_check": True}
     assert runs(extra='[[methods]]\nname = "nvar"\nlabel = "x"\ntune = 4')["x"].run_id != both["nvar-tuned"].run_id
     suite_wide = runs(defaults="tune = 4")
     assert set(suite_wide) == {"nvar-tuned", "mean"} and suite_wide["mean"].run_id == plain["mean"].run_id

@@ -242,7 +242,8 @@ def run_config(task: Task, method: Method, seed: int, components: Components | N
     metrics), their import paths are part of the configuration under "components", so the same names in another
     registry are another run (another run id); with the default registries the configuration has no such key and
     the run ids are those of earlier dsrkit versions' stores. A tuned method (`Method.tune` > 0) adds
-    config["method"]["tune"] = {"trials", "validation_fraction"}, so tuned and untuned runs have different ids;
+    config["method"]["tune"] = {"trials", "validation_fraction", "basin_check"}, so tuned and untuned runs have
+    different ids (and tuned runs scored without the basin check, from stores of earlier versions, are other runs);
     untuned configurations are unchanged."""
     config = {
         "task": task.config(),
@@ -252,9 +253,10 @@ def run_config(task: Task, method: Method, seed: int, components: Components | N
         "data_seeds": {"train": 2 * seed, "test": 2 * seed + 1},
     }
     if method.tune:
-        from .tuning import VALIDATION_FRACTION
+        from .tuning import BASIN_CHECK, VALIDATION_FRACTION
 
-        config["method"]["tune"] = {"trials": method.tune, "validation_fraction": VALIDATION_FRACTION}
+        config["method"]["tune"] = {"trials": method.tune, "validation_fraction": VALIDATION_FRACTION,
+                                    "basin_check": BASIN_CHECK}
     if components is not None and components != DEFAULT:
         config["components"] = {"systems": components.systems, "methods": components.methods,
                                 "metrics": components.metrics}
