@@ -4,10 +4,10 @@ The question this answers (issue "A leaderboard worth citing", item 2): with the
 method, is the best of dsrkit's fast baselines within 1.25x (D_stsp) of the same method used directly through its
 reference library, on every low-dimensional task of the core suite?
 
-Data: the tasks of `suites/core.toml` exactly as `dsr bench core` builds them (`dsrkit.bench.build_data`, seed 0):
-lorenz63, rossler and hindmarsh_rose, clean and with 5 % observation noise on the training data; 20 000 training
-points and an independent clean test trajectory of 100 000 points, both after 2000 transient samples and
-standardised with the training mean and std.
+Data: the tasks of `suites/core.toml` exactly as `dsr bench core` builds them (`dsrkit.bench.build_data`; seed 0
+unless `--seeds`): lorenz63, rossler and hindmarsh_rose, clean and with 5 % observation noise on the training
+data; 20 000 training points and an independent clean test trajectory of 100 000 points, both after 2000
+transient samples and standardised with the training mean and std.
 
 Methods (every one sees one observation, the first test point, at the start of its free run):
 - `esn-tuned`, `nvar-tuned`, `sindy-tuned`: the core suite's tuned entries run by the benchmark's own
@@ -17,16 +17,22 @@ Methods (every one sees one observation, the first test point, at the start of i
 - `rpy-esn`, `rpy-nvar`, `pysindy`: the reference libraries used directly at their documented settings, as in
   `benchmarks/baselines_vs_reference.py` (reservoirpy `Reservoir(1000, lr=0.3, sr=1.25, ...) >> Ridge(1e-8)`;
   `NVAR(delay=2, order=2, strides=1) >> Ridge(2.5e-6)` on increments; `ps.SINDy()` at its defaults integrated with
-  DOP853), seed 0;
+  DOP853), fitted with the run's seed;
 - `floor`: an independent true trajectory against the test series (`dsrkit.bench.execute.execute_floor`).
 
 Scoring: the task's metrics (binned D_stsp, D_H) of the free run of 1.25 T steps, first 0.25 T dropped. A reference
 run is "diverged" when a row is non-finite or farther than 10 half-ranges from the training data (dsrkit's rule).
 
+Seeds (`--seeds 0 1 2 3 4`): the core suite's data of each seed (training seed 2s, test seed 2s + 1), every method
+fitted with that seed; the tables show the median over the seeds (a diverged run counts as +inf) and the ratios
+of those medians. `--dsrkit-from benchmarks/results/core` takes dsrkit's rows and the floor from the committed
+core-suite export (the same configurations, run by `dsr bench core`) and runs only the reference libraries.
+
 Usage:
     python benchmarks/tuned_vs_reference.py [--tasks lorenz63 ...] [--methods esn-tuned rpy-esn ...]
-        [--trials 8] [--n-train 20000] [--n-test 100000] [--json out.jsonl] [--md out.md]
-    python benchmarks/tuned_vs_reference.py --from-json out.jsonl [--md out.md]     # the tables of earlier rows
+        [--seeds 0 ...] [--trials 8] [--n-train 20000] [--n-test 100000] [--json out.jsonl] [--md out.md]
+    python benchmarks/tuned_vs_reference.py --seeds 0 1 2 3 4 --dsrkit-from benchmarks/results/core --json out.jsonl
+    python benchmarks/tuned_vs_reference.py --from-json out.jsonl [--seeds ...] [--md out.md]   # earlier rows' tables
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import sys
@@ -56,11 +63,11 @@ RATIO_LIMIT = 1.25
 REFERENCE = {"rpy-esn": RpyESN, "rpy-nvar": RpyNVAR, "pysindy": PySINDy}
 
 
-def configs(task: str, args) -> dict:
-    """The core suite's run configurations of `task` (seed 0) by method label, with the lengths of `args`."""
+def configs(task: str, args, seed: int = 0) -> dict:
+    """The core suite's run configurations of `task` and `seed` by method label, with the lengths of `args`."""
     from dsrkit.bench import load_suite
 
-    suite = load_suite("core").select(tasks=[task], methods=["esn", "nvar", "sindy", *TUNED], seeds=[0])
+    suite = load_suite("core").select(tasks=[task], methods=["esn", "nvar", "sindy", *TUNED], seeds=[seed])
     out = {}
     for spec in suite.runs():
         cfg = json.loads(json.dumps(spec.config))
@@ -94,7 +101,7 @@ def run_reference(task: str, method: str, cfg: dict) -> dict:
 
     train, test, dt = build_data(cfg)
     t0 = time.perf_counter()
-    m = REFERENCE[method]().fit(train, dt, seed=0)
+    m = REFERENCE[method]().fit(train, dt, seed=cfg["seed"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         full = protocol_free_run(m, test, with_transient=True)
@@ -127,11 +134,12 @@ def run_floor(task: str, cfg: dict) -> dict:
 
 
 def _num(v) -> str:
-    return "div." if v is None else (f"{v:.3f}" if v < 10 else f"{v:.1f}")
+    return "div." if v is None or not math.isfinite(v) else (f"{v:.3f}" if v < 10 else f"{v:.1f}")
 
 
 def _ratio(a, b) -> str:
     """D_stsp of dsrkit `a` over the reference `b` with the 1.25x check (a diverged reference counts as met)."""
+    a, b = (None if v is None or not math.isfinite(v) else v for v in (a, b))
     if a is None and b is None:
         return "both div."
     if a is None:
@@ -141,84 +149,144 @@ def _ratio(a, b) -> str:
     return f"{'✓' if a / b <= RATIO_LIMIT else '✗'} {a / b:.2f}"
 
 
-def _best(by, task, methods):
-    done = [(by[(task, m)]["d_stsp"], m) for m in methods if (task, m) in by and by[(task, m)]["d_stsp"] is not None]
+def _medians(rows) -> tuple[dict, dict]:
+    """({(task, method): {"d_stsp", "d_h": median over the seeds, a diverged run counting as +inf}},
+    {(task, method): (diverged runs, runs)})."""
+    by: dict[tuple, list[dict]] = {}
+    for r in rows:
+        by.setdefault((r["task"], r["method"]), []).append(r)
+    med, counts = {}, {}
+    for key, rs in by.items():
+        vals = {k: [math.inf if r[k] is None else r[k] for r in rs] for k in ("d_stsp", "d_h")}
+        med[key] = {k: float(np.median(v)) for k, v in vals.items()}
+        counts[key] = (sum(r["d_stsp"] is None for r in rs), len(rs))
+    return med, counts
+
+
+def _best(med, task, methods):
+    done = [(med[(task, m)]["d_stsp"], m) for m in methods
+            if (task, m) in med and math.isfinite(med[(task, m)]["d_stsp"])]
     return min(done) if done else (None, None)
 
 
+def _cell(med, counts, key, t, m, name):
+    if (t, m) not in med:
+        return "–"
+    bad, n = counts[(t, m)]
+    return _num(med[(t, m)][name]) + (f" ({bad}/{n} div.)" if bad and n > 1 else "")
+
+
 def tables(rows, methods) -> str:
-    by = {(r["task"], r["method"]): r for r in rows}
-    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    med, counts = _medians(rows)
+    seeds = sorted({r.get("seed", 0) for r in rows})
+    tasks = sorted(dict.fromkeys(r["task"] for r in rows), key=lambda t: TASKS.index(t) if t in TASKS else len(TASKS))
+    of = (f"median over seeds {', '.join(map(str, seeds))}; a diverged run counts as +inf" if len(seeds) > 1
+          else f"seed {seeds[0]}")
     out = []
     for key, title in (("d_stsp", "D_stsp"), ("d_h", "D_H")):
-        out += [f"**{title}** (lower is better; div. = diverged)\n", "| task | " + " | ".join(methods) + " |",
+        out += [f"**{title}** ({of}; lower is better; div. = diverged)\n", "| task | " + " | ".join(methods) + " |",
                 "|---" * (len(methods) + 1) + "|"]
         for t in tasks:
-            out.append(f"| {t} | " + " | ".join(_num(by[(t, m)][key]) if (t, m) in by else "–" for m in methods)
-                       + " |")
+            out.append(f"| {t} | " + " | ".join(_cell(med, counts, None, t, m, key) for m in methods) + " |")
         out.append("")
     pairs = [(a, b) for a, b in PAIRS if a in methods and b in methods]
-    out += [f"**tuned dsrkit / reference used directly** (D_stsp ratio; ✓ at most {RATIO_LIMIT}×). Last column: the "
-            "best tuned dsrkit method against the best of the three references\n",
+    out += [f"**tuned dsrkit / reference used directly** (D_stsp ratio of the medians; ✓ at most {RATIO_LIMIT}×). "
+            "Last column: the best tuned dsrkit method against the best of the three references\n",
             "| task | " + " | ".join(f"{a} / {b}" for a, b in pairs) + " | best tuned / best reference |",
             "|---" * (len(pairs) + 2) + "|"]
     for t in tasks:
-        cells = [_ratio(by.get((t, a), {}).get("d_stsp"), by.get((t, b), {}).get("d_stsp")) for a, b in pairs]
-        (a, ma), (b, mb) = _best(by, t, TUNED), _best(by, t, REFERENCES)
+        cells = [_ratio(med.get((t, a), {}).get("d_stsp"), med.get((t, b), {}).get("d_stsp")) for a, b in pairs]
+        (a, ma), (b, mb) = _best(med, t, TUNED), _best(med, t, REFERENCES)
         best = _ratio(a, b) + (f" ({ma} vs {mb})" if ma and mb else "")
         out.append(f"| {t} | " + " | ".join(cells) + f" | {best} |")
     out.append("")
-    out += ["**chosen settings** (index of the chosen trial, 0 = the defaults; the validation score of every trial "
-            "is in the JSON lines)\n", "| task | " + " | ".join(m for m in TUNED if m in methods) + " |",
-            "|---" * (len([m for m in TUNED if m in methods]) + 1) + "|"]
+    chosen = {(r["task"], r["method"]): r for r in rows if "chosen" in r}
+    if len(seeds) == 1 and chosen:
+        out += ["**chosen settings** (index of the chosen trial, 0 = the defaults; the validation score of every "
+                "trial is in the JSON lines)\n", "| task | " + " | ".join(m for m in TUNED if m in methods) + " |",
+                "|---" * (len([m for m in TUNED if m in methods]) + 1) + "|"]
+        for t in tasks:
+            cells = ["–" if (t, m) not in chosen else f"#{chosen[(t, m)]['best_trial']}: "
+                     + ", ".join(f"{k}={v}" for k, v in chosen[(t, m)]["chosen"].items())
+                     for m in TUNED if m in methods]
+            out.append(f"| {t} | " + " | ".join(cells) + " |")
+        out.append("")
+    secs = {}
+    for r in rows:
+        secs.setdefault((r["task"], r["method"]), []).append(r["seconds"])
+    out += ["**seconds** (median per run: fit, tuning and free run of each method; floor: its trajectory and "
+            "metrics)\n", "| task | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
     for t in tasks:
-        cells = []
-        for m in TUNED:
-            if m in methods:
-                r = by.get((t, m))
-                cells.append("–" if not r or "chosen" not in r else
-                             f"#{r['best_trial']}: " + ", ".join(f"{k}={v}" for k, v in r["chosen"].items()))
-        out.append(f"| {t} | " + " | ".join(cells) + " |")
-    out += ["", "**seconds** (fit, tuning and free run of each method; floor: its trajectory and metrics)\n",
-            "| task | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
-    for t in tasks:
-        out.append(f"| {t} | " + " | ".join(f"{by[(t, m)]['seconds']:.0f}" if (t, m) in by else "–" for m in methods)
-                   + " |")
+        out.append(f"| {t} | " + " | ".join(f"{np.median(secs[(t, m)]):.0f}" if (t, m) in secs else "–"
+                                            for m in methods) + " |")
     out.append("")
     return "\n".join(out)
+
+
+def from_export(export: Path, tasks, methods, seeds) -> list[dict]:
+    """The dsrkit and floor rows of the committed core-suite export (`core_leaderboard.py export`): the same
+    configurations as `run_dsrkit` at the suite's lengths, run by `dsr bench core`."""
+    out = []
+    for name, is_floor in (("runs.jsonl", False), ("floor.jsonl", True)):
+        for line in (export / name).read_text().splitlines():
+            r = json.loads(line)
+            method = "floor" if is_floor else r["method"]
+            if r["task"] not in tasks or method not in methods or r["seed"] not in seeds:
+                continue
+            ok = r["status"] == "ok"
+            out.append(dict(task=r["task"], method=method, seed=r["seed"], status=r["status"],
+                            reason=r.get("reason"),
+                            d_stsp=r["metrics"].get("state_space_divergence") if ok else None,
+                            d_h=r["metrics"].get("power_spectrum_distance") if ok else None,
+                            seconds=round((r.get("timings") or {}).get("total_s", 0.0), 1)))
+    return out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", nargs="+", default=TASKS, choices=TASKS)
     ap.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="the core suite's seeds (default 0)")
     ap.add_argument("--trials", type=int, default=8)
     ap.add_argument("--n-train", type=int, default=20_000)
     ap.add_argument("--n-test", type=int, default=100_000)
-    ap.add_argument("--json", type=Path, help="append one JSON line per (task, method)")
+    ap.add_argument("--json", type=Path, help="append one JSON line per (task, method, seed)")
     ap.add_argument("--md", type=Path, help="write the markdown tables (with date, machine and command) here")
     ap.add_argument("--from-json", type=Path, help="only make the tables of a JSON-lines file")
+    ap.add_argument("--dsrkit-from", type=Path, metavar="EXPORT",
+                    help="take the dsrkit and floor rows from a core-suite export folder (benchmarks/results/core) "
+                         "instead of running them; only the reference libraries run (suite lengths only)")
     args = ap.parse_args(argv)
+    if args.dsrkit_from and (args.n_train, args.n_test, args.trials) != (20_000, 100_000, 8):
+        ap.error("--dsrkit-from holds the core suite's runs: 20 000 training and 100 000 test points, 8 trials")
 
     if args.from_json:
         rows = [json.loads(line) for line in args.from_json.read_text().splitlines() if line.strip()]
-        rows = [r for r in rows if r["task"] in args.tasks and r["method"] in args.methods]
+        rows = [{"seed": 0, **r} for r in rows if r["task"] in args.tasks and r["method"] in args.methods]
+        rows = [r for r in rows if r["seed"] in args.seeds]
     else:
         rows, start = [], time.perf_counter()
-        for task in args.tasks:
-            cfgs = configs(task, args)
-            for method in args.methods:
-                if method == "floor":
-                    row = run_floor(task, cfgs["esn"])
-                elif method in REFERENCE:
-                    row = run_reference(task, method, cfgs["esn"])
-                else:
-                    row = run_dsrkit(task, method, cfgs[method])
-                rows.append(row)
-                print(json.dumps({k: v for k, v in row.items() if k != "trials"}), flush=True)
-                if args.json:
-                    with args.json.open("a") as fh:
-                        fh.write(json.dumps(row) + "\n")
+        own = [m for m in args.methods if m not in REFERENCE]
+        if args.dsrkit_from:
+            rows += from_export(args.dsrkit_from, args.tasks, own, args.seeds)
+        for seed in args.seeds:
+            for task in args.tasks:
+                cfgs = configs(task, args, seed)
+                for method in args.methods:
+                    if args.dsrkit_from and method not in REFERENCE:
+                        continue
+                    if method == "floor":
+                        row = run_floor(task, cfgs["esn"])
+                    elif method in REFERENCE:
+                        row = run_reference(task, method, cfgs["esn"])
+                    else:
+                        row = run_dsrkit(task, method, cfgs[method])
+                    row["seed"] = seed
+                    rows.append(row)
+                    print(json.dumps({k: v for k, v in row.items() if k != "trials"}), flush=True)
+                    if args.json:
+                        with args.json.open("a") as fh:
+                            fh.write(json.dumps(row) + "\n")
         print(f"# total {time.perf_counter() - start:.0f} s", flush=True)
     text = tables(rows, args.methods)
     print(text)
