@@ -374,6 +374,27 @@ def test_nvar_is_exact_on_a_linear_autoregression():
     np.testing.assert_allclose(m.forecast(X[:50], 100), X[50:150], atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["nvar", "havok", "lstm"])
+def test_a_short_context_is_completed_from_the_training_data_before_the_nearest_state(name, tmp_path):
+    """A delay or warm-up model given fewer past rows than it needs takes them from the training data before the
+    nearest training state, shifted to join the given row (method of analogues). From an observation that is a
+    training row, one observation gives the same free run as that row with its true past; from any other it
+    equals the analogue's past, offset; a saved and loaded model does the same. Repeating the first row (the
+    former padding) fails the first check: the past of a training row is not constant."""
+    m = baselines.get(name, **FAST[name]).fit(TRAIN, seed=0)
+    need = m._context_steps()
+    assert need > 1 and m.analogues_.shape == TRAIN.shape
+    t = 150
+    np.testing.assert_array_equal(m.generate(TRAIN[t], 30), m.generate(TRAIN[t - need + 1:t + 1], 30))
+    x0 = TEST[7]
+    i = int(np.argmin((((TRAIN - x0) / (TRAIN.max(0) - TRAIN.min(0))) ** 2).sum(1)))
+    assert i >= need - 1
+    past = TRAIN[i - need + 1:i] + (x0 - TRAIN[i])
+    np.testing.assert_array_equal(m.generate(x0, 30), m.generate(np.vstack([past, x0]), 30))
+    back = baselines.Reconstructor.load(m.save(tmp_path / "m.dsrk"))
+    np.testing.assert_array_equal(back.generate(x0, 30), m.generate(x0, 30))
+
+
 def test_esn_continues_a_sine_wave():
     """A sine wave is easy for a reservoir: the closed-loop forecast stays within 2 % of the amplitude for 200 steps."""
     t = np.arange(1200)

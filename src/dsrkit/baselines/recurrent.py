@@ -10,8 +10,8 @@ The network reads the observation and predicts the increment: h_{t+1} = cell(x_t
 Training windows have `window` + 1 rows; the first `warmup` inputs are data (hidden-state warm-up, no loss); after
 that the input is the data every `forcing_interval` steps and the network's own prediction otherwise
 (`forcing_interval` = 1 is classic teacher forcing). Loss: MSE of all predictions after the warm-up, float32.
-Free runs drive the cell with the context (padded at the front to `warmup` rows by repeating its first row), then
-feed predictions back.
+Free runs drive the cell with the context (completed at the front to `warmup` rows from the training data before
+the nearest training state, `Reconstructor._history_before`), then feed predictions back.
 """
 
 from __future__ import annotations

@@ -319,7 +319,8 @@ class NVAR(_RidgeGuard, Standardised, Reconstructor):
         delays: k (default 2). skip: s (default 1). degree: highest monomial degree (default 2).
         ridge: Tikhonov regulariser (default 1e-6).
 
-    A context shorter than (k − 1)s + 1 rows is padded at the front by repeating its first row.
+    A context shorter than (k − 1)s + 1 rows is completed from the training data before the nearest training
+    state (`Reconstructor._history_before`).
 
     The defaults are Gauthier et al.'s Lorenz-63 setting (they used ridge 2.5e-6), the setting of reservoirpy's
     NG-RC tutorial. On nine dysts flows with 5 % noise sampled at 100 points per period (50 000 training points,
