@@ -71,6 +71,31 @@ def test_population_equals_its_members_trained_one_by_one(scheme_name, per_call)
     assert not np.allclose(leaves(pop.member(0).model)[0], leaves(pop.member(1).model)[0])
 
 
+def test_members_with_their_own_data_equal_single_runs_on_that_data():
+    """A list of k Datasets gives each member its own training data (the seeds of a benchmark task): under vmap,
+    member i equals a single run on dataset i (parameters and losses to 1e-9, float64), also when the datasets
+    differ in length and number of trajectories (the shorter window tables are padded and never drawn from), and
+    its selection scores against its own data. Sharing one dataset instead gives other models, so the data really
+    are per member."""
+    rng = np.random.default_rng(1)
+    own = [dsrkit.Dataset([SINE], 0.1), dsrkit.Dataset([SINE[:250] + 0.1 * rng.normal(size=(250, 2))], 0.1),
+           dsrkit.Dataset([SINE[:120], 1.5 * SINE[200:330]], 0.1)]
+    models = [tiny(i) for i in range(3)]
+    kw = dict(TINY, eval_every=2)
+    pop = train(models, own, STF([2, 3, 5]), seed=SEEDS, **kw)
+    assert pop.config["data"] == "per member" and pop.config["members_per_call"] == 3
+    for i in range(3):
+        alone = train(models[i], own[i], STF([2, 3, 5][i]), seed=SEEDS[i], **kw)
+        assert_same(pop.member(i).model, alone.model, 1e-9)
+        np.testing.assert_allclose([h["loss"] for h in pop.member(i).history], [h["loss"] for h in alone.history],
+                                   rtol=1e-9)
+        np.testing.assert_allclose(pop.member(i).score, alone.member(0).score, rtol=1e-6)
+    shared = train(models, own[1], STF([2, 3, 5]), seed=SEEDS, **TINY)
+    assert not np.allclose(leaves(shared.member(0).model)[0], leaves(pop.member(0).model)[0])
+    with pytest.raises(ValueError, match="ambiguous: 2 datasets, 3 models"):
+        train(models, own[:2], **TINY)
+
+
 def test_seeds_population_uses_init_members_and_consecutive_streams():
     """seeds=k with one seed s: member i is init_members(model, k, s)[i] trained on the stream of s + i; looped
     over (members_per_call=1) it runs the single run's program, so the parameters are equal bit for bit."""

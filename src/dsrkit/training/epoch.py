@@ -75,6 +75,19 @@ def window_table(trajs: list[np.ndarray], seq_len: int) -> tuple[np.ndarray, np.
     return np.concatenate(trajs, axis=0), np.concatenate(starts).astype(np.int32)
 
 
+def member_tables(per_member: list[list[np.ndarray]], seq_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`window_table` of each member's own trajectories, stacked: (flat (k, L, N), starts (k, S), n_starts (k,)).
+    Shorter tables are padded (flat with zeros, starts with 0); member i draws its windows among its own first
+    n_starts[i] starts only, so the padding is never read."""
+    tables = [window_table(trajs, seq_len) for trajs in per_member]
+    length, count = max(len(f) for f, _ in tables), max(len(st) for _, st in tables)
+    flat = np.zeros((len(tables), length, tables[0][0].shape[1]))
+    starts = np.zeros((len(tables), count), np.int32)
+    for i, (f, st) in enumerate(tables):
+        flat[i, :len(f)], starts[i, :len(st)] = f, st
+    return flat, starts, np.array([len(st) for _, st in tables], np.int32)
+
+
 # ----------------------------------------------------------------------------------------------- the epoch
 
 
@@ -102,16 +115,17 @@ class EpochSpec:
     regularized: bool = False
 
 
-def member_epoch(params, opt_state, sstate, key_data, scheme, hyper, flat, starts, *, static, loss, spec):
-    """One member's epoch (unstacked arrays): returns (params, opt_state, sstate, key_data, mean loss,
-    parameters finite, α of the scheme state)."""
+def member_epoch(params, opt_state, sstate, key_data, scheme, hyper, flat, starts, n_starts, *, static, loss, spec):
+    """One member's epoch (unstacked arrays; windows start at one of the first `n_starts` entries of `starts`, all
+    of them when None): returns (params, opt_state, sstate, key_data, mean loss, parameters finite, α of the scheme
+    state)."""
     optimizer = make_optimizer(spec.grad_clip)
     lr, noise, reg = hyper["lr"], hyper["input_noise"], hyper["regularization"]
 
     def one_batch(carry, i):
         params, opt_state, sstate, key = carry
         key, k_idx, k_noise = jax.random.split(key, 3)
-        s = starts[jax.random.randint(k_idx, (spec.batch_size,), 0, starts.shape[0])]
+        s = starts[jax.random.randint(k_idx, (spec.batch_size,), 0, starts.shape[0] if n_starts is None else n_starts)]
         x = jax.vmap(lambda s0: jax.lax.dynamic_slice(flat, (s0, jnp.zeros((), s0.dtype)),
                                                       (spec.seq_len + 1, flat.shape[1])))(s)
         x_in = x + noise * jax.random.normal(k_noise, x.shape, x.dtype) if spec.noisy else x
@@ -135,13 +149,20 @@ def member_epoch(params, opt_state, sstate, key_data, scheme, hyper, flat, start
 
 
 @eqx.filter_jit
-def run_epoch(params, opt_state, sstate, key_data, scheme, hyper, flat, starts, *, static, loss, spec):
-    """One epoch of a chunk of c members: every argument but flat (ΣT, N) and starts is member-stacked (leading
-    axis c) and so is every output (see `member_epoch`). c = 1 runs without vmap."""
-    def member(p, o, s, k, sch, h):
-        return member_epoch(p, o, s, k, sch, h, flat, starts, static=static, loss=loss, spec=spec)
+def run_epoch(params, opt_state, sstate, key_data, scheme, hyper, flat, starts, n_starts=None, *, static, loss, spec):
+    """One epoch of a chunk of c members: every argument but the data is member-stacked (leading axis c) and so is
+    every output (see `member_epoch`). The data: one table shared by all members (flat (ΣT, N), starts (S,),
+    n_starts None), or each member's own (`member_tables`: (c, L, N), (c, S), (c,)). c = 1 runs without vmap."""
+    if n_starts is None:
+        def member(p, o, s, k, sch, h):
+            return member_epoch(p, o, s, k, sch, h, flat, starts, None, static=static, loss=loss, spec=spec)
 
-    stacked = (params, opt_state, sstate, key_data, scheme, hyper)
+        stacked = (params, opt_state, sstate, key_data, scheme, hyper)
+    else:
+        def member(p, o, s, k, sch, h, f, st, n):
+            return member_epoch(p, o, s, k, sch, h, f, st, n, static=static, loss=loss, spec=spec)
+
+        stacked = (params, opt_state, sstate, key_data, scheme, hyper, flat, starts, n_starts)
     if key_data.shape[0] == 1:
         out = member(*jax.tree_util.tree_map(lambda x: x[0], stacked))
         return jax.tree_util.tree_map(lambda x: x[None], out)
@@ -170,16 +191,19 @@ class Members:
         models: k models of one structure; scheme: the scheme stacked for k members (`schemes.members`);
         hyper: {"lr_start", "lr_end", "input_noise", "regularization"} -> (k,) float arrays; seeds: (k,) ints (the
         data and input-noise stream of member i is jax.random.key(seeds[i])); per_call: members per compiled call;
-        loss, spec: as `run_epoch` takes them; flat, starts: `window_table` of the training data.
+        loss, spec: as `run_epoch` takes them; flat, starts: `window_table` of the training data shared by all
+        members, or with n_starts the members' own tables (`member_tables`).
     """
 
-    def __init__(self, models, scheme, hyper, seeds, per_call: int, *, loss, spec, flat, starts):
+    def __init__(self, models, scheme, hyper, seeds, per_call: int, *, loss, spec, flat, starts, n_starts=None):
         self.k = len(models)
         template = models[0]
         self.dtype = template.dtype
         self.static = eqx.filter(template, eqx.is_inexact_array, inverse=True)
-        self.loss, self.spec, self.flat, self.starts = loss, spec, flat, starts
+        self.loss, self.spec = loss, spec
         self.bounds = [(a, min(a + per_call, self.k)) for a in range(0, self.k, per_call)]
+        self.data = [(flat, starts, None) if n_starts is None else (flat[a:b], starts[a:b], n_starts[a:b])
+                     for a, b in self.bounds]
         optimizer = make_optimizer(spec.grad_clip)
         self.lr_start = np.asarray(hyper["lr_start"], np.float64)
         self.lr_end = np.asarray(hyper["lr_end"], np.float64)
@@ -205,9 +229,9 @@ class Members:
         """Train every member one epoch with learning rates lr (k,); the result waits for `accept`.
         Returns (mean losses (k,), parameters finite (k,)) as NumPy arrays."""
         self._new, losses, finite, alpha = [], [], [], []
-        for (a, b), state, sch, hyper in zip(self.bounds, self.chunks, self.schemes, self.hyper):
+        for (a, b), state, sch, hyper, data in zip(self.bounds, self.chunks, self.schemes, self.hyper, self.data):
             h = dict(hyper, lr=jnp.asarray(lr[a:b], self.dtype))
-            out = run_epoch(*state, sch, h, self.flat, self.starts, static=self.static, loss=self.loss, spec=self.spec)
+            out = run_epoch(*state, sch, h, *data, static=self.static, loss=self.loss, spec=self.spec)
             self._new.append(out)
         for out in self._new:  # read back after every chunk was dispatched
             losses.append(np.asarray(out[4], np.float64).reshape(-1))

@@ -13,7 +13,9 @@ chunk of members); what it does around that program is given as parts that can b
 A population: a list of models, `seeds=k`, or any per-member setting (a (k, 2) `lr`, a length-k `input_noise`,
 `regularization` or `seed`, a scheme with k forcing strengths such as `STF(interval=[8, 16])`) trains k members
 in one compiled program. Member i trains exactly as a single run of that member with its own settings would
-(`init_members` gives the models of `seeds=k`; member i's data stream is seed + i for one seed s).
+(`init_members` gives the models of `seeds=k`; member i's data stream is seed + i for one seed s). The members
+share the training data, or each has its own: `data` a list of k Datasets (e.g. the seeds of a benchmark task,
+whose training trajectories differ), still one compiled program.
 
 Protocol (published code: DurstewitzLab/ALRNN-DSR, GTF-shPLRNN; the batch itself in `epoch` and `loss`):
 - RAdam (optax.radam), learning rate lr_e = lr0 · (lr1/lr0)^(e/(epochs−1)) in epoch e (exponential per-epoch
@@ -44,7 +46,7 @@ from .._status import Status
 from ..rollout import protocol_free_run
 from .callbacks import Callback, ProgressBar, Selection, non_finite
 from .config import TrainConfig, check_train_settings
-from .epoch import EpochSpec, Members, as_trajectories, window_table
+from .epoch import EpochSpec, Members, as_trajectories, member_tables, window_table
 from .loss import ForcedMSE
 from .result import MemberFit, TrainResult
 from .schemes import STF, members as scheme_members, scheme_size
@@ -112,9 +114,12 @@ def default_members_per_call(k: int) -> int:
     return k
 
 
-def _population(model, scheme, config: TrainConfig) -> tuple[list, int]:
-    """The member models and k from the model list, `seeds`, the per-member settings and the scheme."""
+def _population(model, scheme, config: TrainConfig, n_data: int | None = None) -> tuple[list, int]:
+    """The member models and k from the model list, `seeds`, the per-member settings, the scheme and the number of
+    per-member datasets."""
     sizes = config.per_member_sizes()
+    if n_data is not None:
+        sizes["datasets"] = n_data
     if isinstance(model, (list, tuple)):
         if not model:
             raise ValueError("the list of models to train is empty")
@@ -122,7 +127,7 @@ def _population(model, scheme, config: TrainConfig) -> tuple[list, int]:
     if scheme_size(scheme) is not None:
         sizes["scheme"] = scheme_size(scheme)
     if len(set(sizes.values())) > 1:
-        said = ", ".join(f"seeds={v}" if n == "seeds" else f"{v} {n}" if n == "models" else f"{n} has {v}"
+        said = ", ".join(f"seeds={v}" if n == "seeds" else f"{v} {n}" if n in ("models", "datasets") else f"{n} has {v}"
                          for n, v in sizes.items())
         raise ValueError(f"the population size is ambiguous: {said}")
     k = next(iter(sizes.values()), 1)
@@ -148,7 +153,10 @@ def train(model: eqx.Module | Sequence[eqx.Module], data: Dataset | ArrayLike | 
     Args:
         model: a dsrkit model (e.g. `dsrkit.models.ALRNN(3, 20, 2, key=...)`), or a list of k models of identical
             structure (a population of k).
-        data: dsrkit.Dataset, (T, N) / (B, T, N) array, or list of (T_i, N) arrays (usually standardised).
+        data: dsrkit.Dataset, (T, N) / (B, T, N) array, or list of (T_i, N) arrays (usually standardised), shared
+            by all members; or a list of k Datasets, member i's own (e.g. the seeds of a benchmark task, each with
+            its own training trajectory): member i draws its windows from, and its selection scores against,
+            dataset i only.
         scheme: STF(interval), GTF(alpha) or AdaptiveGTF(); default STF(16). Its forcing strength may be given
             per member.
         config: a `TrainConfig`; keyword settings (epochs=..., lr=..., seed=..., seeds=..., any `TrainConfig`
@@ -181,21 +189,26 @@ def train(model: eqx.Module | Sequence[eqx.Module], data: Dataset | ArrayLike | 
     divergence = non_finite if divergence is None else divergence
     loss = ForcedMSE(config.unroll) if loss is None else loss
 
-    models, k = _population(model, scheme, config)
-    trajs = as_trajectories(data, models[0].obs_dim)
-    flat_np, starts_np = window_table(trajs, config.seq_len)
+    own = isinstance(data, (list, tuple)) and bool(data) and all(hasattr(d, "trajectories") for d in data)
+    models, k = _population(model, scheme, config, len(data) if own else None)
+    per_member = [as_trajectories(d, models[0].obs_dim) for d in (data if own else [data])]
     dtype = models[0].dtype
+    if own:
+        flat_np, starts_np, n_starts = member_tables(per_member, config.seq_len)
+        n_starts = jax.numpy.asarray(n_starts)
+    else:
+        (flat_np, starts_np), n_starts = window_table(per_member[0], config.seq_len), None
     hyper = config.member_values(k)
     epochs = config.epochs
     eval_every = max(1, epochs // 10) if config.eval_every is None else config.eval_every
-    n_eval = int(min(len(trajs[0]), config.eval_steps))
-    true = trajs[0][:n_eval]
+    trues = [t[0][:int(min(len(t[0]), config.eval_steps))] for t in per_member] * (1 if own else k)
+    n_eval = len(trues[0]) if len({len(t) for t in trues}) == 1 else [len(t) for t in trues]
     spec = EpochSpec(config.seq_len, config.batch_size, config.batches_per_epoch, config.grad_clip,
                      noisy=bool(np.any(hyper["input_noise"] > 0)),
                      regularized=bool(np.any(hyper["regularization"] > 0)))
     per_call = config.members_per_call or default_members_per_call(k)
     pop = Members(models, scheme_members(scheme, k), hyper, hyper["seed"], min(per_call, k), loss=loss, spec=spec,
-                  flat=jax.numpy.asarray(flat_np, dtype), starts=jax.numpy.asarray(starts_np))
+                  flat=jax.numpy.asarray(flat_np, dtype), starts=jax.numpy.asarray(starts_np), n_starts=n_starts)
 
     columns = tuple(selection.columns)
     alive = np.ones(k, bool)
@@ -207,8 +220,8 @@ def train(model: eqx.Module | Sequence[eqx.Module], data: Dataset | ArrayLike | 
         if np.isfinite(score) and score < best[i][0]:
             best[i] = (score, epoch, dict(metrics), candidate)
 
-    def scored(candidate) -> dict:
-        metrics = dict(selection.evaluate(candidate, true))
+    def scored(candidate, i) -> dict:
+        metrics = dict(selection.evaluate(candidate, trues[i]))
         return {c: float(metrics.get(c, math.nan)) for c in columns} | metrics
 
     hooks: list[Callback] = ([ProgressBar(columns)] if progress else []) + list(callbacks)
@@ -231,7 +244,7 @@ def train(model: eqx.Module | Sequence[eqx.Module], data: Dataset | ArrayLike | 
                 metrics = {c: math.nan for c in columns}
                 if evaluate and alive[i]:  # the parameters after this epoch's updates
                     current = pop.model(i)
-                    metrics = scored(current)
+                    metrics = scored(current, i)
                     consider(i, epoch, metrics, current)
                 elif diverged_epoch[i] == epoch and epoch > 0 and eval_every > 0:
                     # the member's parameters are those after epoch - 1: the last finite state, evaluated as that
@@ -239,7 +252,7 @@ def train(model: eqx.Module | Sequence[eqx.Module], data: Dataset | ArrayLike | 
                     prev = history[(epoch - 1) * k + i]
                     if math.isnan(prev[selection.metric]):
                         current = pop.model(i)
-                        prev.update(scored(current))
+                        prev.update(scored(current, i))
                         consider(i, epoch - 1, prev, current)
                 loss_i = float(losses[i]) if was_alive[i] else math.nan  # a stopped member's loss is not computed
                 rows.append({"epoch": epoch, "member": i, "loss": loss_i, "alpha": float(pop.alpha[i]),
@@ -264,13 +277,14 @@ def train(model: eqx.Module | Sequence[eqx.Module], data: Dataset | ArrayLike | 
                 b_epoch = history[-1]["epoch"]
         # "ok" needs a checkpoint of trained parameters (b_epoch >= 0) AND a finite free run of it: the whole run
         # of the evaluation protocol (the same program `_evaluate` compiled), transient included
-        finite = b_epoch >= 0 and bool(np.all(np.isfinite(protocol_free_run(m, true, with_transient=True))))
+        finite = b_epoch >= 0 and bool(np.all(np.isfinite(protocol_free_run(m, trues[i], with_transient=True))))
         status = Status.OK if finite else Status.DIVERGED
         fits.append(MemberFit(model=m, history=history[i::k], best_epoch=b_epoch,
                               status=status, best_metrics={c: metrics[c] for c in columns},
                               diverged_epoch=diverged_epoch[i], seconds=seconds, member=i, score=score,
                               selection=selection.name, final_model=pop.model(i)))
     record = {"scheme": repr(scheme), **config.to_dict(), "seeds": k, "eval_every": eval_every, "eval_steps": n_eval,
-              "members_per_call": min(per_call, k), "loss": repr(loss), "selection": selection.name}
+              "members_per_call": min(per_call, k), "loss": repr(loss), "selection": selection.name,
+              "data": "per member" if own else "shared"}
     return TrainResult(members=tuple(fits), history=history, seconds=seconds, config=record,
                        selection=selection.name)
