@@ -220,9 +220,10 @@ class Reconstructor(abc.ABC):
         the k training rows before `first`'s nearest neighbour in `analogues_` (distance scaled by the training
         range), shifted by the same offset so that they join `first`: the method of analogues (Lorenz 1969,
         J. Atmos. Sci. 26, 636). Why: a delay model started from one observation repeated k times sees a history
-        of zero velocity that no training state had; with it, NG-RC settings tuned on Rössler left the data within
-        30 steps from the test's first point on 2 of 5 seeds, and with the analogue's history they reach D_stsp
-        0.028 and 0.056 (floor 0.026). A model fitted before `analogues_` existed repeats `first`."""
+        of zero velocity that no training state had; the NG-RC setting tuned on the core suite's Rössler seed 2 left
+        the data 28 steps after the test's first point that way, and reaches D_stsp 0.028 from the analogue's past
+        (floor 0.026; `benchmarks/short_context_probe.py`). A model fitted before `analogues_` existed repeats
+        `first`."""
         h = getattr(self, "analogues_", None)
         if h is None or len(h) <= k:
             return np.repeat(first[None], k, axis=0)
