@@ -33,6 +33,7 @@ Usage:
         [--seeds 0 ...] [--trials 8] [--n-train 20000] [--n-test 100000] [--json out.jsonl] [--md out.md]
     python benchmarks/tuned_vs_reference.py --seeds 0 1 2 3 4 --dsrkit-from benchmarks/results/core --json out.jsonl
     python benchmarks/tuned_vs_reference.py --from-json out.jsonl [--seeds ...] [--md out.md]   # earlier rows' tables
+    python benchmarks/tuned_vs_reference.py --from-json refs.jsonl --dsrkit-from benchmarks/results/core --seeds ...
 """
 
 from __future__ import annotations
@@ -263,7 +264,10 @@ def main(argv=None):
     if args.from_json:
         rows = [json.loads(line) for line in args.from_json.read_text().splitlines() if line.strip()]
         rows = [{"seed": 0, **r} for r in rows if r["task"] in args.tasks and r["method"] in args.methods]
-        rows = [r for r in rows if r["seed"] in args.seeds]
+        rows = [r for r in rows if r["seed"] in args.seeds and not (args.dsrkit_from and r["method"] not in REFERENCE)]
+        if args.dsrkit_from:  # the references of the file beside dsrkit's rows of the export
+            rows += from_export(args.dsrkit_from, args.tasks, [m for m in args.methods if m not in REFERENCE],
+                                args.seeds)
     else:
         rows, start = [], time.perf_counter()
         own = [m for m in args.methods if m not in REFERENCE]
