@@ -3,7 +3,7 @@ BENCHMARKS.md from that export alone.
 
 Subcommands:
   run      run or resume slices of the suite (the same as `dsr bench core --workers W [--method M ...] [--seed S
-           ...] [--task T ...]`), then `export`; the store is results/core.sqlite (git-ignored), the runs already
+           ...] [--task T ...] [--group-seeds]`), then `export`; the store is results/core.sqlite (git-ignored), the runs already
            in it are skipped
   export   write benchmarks/results/core/runs.jsonl (one line per finished run: run id, task, method, seed,
            status, reason, metrics, timings, version, finish time) and floor.jsonl (the data floor of every task
@@ -36,7 +36,7 @@ def cmd_run(args):
     from dsrkit.bench import bench_run
 
     bench_run(SUITE, workers=args.workers, store=str(STORE), methods=args.method or None, seeds=args.seed or None,
-              tasks=args.task or None, progress=False)
+              tasks=args.task or None, progress=False, group_seeds=args.group_seeds)
     cmd_export(args)
 
 
@@ -106,6 +106,8 @@ def main(argv=None):
     run.add_argument("--seed", action="append", type=int, help="seed (repeatable; default: the suite's)")
     run.add_argument("--task", action="append", help="task name (repeatable; default: all)")
     run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--group-seeds", action="store_true",
+                     help="the seeds of one task and PLRNN-family method as one population (one program; for a GPU)")
     sub.add_parser("export", help="write the store's finished runs and floors to benchmarks/results/core/")
     sub.add_parser("table", help="print the markdown leaderboard from the export")
     args = p.parse_args(argv)

@@ -395,6 +395,27 @@ def test_a_short_context_is_completed_from_the_training_data_before_the_nearest_
     np.testing.assert_array_equal(back.generate(x0, 30), m.generate(x0, 30))
 
 
+def test_plrnn_family_fits_seeds_as_one_population_equal_to_single_fits():
+    """fit_population: copy i equals fit(datasets[i], seed=seeds[i]) (float32 parameters to 1e-4 relative,
+    vmapped against one member) and learns its own data's range; mismatched lengths are an error."""
+    import equinox as eqx
+    import jax
+
+    m = baselines.get("alrnn", **FAST["alrnn"])
+    data, seeds = [TRAIN[:200], TRAIN[100:]], [0, 3]
+    copies = m.fit_population(data, seeds)
+    for c, x, seed in zip(copies, data, seeds):
+        alone = baselines.get("alrnn", **FAST["alrnn"]).fit(x, seed=seed)
+        np.testing.assert_array_equal(c.data_min_, x.min(0))
+        for a, b in zip(jax.tree_util.tree_leaves(eqx.filter(c.model_, eqx.is_array)),
+                        jax.tree_util.tree_leaves(eqx.filter(alone.model_, eqx.is_array)), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        assert c.best_epoch_ == alone.best_epoch_ and c.status_ == alone.status_
+    assert not np.allclose(copies[0].model_.A, copies[1].model_.A)
+    with pytest.raises(ValueError, match="one seed per dataset"):
+        m.fit_population(data, [0])
+
+
 def test_esn_continues_a_sine_wave():
     """A sine wave is easy for a reservoir: the closed-loop forecast stays within 2 % of the amplitude for 200 steps."""
     t = np.arange(1200)

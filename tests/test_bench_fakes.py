@@ -131,11 +131,27 @@ class LinearAR:
         return out
 
 
+class GroupedAR(LinearAR):
+    """LinearAR that can fit several seeds as one population (as the PLRNN family does): each dataset with its
+    seed, exactly as `fit` would; every call's size is logged in `GroupedAR.calls` (mode "fail": it raises)."""
+
+    calls: list = []
+
+    def fit_population(self, datasets, seeds):
+        GroupedAR.calls.append(len(seeds))
+        if self.mode == "fail":
+            raise RuntimeError("population boom")
+        return [LinearAR(ridge=self.ridge).fit(d, s) for d, s in zip(datasets, seeds)]
+
+
 class _Methods:
     def names(self):
-        return ["linear", "failing", "diverging", "crashing", "sleepy", "status_diverged"]
+        return ["linear", "failing", "diverging", "crashing", "sleepy", "status_diverged", "grouped",
+                "grouped_failing"]
 
     def get(self, name, **params):
+        if name.startswith("grouped"):
+            return GroupedAR(mode="fail" if name == "grouped_failing" else "ok", **params)
         mode = {"linear": "ok", "failing": "fail", "diverging": "diverge", "crashing": "crash", "sleepy": "ok",
                 "status_diverged": "status"}[name]
         return LinearAR(mode=mode, **params)

@@ -449,6 +449,9 @@ def bench(
                                                           "default: all methods)."),
     seed: Optional[list[int]] = typer.Option(None, help="Run only this seed, an integer (repeatable; default: "
                                                         "the suite's seeds)."),
+    group_seeds: bool = typer.Option(False, "--group-seeds", help="Fit the seeds of one task and one PLRNN-family "
+                                                                  "method as one population in one worker (one "
+                                                                  "compiled program; default: one run per worker)."),
 ):
     """Benchmark suites: `dsr bench SUITE` runs one (resumable), `dsr bench results SUITE` prints the leaderboard,
     `dsr bench report SUITE` writes the HTML report. SUITE is a .toml file or a shipped suite's name (`core`)."""
@@ -457,9 +460,9 @@ def bench(
     from .bench import bench_report, bench_results, bench_run
 
     given = {"--csv": csv, "--json": json_out, "--out": out, "--force": force, "--retry-failed": retry_failed,
-             "--time-limit": time_limit is not None}
+             "--time-limit": time_limit is not None, "--group-seeds": group_seeds}
     allowed = {"results": ("--csv", "--json", "--force"), "report": ("--out", "--force")}.get(
-        target, ("--time-limit", "--retry-failed"))
+        target, ("--time-limit", "--retry-failed", "--group-seeds"))
     for flag, value in given.items():
         if value and flag not in allowed:
             where = f"`dsr bench {target}`" if target in ("results", "report") else "running a suite"
@@ -478,7 +481,7 @@ def bench(
                 _fail(f"unexpected argument {suite!r}; run a suite with `dsr bench SUITE`")
             code = bench_run(target, executor=executor, workers=workers, address=address, fast=fast, store=store,
                              time_limit=time_limit, retry_failed=retry_failed, tasks=task, methods=method,
-                             seeds=seed or None)
+                             seeds=seed or None, group_seeds=group_seeds)
     except (ValueError, TypeError, OSError, ImportError, sqlite3.Error) as exc:
         _fail(str(exc))
     raise typer.Exit(code=code)

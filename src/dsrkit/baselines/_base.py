@@ -155,6 +155,16 @@ class Reconstructor(abc.ABC):
     @uses_x64
     def fit(self, dataset, seed: int = 0, *, dt: float | None = None) -> "Reconstructor":
         """Fit to one or several trajectories; returns self. See the module docstring for accepted inputs."""
+        ds = self._prepare(dataset, seed, dt)
+        start = time.perf_counter()
+        with np.errstate(all="ignore"):
+            self._fit(ds.trajectories, ds.dt, int(seed))
+        self._fitted(ds.trajectories, time.perf_counter() - start)
+        return self
+
+    def _prepare(self, dataset, seed, dt) -> Dataset:
+        """Check the hyperparameters, the seed and the data; record what `fit` learns from the data alone
+        (`dim_`, `dt_`, `names_`, `data_min_`, `data_max_`; status "ok"). Returns the Dataset."""
         self._validate_params()
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed must be an int, got {seed!r}")
@@ -173,9 +183,11 @@ class Reconstructor(abc.ABC):
         self.data_min_ = allx.min(axis=0)
         self.data_max_ = allx.max(axis=0)
         self.status_, self.reason_ = Status.OK, ""
-        start = time.perf_counter()
-        with np.errstate(all="ignore"):
-            self._fit(trajs, ds.dt, int(seed))
+        return ds
+
+    def _fitted(self, trajs: list[np.ndarray], seconds: float) -> None:
+        """After `_fit`: keep the training rows for short contexts, make the learned arrays contiguous, record the
+        fit time."""
         if self._context_steps() > 1:
             self.analogues_ = np.array(max(trajs, key=len)[-ANALOGUE_ROWS:], dtype=np.float64)
         elif hasattr(self, "analogues_"):  # a refit with settings that need no past
@@ -183,8 +195,7 @@ class Reconstructor(abc.ABC):
         for k, v in list(vars(self).items()):  # loaded arrays are contiguous; make fitted ones so too (same BLAS paths)
             if k.endswith("_") and isinstance(v, np.ndarray):
                 setattr(self, k, np.ascontiguousarray(v))
-        self.fit_time_ = time.perf_counter() - start
-        return self
+        self.fit_time_ = seconds
 
     def _fail(self, reason: str) -> None:
         """Mark the fit as failed (for use inside `_fit`)."""

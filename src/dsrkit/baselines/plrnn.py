@@ -50,22 +50,52 @@ class _PLRNNAdapter(Reconstructor):
         return self._build(jax.random.key(0) if key is None else key)
 
     def _fit(self, trajectories, dt, seed):
+        from ..data import Dataset
+
+        self._learn(self._train([Dataset(trajectories, dt=dt)], [seed]).member(0))
+
+    def _train(self, datasets: list, seeds: list[int]):
+        """One `train` call: member i is initialised with seeds[i] and trained on datasets[i] with that seed."""
         import jax
 
-        from ..data import Dataset
         from ..training import TrainConfig, train
 
-        model = self._build(jax.random.key(seed))
+        models = [self._build(jax.random.key(seed)) for seed in seeds]
         scheme = scheme_class(self.scheme)(**({"interval": self.interval} if self.scheme == "stf" else {}))
         config = TrainConfig(epochs=self.epochs, seq_len=self.sequence_length, batch_size=self.batch_size,
                              batches_per_epoch=self.batches_per_epoch, lr=(self.lr_start, self.lr_end),
-                             input_noise=self.input_noise, seed=seed, eval_every=self.eval_every,
-                             grad_clip=self.grad_clip)
-        fit = train(model, Dataset(trajectories, dt=dt), scheme, config, progress=False).best()
-        self.model_ = fit.model
-        self.best_epoch_ = int(fit.best_epoch)
-        if fit.status != Status.OK:
-            self.reason_ = f"training reported {str(fit.status)!r} (diverged_epoch={fit.diverged_epoch})"
+                             input_noise=self.input_noise, seed=seeds[0] if len(seeds) == 1 else list(seeds),
+                             eval_every=self.eval_every, grad_clip=self.grad_clip)
+        return train(models[0] if len(seeds) == 1 else models, datasets[0] if len(seeds) == 1 else datasets,
+                     scheme, config, progress=False)
+
+    def _learn(self, member) -> None:
+        self.model_ = member.model
+        self.best_epoch_ = int(member.best_epoch)
+        if member.status != Status.OK:
+            self.reason_ = f"training reported {str(member.status)!r} (diverged_epoch={member.diverged_epoch})"
+
+    def fit_population(self, datasets: list, seeds: list[int]) -> list:
+        """Fit one copy of this adapter per (dataset, seed) as one population of `dsrkit.training.train` (one
+        compiled program, each member with its own data): copy i is what `fit(datasets[i], seed=seeds[i])`
+        gives, to float rounding (vmapped float32). For the seeds of a benchmark task (`bench.execute_seed_group`).
+        Returns the fitted copies; `fit_time_` of each is the population's time divided by its size."""
+        import time
+
+        if len(datasets) != len(seeds) or not seeds:
+            raise ValueError(f"fit_population needs one seed per dataset, got {len(datasets)} datasets and "
+                             f"{len(seeds)} seeds")
+        copies = [type(self)(**self.get_params()) for _ in seeds]
+        prepared = [c._prepare(d, seed, None) for c, d, seed in zip(copies, datasets, seeds)]
+        if len({ds.dim for ds in prepared}) > 1:
+            raise ValueError(f"fit_population needs datasets of one dimension, got {[ds.dim for ds in prepared]}")
+        start = time.perf_counter()
+        fit = copies[0]._train(prepared, [int(s) for s in seeds])
+        seconds = (time.perf_counter() - start) / len(seeds)
+        for i, (c, ds) in enumerate(zip(copies, prepared)):
+            c._learn(fit.member(i))
+            c._fitted(ds.trajectories, seconds)
+        return copies
 
     def _predict(self, context, n_steps):
         from ..rollout import generate

@@ -26,15 +26,17 @@ from .suite import load_suite
 
 def bench_run(suite: str, *, executor: str = "local", workers: int | None = None, address: str | None = None,
               fast: bool = False, store: str | None = None, time_limit: float | None = None,
-              retry_failed: bool = False, progress: bool = True, tasks=None, methods=None, seeds=None) -> int:
+              retry_failed: bool = False, progress: bool = True, tasks=None, methods=None, seeds=None,
+              group_seeds: bool = False) -> int:
     """Run (or resume) a suite, or the slice of it named by `tasks` / `methods` / `seeds` (see `Suite.select`),
     and print a summary. retry_failed: run again the runs recorded as failed (errors, timeouts, workers that
-    died). Failed runs are results: the exit code is 0 unless the suite could not be run at all."""
+    died). group_seeds: see `run_suite`. Failed runs are results: the exit code is 0 unless the suite could not
+    be run at all."""
     time_limit = check_time_limit(time_limit, "--time-limit")
     if tasks or methods or seeds is not None:
         suite = load_suite(suite, fast=fast).select(tasks=tasks, methods=methods, seeds=seeds)
     summary = run_suite(suite, executor=executor, workers=workers, address=address, fast=fast, store=store,
-                        time_limit=time_limit, progress=progress, retry_failed=retry_failed)
+                        time_limit=time_limit, progress=progress, retry_failed=retry_failed, group_seeds=group_seeds)
     print(f"{summary.suite}: {summary.total} runs; {summary.skipped} already done, {summary.ok} ok, "
           f"{summary.diverged} diverged, {summary.failed} failed, {summary.by_others} by other runners; "
           f"{summary.wall_s:.1f} s; store {summary.store}")

@@ -155,7 +155,7 @@ def _tuned(config: dict, components: Components, train: np.ndarray, dt: float):
 
 
 def execute_run(config: dict, components: Components = DEFAULT, keep_trajectories: bool = False,
-                keep_model: bool = False) -> dict:
+                keep_model: bool = False, *, fitted: tuple | None = None) -> dict:
     """Run one configuration (see `suite.run_config`).
 
     Returns {"status": "ok" | "diverged" | "failed", "reason": str | None, "traceback": str | None,
@@ -166,6 +166,8 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
     A tuned method (config["method"]["tune"], see `suite.run_config`) is tuned on its training data only
     (`dsrkit.bench.tuning.tune`); the result then also has "tuning" (`TuningResult.record()`: the chosen values
     and one row per trial), and timings "tune_s" (the trials; "fit_s" includes them and the refit).
+    fitted: (test, dt, the fitted method, its data seconds, its fit seconds) when the method was fitted
+    elsewhere (`execute_seed_group`); the run then only generates and scores.
     """
     from ..data import Dataset
 
@@ -181,15 +183,19 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
 
     try:
         task = config["task"]
-        train, test, dt = build_data(config, components)
-        lap("data_s")
-        if config["method"].get("tune"):
-            method, out["tuning"] = _tuned(config, components, train, dt)
-            out["timings"]["tune_s"] = sum(row["seconds"] for row in out["tuning"]["table"])
+        if fitted is not None:
+            test, dt, method, out["timings"]["data_s"], out["timings"]["fit_s"] = fitted
+            t_start -= out["timings"]["data_s"] + out["timings"]["fit_s"]  # total_s counts this run's shares
         else:
-            method = components.method(config["method"]["name"], **config["method"]["params"])
-            method.fit(Dataset(train, dt=dt), seed=config["seed"])
-        lap("fit_s")
+            train, test, dt = build_data(config, components)
+            lap("data_s")
+            if config["method"].get("tune"):
+                method, out["tuning"] = _tuned(config, components, train, dt)
+                out["timings"]["tune_s"] = sum(row["seconds"] for row in out["tuning"]["table"])
+            else:
+                method = components.method(config["method"]["name"], **config["method"]["params"])
+                method.fit(Dataset(train, dt=dt), seed=config["seed"])
+            lap("fit_s")
         status = getattr(method, "status_", None)
         if status in (DIVERGED, FAILED):
             out["status"] = status
@@ -229,3 +235,55 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
     finally:
         out["timings"]["total_s"] = time.perf_counter() - t_start
     return out
+
+
+def groupable(config: dict, components: Components = DEFAULT) -> bool:
+    """Whether the run's method can fit several seeds as one population (`fit_population`, the PLRNN family)
+    and is not tuned."""
+    if config["method"].get("tune"):
+        return False
+    try:
+        return hasattr(components.method(config["method"]["name"], **config["method"]["params"]), "fit_population")
+    except Exception:
+        return False
+
+
+def _seed_free(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in ("seed", "data_seeds")}
+
+
+def execute_seed_group(configs: list[dict], components: Components = DEFAULT, keep_trajectories: bool = False,
+                       keep_model: bool = False) -> list[dict]:
+    """Runs that differ only in their seed (one task, one untuned method of the PLRNN family), fitted as one
+    population (`fit_population`: one compiled program, member i on run i's training data with run i's seed),
+    then each generated and scored as `execute_run` does. Returns the results in the order of `configs`; each
+    has timings "fit_s" = the population's fit time / k and "population" = k. A failure of the common fit is
+    every run's failure; other configurations are an error."""
+    from ..data import Dataset
+
+    if not configs or any(_seed_free(c) != _seed_free(configs[0]) for c in configs):
+        raise ValueError("execute_seed_group takes runs that differ only in their seed")
+    t0 = time.perf_counter()
+    try:
+        data = [build_data(c, components) for c in configs]
+        data_s = (time.perf_counter() - t0) / len(configs)
+        method = components.method(configs[0]["method"]["name"], **configs[0]["method"]["params"])
+        t1 = time.perf_counter()
+        fits = method.fit_population([Dataset(train, dt=dt) for train, _, dt in data], [c["seed"] for c in configs])
+        fit_s = (time.perf_counter() - t1) / len(configs)
+    except Exception as e:
+        reason, tb = f"{type(e).__name__}: {e}"[:2000], traceback.format_exc()[-8000:]
+        return [{"status": FAILED, "reason": reason, "traceback": tb, "metrics": {}, "trajectories": None,
+                 "model": None, "timings": {"total_s": time.perf_counter() - t0, "population": len(configs)}}
+                for _ in configs]
+    out = []
+    for c, (_, test, dt), m in zip(configs, data, fits):
+        res = execute_run(c, components, keep_trajectories, keep_model, fitted=(test, dt, m, data_s, fit_s))
+        res["timings"]["population"] = len(configs)
+        out.append(res)
+    return out
+
+
+def execute_payload(config, *args) -> dict | list[dict]:
+    """What the executors run: `execute_run` for one configuration, `execute_seed_group` for a list of them."""
+    return execute_seed_group(config, *args) if isinstance(config, list) else execute_run(config, *args)

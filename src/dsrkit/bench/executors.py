@@ -89,7 +89,7 @@ def _die_with_parent(parent_pid: int) -> None:
 def _worker_main(conn, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
     from ..compile_cache import enable_compilation_cache
-    from .execute import execute_run
+    from .execute import execute_payload
 
     enable_compilation_cache()  # workers share compiled programs: a method compiled once is loaded by the others
 
@@ -102,7 +102,7 @@ def _worker_main(conn, parent_pid: int) -> None:
             return
         key, payload = msg
         conn.send(("start", key))
-        conn.send(("done", key, execute_run(*payload)))
+        conn.send(("done", key, execute_payload(*payload)))
 
 
 class _Worker:
@@ -269,19 +269,19 @@ class InlineExecutor:
         if not self._queue:
             time.sleep(min(timeout, 0.05))
             return []
-        from .execute import execute_run
+        from .execute import execute_payload
 
         key, payload = self._queue.pop(0)
-        return [(key, execute_run(*payload))]
+        return [(key, execute_payload(*payload))]
 
     def close(self) -> None:
         self._queue.clear()
 
 
 def _ray_execute(*payload):
-    from .execute import execute_run
+    from .execute import execute_payload
 
-    return execute_run(*payload)
+    return execute_payload(*payload)
 
 
 class RayExecutor:

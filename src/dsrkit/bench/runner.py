@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .._status import Status
 from .components import Components
+from .execute import groupable
 from .executors import make_executor
 from .store import FINISHED, ResultsStore, new_owner
 from .suite import RunSpec, Suite, load_suite
@@ -101,7 +102,8 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
               fast: bool = False, time_limit: float | None = None, keep_trajectories: bool = True,
               keep_points: int = 5000, keep_models: bool = False, progress: bool = True, components: Components | None = None,
               lease: float = 120.0, retry_failed: bool = False, wait_for_others: bool = True,
-              ray_runtime_env: dict | None = None, poll_interval: float = 0.5) -> RunSummary:
+              ray_runtime_env: dict | None = None, poll_interval: float = 0.5,
+              group_seeds: bool = False) -> RunSummary:
     """Run every run of `suite` that the store does not hold finished yet.
 
     suite: a path to a suite TOML file or a `Suite` (then `fast` and `components` are taken from it).
@@ -117,6 +119,10 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
       failed (errors, timeouts, workers that died) before this call started; "ok" and "diverged" runs are results of
       their configuration and are kept.
     wait_for_others: once nothing is left to claim, wait for runs held by other live runners.
+    group_seeds: the pending seeds of one task and one untuned PLRNN-family method (`execute.groupable`) are
+      claimed together and fitted as one population in one executor slot (`execute.execute_seed_group`: one
+      compiled program for all seeds, the way to use a GPU); their time limit is the run's limit times their
+      number, and a failure of the common fit is recorded for each of them.
     Returns a RunSummary. Failures and divergences are results; the suite always runs to the end.
     """
     time_limit = check_time_limit(time_limit)
@@ -142,7 +148,8 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
     order = {m.label: k for k, m in enumerate(suite.methods)}
     pending = sorted((rid for rid in specs if rid not in finished), key=lambda rid: order[specs[rid].method.label])
     deferred: list[str] = []
-    inflight: dict[str, RunSpec] = {}
+    inflight: dict = {}  # run id, or a tuple of run ids fitted together -> their RunSpecs
+    can_group: dict[str, bool] = {}  # method label -> execute.groupable
     bar = _Progress(progress, summary.total, summary.skipped, f"{suite.name}{' (fast)' if suite.fast else ''}")
     ex = None
     last_beat = time.monotonic()
@@ -160,18 +167,38 @@ def run_suite(suite, *, store=None, executor: str = "local", workers: int | None
                 pick = ex.preferred([specs[r].method.label for r in pending]) if hasattr(ex, "preferred") else 0
                 rid = pending.pop(pick)
                 spec = specs[rid]
-                if db.claim(rid, spec.config, owner, suite=suite.name, task=spec.task.name, method=spec.method.label,
-                            seed=spec.seed, retry_failed=retry_failed, retry_before=retry_before):
-                    limit = time_limit if time_limit is not None else spec.task.time_limit
-                    ex.submit(rid, (spec.config, components, keep_trajectories, keep_models), limit,
-                              affinity=spec.method.label)
-                    inflight[rid] = spec
+                group = [rid]
+                if group_seeds:
+                    if spec.method.label not in can_group:
+                        can_group[spec.method.label] = groupable(spec.config, components)
+                    if can_group[spec.method.label]:
+                        group += [r for r in pending if (specs[r].task.name, specs[r].method.label)
+                                  == (spec.task.name, spec.method.label)]
+                        pending[:] = [r for r in pending if r not in group]
+                claimed = []
+                for r in group:
+                    s = specs[r]
+                    if db.claim(r, s.config, owner, suite=suite.name, task=s.task.name, method=s.method.label,
+                                seed=s.seed, retry_failed=retry_failed, retry_before=retry_before):
+                        claimed.append(r)
+                    else:
+                        deferred.append(r)
+                if not claimed:
+                    continue
+                limit = time_limit if time_limit is not None else spec.task.time_limit
+                if len(claimed) == 1:
+                    key, config = claimed[0], specs[claimed[0]].config
                 else:
-                    deferred.append(rid)
+                    key, config = tuple(claimed), [specs[r].config for r in claimed]
+                    limit = None if limit is None else limit * len(claimed)
+                ex.submit(key, (config, components, keep_trajectories, keep_models), limit, affinity=spec.method.label)
+                inflight[key] = [specs[r] for r in claimed]
             if ex is not None and inflight:
-                for rid, result in ex.poll(poll_interval):
-                    _record(db, specs[rid], result, version, keep_points, summary, owner)
-                    del inflight[rid]
+                for key, result in ex.poll(poll_interval):
+                    group = inflight.pop(key)
+                    results = result if isinstance(result, list) else [result] * len(group)  # a timeout: all
+                    for spec, res in zip(group, results, strict=True):
+                        _record(db, spec, res, version, keep_points, summary, owner)
                     bar.update(summary)
             if deferred and not pending:
                 if not inflight:
