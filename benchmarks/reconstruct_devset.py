@@ -14,6 +14,8 @@ results file; flows already there are skipped, so the script resumes.
     python benchmarks/reconstruct_devset.py --summary             # the table of what has run
     python benchmarks/reconstruct_devset.py --summary --commits A,B   # every run from commits A, B (the same
                                                                   #   search) and the per-flow medians
+    python benchmarks/reconstruct_devset.py --summary --commits A,B --set hidden_dim=150   # the same for the
+                                                                  #   runs made with those --set options
 
 Recordings (`recording:NAME`, `RECORDINGS`) take the route a user's measured series takes: the package's CSV,
 time column and all, goes to `dsrkit.reconstruct(FILE)`, which holds out its own last part for the test; the row
@@ -180,17 +182,18 @@ def summary(path: Path = RESULTS, every_row: bool = False) -> str:
     return "\n".join(lines)
 
 
-def spread(path: Path, commits: list[str]) -> str:
-    """Every run of each flow from `commits` (rows without --set options; commits whose search behaves the same),
-    with the per-flow median, then the median over flows of those medians: one run per flow cannot separate
-    effects smaller than the run-to-run spread."""
+def spread(path: Path, commits: list[str], options: dict | None = None) -> str:
+    """Every run of each flow from `commits` (commits whose search behaves the same) made with exactly `options`
+    (the --set keywords; none by default), with the per-flow median, then the median over flows of those medians:
+    one run per flow cannot separate effects smaller than the run-to-run spread."""
     rows = _rows(path)
-    keep = [r for r in rows if r.get("commit") in commits and not r.get("options") and r["flow"] not in RECORDINGS]
+    keep = [r for r in rows if r.get("commit") in commits and (r.get("options") or {}) == (options or {})
+            and r["flow"] not in RECORDINGS]
     by_flow: dict[str, list[dict]] = {}
     for r in keep:
         by_flow.setdefault(r["flow"], []).append(r)
     if not by_flow:
-        return f"no rows from {', '.join(commits)}"
+        return f"no rows from {', '.join(commits)} with options {options or {}}"
     value = lambda r, k: np.inf if r[k] is None else r[k]  # noqa: E731
     lines = ["| flow | runs: D_stsp (D_H) | median D_stsp | median D_H | best reference (median) |",
              "|---|---|---|---|---|"]
@@ -206,7 +209,7 @@ def spread(path: Path, commits: list[str]) -> str:
     n_runs = [len(rs) for rs in by_flow.values()]
     lines.append(f"\nmedian over {len(by_flow)} flows of the per-flow medians: D_stsp {np.median(med_d):.3f}, "
                  f"D_H {np.median(med_h):.3f} ({sum(n_runs)} runs, {min(n_runs)}–{max(n_runs)} per flow; commits "
-                 f"{', '.join(commits)})")
+                 f"{', '.join(commits)}{f'; options {options}' if options else ''})")
     return "\n".join(lines)
 
 
@@ -240,7 +243,8 @@ def main() -> None:
     args = ap.parse_args()
     options = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
     if args.summary:
-        print(spread(args.out, args.commits.split(",")) if args.commits else summary(args.out, args.every_row))
+        print(spread(args.out, args.commits.split(","), options) if args.commits
+              else summary(args.out, args.every_row))
         return
     rows = _rows(args.out)
     done = {r["flow"] for r in rows if not args.again or r.get("commit") == COMMIT}
