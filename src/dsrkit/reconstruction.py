@@ -235,14 +235,15 @@ def apply_settings(suggestion, *, seq_len: int | None = None, interval: int | No
 
 
 def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable: bool = False,
-                   budget: float | None = None, lr: tuple | None = None) -> list:
+                   budget: float | None = None, lr: tuple | None = None, starts: str = "random") -> list:
     """The candidates of the search from data-derived settings.
 
     auto: six shPLRNNs with adaptive GTF (the most accurate configuration measured; seeds and learning rates
     5e-4…2e-3) and AL-RNNs at two numbers of piecewise-linear units P, each with the suggested STF intervals
     (Mikhaeil et al. 2022: τ near the predictability time). "alrnn" / "shplrnn": only that family (more seeds).
     `interpretable` adds a third AL-RNN P so that the frontier has a choice. `lr` (start, end) replaces every
-    candidate's learning-rate schedule. A search budget below SMALL_SEARCH
+    candidate's learning-rate schedule. `starts` "mixed": every other shPLRNN starts from a ridge-regression
+    fit (`training.warm_start`) instead of a random initialisation. A search budget below SMALL_SEARCH
     seconds trains a smaller population (auto: four shPLRNNs, no AL-RNN; alrnn: one P), so that the survivors
     still train long enough. Measured with the 600 s default (benchmarks/results/reconstruct_devset.jsonl,
     "families": each family's best validation D_stsp and last rung): on Lorenz-63, Chen and Rucklidge every AL-RNN
@@ -253,8 +254,11 @@ def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable
 
     sg = suggestion
     noise = float(sg.input_noise)
+    if starts not in ("random", "mixed"):
+        raise ValueError(f"starts must be 'random' or 'mixed', got {starts!r}")
     sh = [Candidate("shplrnn", {"hidden_dim": int(sg.shplrnn_hidden)}, "adaptive_gtf", {},
-                    lr=(lr, 1e-5), input_noise=noise, seed=seed + i)
+                    lr=(lr, 1e-5), input_noise=noise, seed=seed + i,
+                    init="regression" if starts == "mixed" and i % 2 == 0 else "random")
           for i, lr in enumerate((1e-3, 2e-3, 1e-3, 2e-3, 1e-3, 5e-4, 1e-3, 2e-3))]
     ps = sorted(set(int(p) for p in sg.relu_units))
     mid = next((p for p in ps if p >= 2), ps[0])  # P = 1 has only two subregions: start at 2 where possible
@@ -321,7 +325,7 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
                 series_col=None, test_fraction: float = 0.2, max_epochs: int | None = None,
                 seq_len: int | None = None, interval: int | None = None, latent_dim: int | None = None,
                 relu_units: int | None = None, hidden_dim: int | None = None, lr: tuple | None = None,
-                input_noise: float | None = None, references: bool = True,
+                input_noise: float | None = None, starts: str = "random", references: bool = True,
                 progress: bool = True) -> Reconstruction:
     """Reconstruct a system from data: read, split, derive settings, search, evaluate, judge, analyse, report.
 
@@ -344,6 +348,8 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
             derived from the data (`apply_settings`): the window, the AL-RNNs' one STF interval, M and P of the
             AL-RNNs, L of the shPLRNNs, every candidate's learning rate (start, end) of the exponential decay,
             the training input noise.
+        starts: "random" (every candidate from its random initialisation) or "mixed" (every other shPLRNN from
+            a ridge-regression fit, `dsrkit.training.warm_start`).
         references: fit the fast baselines and the parroting floor beside the model (default True).
         progress: progress lines on stderr.
 
@@ -403,7 +409,7 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
     if is_system and budget == DEMO_BUDGET:
         notes.append(f"a demonstration budget of {DEMO_BUDGET:g} s (data files get {DEFAULT_BUDGET:g} s); "
                      "give --budget for a longer search")
-    candidates = candidates_for(sg, model, seed, interpretable, search_budget, lr=lr)
+    candidates = candidates_for(sg, model, seed, interpretable, search_budget, lr=lr, starts=starts)
     _say(log, f"searching {len(candidates)} candidates for {search_budget:.0f} s (successive halving)")
     val = validation.trajectories[0]
     result = search(train, val, candidates, budget=search_budget, seq_len=sg.seq_len,

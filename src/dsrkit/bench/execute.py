@@ -239,7 +239,7 @@ def execute_run(config: dict, components: Components = DEFAULT, keep_trajectorie
 
 def groupable(config: dict, components: Components = DEFAULT) -> bool:
     """Whether the run's method can fit several seeds as one population (`fit_population`, the PLRNN family)
-    and is not tuned."""
+    and is not tuned. The method is built to ask: a registry promises only `get`, not its classes."""
     if config["method"].get("tune"):
         return False
     try:

@@ -221,7 +221,10 @@ class Candidate:
     model, model_args: a model name of `dsrkit.training.names` and its constructor arguments (latent_dim, ...);
     scheme, scheme_args: "stf" ({"interval": τ}), "gtf" ({"alpha": α}) or "adaptive_gtf" ({} or
     {"alpha_start": α0}); lr: (start, end) of the exponential decay; input_noise: std of the training-input noise
-    (standardised units); seed: initialisation and data-stream seed.
+    (standardised units); seed: initialisation and data-stream seed; init: "random" (the model's own
+    initialisation) or "regression" (a plain shPLRNN with M = N only: hidden units drawn from the seed, read-outs
+    fitted by ridge regression, `warm_start.regression_start`, with λ and smoothing chosen once per search on the
+    validation segment).
     """
 
     model: str
@@ -231,8 +234,11 @@ class Candidate:
     lr: tuple = (1e-3, 1e-5)
     input_noise: float = 0.05
     seed: int = 0
+    init: str = "random"
 
     def __post_init__(self):
+        if self.init not in ("random", "regression"):
+            raise ValueError(f"init must be 'random' or 'regression', got {self.init!r}")
         object.__setattr__(self, "model", model_name(self.model))
         object.__setattr__(self, "scheme", scheme_name(self.scheme))
         object.__setattr__(self, "lr", tuple(float(v) for v in self.lr))
@@ -252,12 +258,13 @@ class Candidate:
         args = ",".join(f"{k}={v}" for k, v in sorted(self.model_args.items()))
         force = self.forcing()
         scheme = self.scheme + (f"({force[0]}={force[1]})" if force else "")
-        return f"{self.model}({args}) {scheme} lr={self.lr[0]:g} seed={self.seed}"
+        init = "" if self.init == "random" else f" init={self.init}"
+        return f"{self.model}({args}) {scheme} lr={self.lr[0]:g} seed={self.seed}{init}"
 
     def to_dict(self) -> dict:
         return {"model": self.model, "model_args": dict(self.model_args), "scheme": self.scheme,
                 "scheme_args": dict(self.scheme_args), "lr": list(self.lr), "input_noise": self.input_noise,
-                "seed": self.seed}
+                "seed": self.seed, "init": self.init}
 
 
 @dataclasses.dataclass
@@ -293,7 +300,8 @@ class CandidateResult:
         force = c.forcing()
         return {"candidate": self.index, "model": c.model, **{k: v for k, v in c.model_args.items()},
                 "scheme": c.scheme, "forcing": None if force is None else force[1], "lr": c.lr[0],
-                "input_noise": c.input_noise, "seed": c.seed, "epochs": self.epochs, "best_epoch": self.best_epoch,
+                "input_noise": c.input_noise, "seed": c.seed, "init": c.init, "epochs": self.epochs,
+                "best_epoch": self.best_epoch,
                 "rung": self.rung, "eliminated_after_rung": self.eliminated_after, "status": str(self.status),
                 "val_d_stsp": self.metrics.get("val_d_stsp"), "val_d_h": self.metrics.get("val_d_h"),
                 "val_in_range": self.metrics.get("val_in_range"), "val_cycle": self.metrics.get("val_cycle"),
@@ -345,8 +353,25 @@ def _scheme_for(group: list[CandidateResult]):
     return cls(**{force[0]: [c.candidate.scheme_args[force[0]] for c in group]})
 
 
-def _initial_model(c: Candidate, obs_dim: int):
-    return build_model({"model": c.model, "model_args": c.model_args}, obs_dim, key=jax.random.key(c.seed))
+def _initial_models(candidates: Sequence[Candidate], obs_dim: int, train_data, validation: np.ndarray,
+                    horizon: int, log: Callable[[str], None]) -> list:
+    """Each candidate's starting model; regression starts share one choice of (λ, w) per hidden size."""
+    from .warm_start import choose_fit, regression_start
+
+    models, fits = [], {}
+    for c in candidates:
+        key = jax.random.key(c.seed)
+        model = build_model({"model": c.model, "model_args": c.model_args}, obs_dim, key=key)
+        if c.init == "regression":
+            if model.hidden_dim not in fits:
+                fits[model.hidden_dim] = fit = choose_fit(train_data, validation, model.hidden_dim, key=key,
+                                                          horizon=horizon)
+                log(f"regression start (L = {model.hidden_dim}): ridge λ = {fit['lam']:g}, smoothing window "
+                    f"{fit['window']}, validation score {fit['score']:.3f}")
+            fit = fits[model.hidden_dim]
+            model = regression_start(model, train_data, lam=fit["lam"], window=fit["window"], key=key)
+        models.append(model)
+    return models
 
 
 class _Clock:
@@ -399,11 +424,17 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
     obs_dim = validation.shape[1]
     log = log or (lambda line: None)
     clock = _Clock(budget)
-    results = [CandidateResult(i, c, current=_initial_model(c, obs_dim)) for i, c in enumerate(candidates)]
-    cost: dict[tuple, float] = {}  # seconds per member-epoch of each structure
-    calls = [0]  # train calls so far: each call draws a fresh data stream
     data_peak = autocorrelation_peak(validation)
     horizon = validation_horizon(len(validation))
+    starts = _initial_models(candidates, obs_dim, train_data, validation, horizon, log)
+    results = [CandidateResult(i, c, current=m) for i, (c, m) in enumerate(zip(candidates, starts))]
+    for r in results:  # a fitted start is itself a checkpoint (epoch 0): training must beat it to replace it
+        if r.candidate.init == "regression":
+            scores = validation_scores(r.current, validation, horizon=horizon, data_peak=data_peak)
+            if math.isfinite(scores["score"]):
+                r.model, r.metrics, r.best_epoch = r.current, scores, 0
+    cost: dict[tuple, float] = {}  # seconds per member-epoch of each structure
+    calls = [0]  # train calls so far: each call draws a fresh data stream
     selection = Selection(lambda model, _true: validation_scores(model, validation, horizon=horizon,
                                                                  data_peak=data_peak),
                           metric="score",
