@@ -110,3 +110,9 @@ def test_mixed_starts_alternate_among_the_shplrnns_only():
     assert all(c.init == "random" for c in candidates_for(sg))
     with pytest.raises(ValueError, match="starts must be"):
         candidates_for(sg, starts="ridge")
+
+
+def test_reconstruct_refuses_an_unknown_start_before_reading_the_data(tmp_path):
+    """The check comes first: the file does not exist, and the error names `starts`, not the file."""
+    with pytest.raises(ValueError, match="starts must be one of"):
+        dsrkit.reconstruct(str(tmp_path / "missing.csv"), starts="ridge", out=tmp_path / "run", progress=False)

@@ -331,7 +331,7 @@ def analyze(
 
 
 _RECONSTRUCT = {k: _api_default(run_reconstruction, k)
-                for k in ("model", "seed", "noise", "test_fraction", "references", "interpretable")}
+                for k in ("model", "seed", "noise", "test_fraction", "references", "interpretable", "starts")}
 
 
 @app.command()
@@ -374,6 +374,9 @@ def reconstruct(
     input_noise: Optional[float] = typer.Option(None, "--input-noise",
                                                 help="Gaussian noise added to the inputs during training: std in "
                                                      "standardised units (default: 0.05 less the data's noise)."),
+    starts: str = typer.Option(_RECONSTRUCT["starts"], help="random | mixed: how the candidates start (mixed: every "
+                                                            "other shPLRNN from a ridge-regression fit to the "
+                                                            "data)."),
     hierarchical: bool = typer.Option(False, "--hierarchical",
                                       help="One hierarchical model over the file's series (an .npz with several "
                                            "arrays, or --series-col) instead of the search (default: off)."),
@@ -396,6 +399,8 @@ def reconstruct(
     if model in model_names() and model not in RECONSTRUCT_MODELS:
         _fail(f"--model {model}: the main job searches {', '.join(RECONSTRUCT_MODELS)}; train a {model} with "
               f"`dsr train DATA --model {model}`")
+    if hierarchical and starts != "random":
+        _fail("--starts applies to the search's candidates, not to --hierarchical")
     if hierarchical:
         _reconstruct_family(source, dt=dt, out=out, force=force, model=model, n_features=n_features,
                             test_fraction=test_fraction, max_epochs=max_epochs, seed=seed, seq_len=seq_len,
@@ -410,7 +415,7 @@ def reconstruct(
                                     n_test=n_test, test_fraction=test_fraction, max_epochs=max_epochs,
                                     seq_len=seq_len, interval=interval, latent_dim=latent_dim,
                                     relu_units=relu_units, hidden_dim=hidden_dim, lr=lr, input_noise=input_noise,
-                                    references=references, **_reading(time_col, columns, series_col))
+                                    starts=starts, references=references, **_reading(time_col, columns, series_col))
     except _USER_ERRORS as exc:
         _fail(str(exc))
     _print_table(f"dsr reconstruct {source}", result.summary_rows())

@@ -29,6 +29,8 @@ from .data import Dataset
 DEFAULT_BUDGET = 600.0
 DEMO_BUDGET = 240.0
 MODELS = ("auto", "alrnn", "shplrnn")
+#: how the candidates start: from their random initialisation, or every other shPLRNN from a ridge fit
+STARTS = ("random", "mixed")
 #: `interpretable=True` picks the AL-RNN with the fewest subregions whose validation D_stsp is within this factor
 #: of the best candidate's
 INTERPRETABLE_FACTOR = 2.0
@@ -254,8 +256,8 @@ def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable
 
     sg = suggestion
     noise = float(sg.input_noise)
-    if starts not in ("random", "mixed"):
-        raise ValueError(f"starts must be 'random' or 'mixed', got {starts!r}")
+    if starts not in STARTS:
+        raise ValueError(f"starts must be one of {list(STARTS)}, got {starts!r}")
     sh = [Candidate("shplrnn", {"hidden_dim": int(sg.shplrnn_hidden)}, "adaptive_gtf", {},
                     lr=(lr, 1e-5), input_noise=noise, seed=seed + i,
                     init="regression" if starts == "mixed" and i % 2 == 0 else "random")
@@ -365,6 +367,8 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
 
     if model not in MODELS:
         raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+    if starts not in STARTS:
+        raise ValueError(f"starts must be one of {list(STARTS)}, got {starts!r}")
     if budget is not None and not (math.isfinite(budget) and budget >= 30):
         raise ValueError(f"budget must be at least 30 seconds (compilation alone takes about 10 s), got {budget!r}")
     if lr is not None:
