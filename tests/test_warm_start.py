@@ -12,7 +12,7 @@ from dsrkit.models import ALRNN, ShallowPLRNN
 from dsrkit.reconstruction import candidates_for
 from dsrkit.training.search import Candidate, search, validation_horizon, validation_scores
 from dsrkit.training.suggest import suggest
-from dsrkit.training.warm_start import check_regression_start, regression_start, ridge_readouts
+from dsrkit.training.warm_start import check_regression_start, choose_fit, regression_start, ridge_readouts
 
 
 def _pairs(step, n_pairs: int, dim: int, seed: int = 0) -> list[np.ndarray]:
@@ -82,22 +82,25 @@ def test_regression_start_refuses_models_it_cannot_fit():
 
 def test_a_regression_start_is_the_candidates_first_checkpoint():
     """A candidate with init='regression' enters the search with its fitted start scored as a checkpoint at epoch
-    0: its recorded score is the start's own validation score or better, and the table names the start."""
+    0. Trained at a learning rate of 1, which wrecks it, the candidate keeps that start: best epoch 0 and the
+    start's own validation score, recomputed here from `choose_fit` and `regression_start` with the same key. The
+    table and the label name the start."""
     x = systems.get("lorenz63").trajectory(6000, seed=0, noise=0.05)
     x = (x - x.mean(0)) / x.std(0)
-    train, val = x[:4500], x[4500:]
-    cands = [Candidate("shplrnn", {"hidden_dim": 30}, "adaptive_gtf", seed=0, init="regression"),
+    train, val = dsrkit.Dataset([x[:4500]], 0.01), x[4500:]
+    cands = [Candidate("shplrnn", {"hidden_dim": 30}, "adaptive_gtf", lr=(1.0, 1.0), seed=0, init="regression"),
              Candidate("shplrnn", {"hidden_dim": 30}, "adaptive_gtf", seed=1)]
-    result = search(dsrkit.Dataset([train], 0.01), val, cands, budget=600, seq_len=50, batches_per_epoch=5,
-                    max_epochs=4)
+    result = search(train, val, cands, budget=600, seq_len=50, batches_per_epoch=5, max_epochs=4)
     fitted, plain = result.candidates
-    assert fitted.best_epoch >= 0 and np.isfinite(fitted.score)
+    horizon = validation_horizon(len(val))
+    fit = choose_fit(train, val, 30, key=jax.random.key(0), horizon=horizon)
+    start = regression_start(ShallowPLRNN(3, 3, 30, key=jax.random.key(0)), train, lam=fit["lam"],
+                             window=fit["window"], key=jax.random.key(0))
+    assert fitted.best_epoch == 0
+    assert fitted.score == pytest.approx(validation_scores(start, val, horizon=horizon)["score"], rel=1e-6)
     table = {r["candidate"]: r for r in result.table()}
     assert table[0]["init"] == "regression" and table[1]["init"] == "random"
     assert "init=regression" in fitted.candidate.label() and "init" not in plain.candidate.label()
-    if fitted.best_epoch == 0:  # the start itself was kept: its score is the start's validation score
-        again = validation_scores(fitted.model, val, horizon=validation_horizon(len(val)))
-        assert fitted.score == pytest.approx(again["score"], rel=1e-6)
 
 
 def test_mixed_starts_alternate_among_the_shplrnns_only():

@@ -17,24 +17,16 @@ own validation score (`search.validation_scores`, a free run of the fitted model
 
 from __future__ import annotations
 
-import itertools
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .epoch import as_trajectories
+
 #: ridge weights λ (per training pair, on standardised data) and Savitzky–Golay windows w (0: no smoothing) tried
 RIDGE_WEIGHTS = (1e-8, 1e-7, 1e-6, 1e-5)
 SMOOTHING_WINDOWS = (0, 11, 21)
-
-
-def _series(train_data) -> list[np.ndarray]:
-    trajectories = getattr(train_data, "trajectories", None)
-    if trajectories is None:
-        arr = np.asarray(train_data, np.float64)
-        trajectories = list(arr) if arr.ndim == 3 else [arr]
-    return [np.asarray(x, np.float64) for x in trajectories]
 
 
 def _smooth(x: np.ndarray, window: int) -> np.ndarray:
@@ -43,27 +35,37 @@ def _smooth(x: np.ndarray, window: int) -> np.ndarray:
     return savgol_filter(x, window, 3, axis=0) if window and len(x) > window else x
 
 
-def _hyperplanes(series: list[np.ndarray], hidden: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(W2 (L, N), h2 (L,)): random unit normals through random training points."""
+def _hyperplanes(series: list[np.ndarray], hidden: int, key) -> tuple[np.ndarray, np.ndarray]:
+    """(W2 (L, N), h2 (L,)) drawn from `key`: random unit normals through random training points."""
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
     pooled = np.concatenate(series)
     w2 = rng.normal(size=(hidden, pooled.shape[1]))
     w2 /= np.linalg.norm(w2, axis=1, keepdims=True)
     return w2, -(w2 * pooled[rng.integers(0, len(pooled), hidden)]).sum(1)
 
 
-def ridge_readouts(series: list[np.ndarray], w2: np.ndarray, h2: np.ndarray, lam: float) -> np.ndarray:
-    """(N, L + 2) rows [A_i, W1_i, h1_i] solving, for each variable i, the ridge regression of x_{t+1,i} on
-    [x_t,i, relu(W2 x_t + h2), 1] over the consecutive pairs of every series, with weight lam × (number of pairs)."""
+def _normal_equations(series: list[np.ndarray], w2: np.ndarray, h2: np.ndarray) -> tuple[list, int]:
+    """([(DᵢᵀDᵢ, Dᵢᵀyᵢ) per variable i], number of pairs) for the design Dᵢ = [x_t,i, relu(W2 x_t + h2), 1] and
+    the targets yᵢ = x_{t+1,i} over the consecutive pairs of every series (shared by every ridge weight)."""
     inputs = np.concatenate([x[:-1] for x in series])
     targets = np.concatenate([x[1:] for x in series])
     feats = np.maximum(inputs @ w2.T + h2, 0.0)
-    hidden, n = len(h2), inputs.shape[1]
-    coef = np.empty((n, hidden + 2))
-    for i in range(n):
+    out = []
+    for i in range(inputs.shape[1]):
         design = np.column_stack([inputs[:, i], feats, np.ones(len(inputs))])
-        gram = design.T @ design + lam * len(inputs) * np.eye(hidden + 2)
-        coef[i] = np.linalg.solve(gram, design.T @ targets[:, i])
-    return coef
+        out.append((design.T @ design, design.T @ targets[:, i]))
+    return out, len(inputs)
+
+
+def _solve(equations: tuple[list, int], lam: float) -> np.ndarray:
+    rows, n_pairs = equations
+    return np.stack([np.linalg.solve(gram + lam * n_pairs * np.eye(len(gram)), rhs) for gram, rhs in rows])
+
+
+def ridge_readouts(series: list[np.ndarray], w2: np.ndarray, h2: np.ndarray, lam: float) -> np.ndarray:
+    """(N, L + 2) rows [A_i, W1_i, h1_i] solving, for each variable i, the ridge regression of x_{t+1,i} on
+    [x_t,i, relu(W2 x_t + h2), 1] over the consecutive pairs of every series, with weight lam × (number of pairs)."""
+    return _solve(_normal_equations(series, w2, h2), lam)
 
 
 def _with(model, w2: np.ndarray, h2: np.ndarray, coef: np.ndarray):
@@ -91,15 +93,16 @@ def choose_fit(train_data, validation: np.ndarray, hidden: int, *, key, horizon:
     from ..models import ShallowPLRNN
     from .search import validation_scores
 
-    series = _series(train_data)
-    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
-    w2, h2 = _hyperplanes(series, hidden, rng)
-    probe = ShallowPLRNN(series[0].shape[1], series[0].shape[1], hidden, key=key)
+    n = validation.shape[1]
+    series = as_trajectories(train_data, n)
+    w2, h2 = _hyperplanes(series, hidden, key)
+    probe = ShallowPLRNN(n, n, hidden, key=key)
     trials = []
-    for window, lam in itertools.product(SMOOTHING_WINDOWS, RIDGE_WEIGHTS):
-        coef = ridge_readouts([_smooth(x, window) for x in series], w2, h2, lam)
-        s = validation_scores(_with(probe, w2, h2, coef), validation, horizon=horizon)
-        trials.append({"lam": lam, "window": window, "score": float(s["score"])})
+    for window in SMOOTHING_WINDOWS:
+        equations = _normal_equations([_smooth(x, window) for x in series], w2, h2)
+        for lam in RIDGE_WEIGHTS:
+            s = validation_scores(_with(probe, w2, h2, _solve(equations, lam)), validation, horizon=horizon)
+            trials.append({"lam": lam, "window": window, "score": float(s["score"])})
     best = min(trials, key=lambda t: t["score"])
     return {**best, "trials": trials}
 
@@ -109,7 +112,6 @@ def regression_start(model, train_data, *, lam: float, window: int, key):
     by ridge regression (weight lam) on the training series smoothed with window `window` (see the module
     docstring). train_data: a Dataset or (T, N) / (B, T, N) array, standardised like the model's data."""
     check_regression_start(model)
-    series = _series(train_data)
-    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
-    w2, h2 = _hyperplanes(series, model.hidden_dim, rng)
+    series = as_trajectories(train_data, model.obs_dim)
+    w2, h2 = _hyperplanes(series, model.hidden_dim, key)
     return _with(model, w2, h2, ridge_readouts([_smooth(x, window) for x in series], w2, h2, lam))
