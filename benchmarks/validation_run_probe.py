@@ -4,10 +4,13 @@
 training file of FLOW (100 000 points, 5 % noise; training 64 000, validation 16 000, standardised on both); every
 checkpoint the search scores is kept and afterwards scored three ways: test D_stsp (free run from the first point
 of a clean 100 000-point trajectory, 1.25 T, 0.25 T dropped), validation D_stsp over a run of the validation's
-length ("short", the protocol's 1.25 T_v) and over the search's long run ("long", `validation_horizon`).
+length ("short", the protocol's 1.25 T_v) and over the search's long run ("long", `validation_horizon`); and
+test D_H beside three validation D_H: the search's own ("long_dh"), and two read at the test's frequency
+resolution (`fine_spectra`).
 Writes benchmarks/results/validation_run_probe/FLOW_COMMIT.json.
 `analyse`: for every file there, the rank correlation of validation with test D_stsp over all checkpoints and
-among the best 30 % by test D_stsp. Files recorded at 1fb0834 name the two columns "val" and "long30" (the
+among the best 30 % by test D_stsp; where recorded, the same for the D_H variants, and the test scores of the
+checkpoint that √(D_stsp · D_H) picks with each. Files recorded at 1fb0834 name the two columns "val" and "long30" (the
 long run there kept 8 T_v steps after a T_v / 4 transient).
 `cost`: seconds of a 128 000-step free run of a 3-D shPLRNN (L = 50) on this machine, median of 5.
 
@@ -56,13 +59,33 @@ def run(name: str, budget: float) -> None:
         gen = protocol_free_run(model, test)
         if not (np.isfinite(short["score"]) and np.isfinite(long["score"]) and np.all(np.isfinite(gen))):
             continue
-        rows.append({"test": compare(test, gen)["state_space_divergence"], "short": short["val_d_stsp"],
-                     "long": long["val_d_stsp"]})
+        judged = compare(test, gen)
+        rows.append({"test": judged["state_space_divergence"], "test_dh": judged["power_spectrum_distance"],
+                     "short": short["val_d_stsp"], "long": long["val_d_stsp"], "long_dh": long["val_d_h"],
+                     "long_score": long["score"], **fine_spectra(model, val, len(test), S)})
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name.replace(':', '_')}_{commit}.json"
     path.write_text(json.dumps(rows))
     print(f"{len(rows)} finite checkpoints -> {path}")
+
+
+def fine_spectra(model, val: np.ndarray, t_test: int, S) -> dict:
+    """Validation D_H at the test's frequency resolution. D_H smooths the periodogram over σ = 20 frequency bins,
+    and a bin is 1/(T dt) wide, so on the T_v-point validation segment the smoothing is T/T_v times wider in
+    frequency than on a T-point test series (100 000 / 16 000 = 6.25): the validation D_H cannot see a shift of a
+    spectral peak that the test D_H penalises. "avg_dh": σ = 20 as the search uses it, but the free run's
+    periodogram averaged over its kept part cut into T_v-long pieces (less noise, same resolution); "fine_dh":
+    the same with σ = 20 T_v / T."""
+    from dsrkit.metrics import power_spectrum_distance
+    from dsrkit.rollout import generate
+
+    t_v = len(val)
+    horizon = S.validation_horizon(t_v)
+    kept = np.asarray(generate(model, val[0], horizon), np.float64)[int(round(S.TRANSIENT_SHARE * horizon)):]
+    pieces = kept[: len(kept) // t_v * t_v].reshape(-1, t_v, val.shape[1])
+    return {"avg_dh": power_spectrum_distance(val[None], pieces, 20.0),
+            "fine_dh": power_spectrum_distance(val[None], pieces, 20.0 * t_v / t_test)}
 
 
 def analyse() -> None:
@@ -78,6 +101,18 @@ def analyse() -> None:
             v = np.array([r[key] for r in rows])
             out.append(f"{label}: all {spearmanr(v, t)[0]:.2f}, best 30 % {spearmanr(v[best], t[best])[0]:.2f}")
         print(f"{path.stem} ({len(rows)} checkpoints): " + "; ".join(out))
+        if "fine_dh" not in rows[0]:
+            continue
+        test_dh = np.array([r["test_dh"] for r in rows])
+        good = t <= np.quantile(t, 0.3)
+        print("  D_H against test D_H, rank correlation over all / best 30 % by test D_stsp: " + "; ".join(
+            f"{key} {spearmanr(v, test_dh)[0]:.2f} / {spearmanr(v[good], test_dh[good])[0]:.2f}"
+            for key in ("long_dh", "avg_dh", "fine_dh") for v in [np.array([r[key] for r in rows])]))
+        for key in ("long_dh", "avg_dh", "fine_dh"):  # the checkpoint each variant's selection score picks
+            d_h = np.array([r[key] for r in rows])
+            sel = int(np.argmin(np.sqrt(np.array([r["long"] for r in rows]) * d_h)))
+            print(f"  selected by sqrt(long D_stsp x {key}): test D_stsp {t[sel]:.3f}, test D_H {test_dh[sel]:.3f}")
+        print(f"  best checkpoint by test: D_stsp {t.min():.3f}; by test D_H: {test_dh.min():.3f}")
 
 
 def cost() -> None:
