@@ -48,7 +48,7 @@ def test_settings_replace_the_derived_ones_and_are_recorded_as_the_users():
     assert all(fixed.reasons[k] == "set by the user" for k in ("seq_len", "stf_intervals", "latent_dim",
                                                                 "relu_units", "shplrnn_hidden", "input_noise"))
     assert fixed.reasons["stf_interval"] == "set by the user" and sg.reasons["seq_len"] != "set by the user"
-    cands = candidates_for(fixed, "auto", interpretable=True, lr=(0.002, 0.0001))
+    cands = candidates_for(fixed, "auto", lr=(0.002, 0.0001))
     al = [c for c in cands if c.model == "alrnn"]
     sh = [c for c in cands if c.model == "shplrnn"]
     assert al and all(c.model_args == {"latent_dim": 9, "relu_units": 3} and c.scheme_args == {"interval": 5}

@@ -347,8 +347,7 @@ def reconstruct(
                                                       f"{DEFAULT_BUDGET:g} for data, {DEMO_BUDGET:g} for a system "
                                                       "name)."),
     model: str = typer.Option(_RECONSTRUCT["model"], help=" | ".join(RECONSTRUCT_MODELS) + ": the model family (auto: "
-                                                          "shPLRNNs, with --interpretable AL-RNNs too; plrnn and "
-                                                          "dendplrnn: "
+                                                          "shPLRNNs and AL-RNNs compete; plrnn and dendplrnn: "
                                                           "`dsr train`)."),
     interpretable: bool = typer.Option(_RECONSTRUCT["interpretable"], "--interpretable",
                                        help="Select the AL-RNN with the fewest linear subregions within "

@@ -240,21 +240,17 @@ def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable
                    budget: float | None = None, lr: tuple | None = None, starts: str = "random") -> list:
     """The candidates of the search from data-derived settings.
 
-    auto: eight shPLRNNs with adaptive GTF (the most accurate configuration measured; seeds and learning rates
-    5e-4…2e-3); with `interpretable`, six of them and AL-RNNs at three numbers of piecewise-linear units P, each
-    with the suggested STF intervals (Mikhaeil et al. 2022: τ near the predictability time), so that the
-    frontier "subregions vs D_stsp" has a choice. "alrnn" / "shplrnn": only that family (more seeds). `lr`
-    (start, end) replaces every candidate's learning-rate schedule. `starts` "mixed": every other shPLRNN starts
-    from a ridge-regression fit (`training.warm_start`) instead of a random initialisation. A search budget below
-    SMALL_SEARCH seconds trains a smaller population (auto: four shPLRNNs; alrnn: one P), so that the survivors
-    still train long enough.
-
-    Why the AL-RNNs are not in the default population: in 31 searches of 600 s over the development set
-    (benchmarks/results/reconstruct_devset.jsonl, "families": each family's best validation D_stsp and last
-    rung) the AL-RNNs' best validation D_stsp was below the shPLRNNs' on Hindmarsh–Rose and Rössler only; where
-    an AL-RNN was selected the test D_stsp was no better than the shPLRNNs' runs of the same flow (Rössler 0.33
-    against 0.12; Hindmarsh–Rose 2.5 against 2.4, and 7.2 with L = 150), and half of the first rung went to
-    them. An AL-RNN is the interpretable choice, made with `interpretable` or `model="alrnn"`.
+    auto: six shPLRNNs with adaptive GTF (the most accurate configuration measured; seeds and learning rates
+    5e-4…2e-3) and AL-RNNs at two numbers of piecewise-linear units P, each with the suggested STF intervals
+    (Mikhaeil et al. 2022: τ near the predictability time). "alrnn" / "shplrnn": only that family (more seeds).
+    `interpretable` adds a third AL-RNN P so that the frontier has a choice. `lr` (start, end) replaces every
+    candidate's learning-rate schedule. `starts` "mixed": every other shPLRNN starts from a ridge-regression
+    fit (`training.warm_start`) instead of a random initialisation. A search budget below SMALL_SEARCH
+    seconds trains a smaller population (auto: four shPLRNNs, no AL-RNN; alrnn: one P), so that the survivors
+    still train long enough. Measured with the 600 s default (benchmarks/results/reconstruct_devset.jsonl,
+    "families": each family's best validation D_stsp and last rung): on Lorenz-63, Chen and Rucklidge every AL-RNN
+    fell out in the first rung (best validation D_stsp 5.9–9.2 against 0.9–1.2 for the shPLRNNs); on Aizawa,
+    GenesioTesi and SprottC one reached the second to fourth rung; on Rössler an AL-RNN was selected.
     """
     from .training.search import Candidate
 
@@ -281,7 +277,7 @@ def candidates_for(suggestion, model: str = "auto", seed: int = 0, interpretable
         return sh
     if model == "alrnn":
         return al + [dataclasses.replace(c, seed=c.seed + 50) for c in al]
-    return sh[:6] + al if interpretable else sh
+    return sh if small else sh[:6] + al
 
 
 def visited_subregions(model, x0: np.ndarray, n_steps: int = 5000) -> int | None:
@@ -342,7 +338,7 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
         out: run directory (default runs/<name>, or runs/<name>-2, ... if taken); never replaced unless `force`.
         budget: wall-clock seconds of the whole job (default 600 for data, 240 for a system name: the demo);
             references and the final evaluation take their share, the search the rest.
-        model: "auto" (shPLRNNs; with `interpretable` AL-RNNs too), "alrnn" or "shplrnn" (only that family).
+        model: "auto" (shPLRNNs and AL-RNNs compete), "alrnn" or "shplrnn" (only that family).
         interpretable: select the AL-RNN with the fewest linear subregions within INTERPRETABLE_FACTOR × the best
             validation D_stsp instead of the best candidate.
         seed: seed of simulated data, initialisations and training. noise: observation noise of simulated training

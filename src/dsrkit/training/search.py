@@ -23,11 +23,7 @@ ones:
   fractions [f_a, f_b] trains from lr0·(lr1/lr0)^f_a to lr0·(lr1/lr0)^f_b, so the last survivor ends at lr1;
 - every checkpoint is scored by `validation_scores` (never on test data), over a free run VALIDATION_RUN_FACTOR
   times as long as the validation segment (`validation_horizon`); each candidate keeps its best checkpoint
-  over all rungs, and the best candidate's best checkpoint is the result;
-- the halving ranks the candidates of a rung by the best score they reached in that rung, as ASHA ranks by the
-  score at the rung (Li et al. 2020), not by the best over all rungs: a candidate whose score peaked early and
-  then stopped improving would otherwise survive every rung on that one early checkpoint while candidates that
-  still improve are cut (seen with ridge-regression starts, whose fitted start is a checkpoint of rung 0).
+  over all rungs, candidates are ranked by it, and the best candidate's best checkpoint is the result.
 
 Optuna and Ray Tune offer successive-halving pruners, but their trials are independent processes or threads;
 here all members of a population advance in one compiled program (vmapped), which neither schedules, so the loop
@@ -291,7 +287,6 @@ class CandidateResult:
     status: Status = Status.OK
     eliminated_after: int | None = None
     seconds: float = 0.0
-    rung_score: float = math.inf
     # the training state carried between rungs
     current: object = None
     alpha: float | None = None
@@ -342,10 +337,6 @@ class SearchResult:
 
 def _rank(c: CandidateResult):
     return (not math.isfinite(c.score), c.score, c.index)
-
-
-def _rung_rank(c: CandidateResult):
-    return (not math.isfinite(c.rung_score), c.rung_score, c.index)
 
 
 def _scheme_for(group: list[CandidateResult]):
@@ -480,7 +471,6 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
             for i, c in enumerate(group):
                 m = fit.member(i)
                 c.seconds += seconds / len(group)
-                c.rung_score = float(m.score) if m.best_epoch >= 0 else math.inf
                 if m.best_epoch >= 0 and m.score < c.score:
                     c.model, c.metrics, c.best_epoch = m.model, dict(m.best_metrics), c.epochs + m.best_epoch + 1
                 c.current = m.final_model
@@ -518,7 +508,7 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
             notes.append(f"the budget of {budget:g} s was spent on compiling and {calibration_epochs} calibration "
                          "epochs: the candidates are barely trained; give a larger budget")
         trained = [c for c in alive if c.rung == rung]
-        ranked, survivors = sorted(trained, key=_rung_rank), []
+        ranked, survivors = sorted(trained, key=_rank), []
         for f in sorted({family(c) for c in ranked}):
             members = [c for c in ranked if family(c) == f]
             keep = max(1, math.ceil(len(members) / eta)) if rung < n_rungs - 1 else len(members)
@@ -530,10 +520,10 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
         best = ranked[0] if ranked else None
         rungs.append({"rung": rung, "candidates": len(trained), "epochs": epochs + (calibration_epochs if rung == 0 else 0),
                       "seconds": round(clock.used() - start, 1), "kept": keep,
-                      "best_score": None if best is None else best.rung_score})
+                      "best_score": None if best is None else best.score})
         log(f"rung {rung + 1}/{n_rungs}: {len(trained)} candidates, {rungs[-1]['epochs']} epochs each, "
-            f"{rungs[-1]['seconds']:.0f} s; best validation score in the rung "
-            + (f"{best.rung_score:.3f} ({best.candidate.label()})" if best else "none"))
+            f"{rungs[-1]['seconds']:.0f} s; best validation score "
+            + (f"{best.score:.3f} ({best.candidate.label()})" if best else "none"))
         alive = sorted(survivors, key=_rank)
         if clock.left() <= 0:
             if rung < n_rungs - 1:
