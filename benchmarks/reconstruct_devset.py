@@ -210,6 +210,12 @@ def spread(path: Path, commits: list[str], options: dict | None = None) -> str:
     lines.append(f"\nmedian over {len(by_flow)} flows of the per-flow medians: D_stsp {np.median(med_d):.3f}, "
                  f"D_H {np.median(med_h):.3f} ({sum(n_runs)} runs, {min(n_runs)}–{max(n_runs)} per flow; commits "
                  f"{', '.join(commits)}{f'; options {options}' if options else ''})")
+    chosen = [r for r in keep if r.get("selected_validation") and r["d_h"] is not None]
+    if chosen:  # what the selection saw of the spectrum against what the test measures
+        v = np.array([r["selected_validation"]["val_d_h"] for r in chosen])
+        t = np.array([r["d_h"] for r in chosen])
+        lines.append(f"selected checkpoint's D_H, validation against test ({len(chosen)} runs that record it): median "
+                     f"{np.median(v):.3f} against {np.median(t):.3f}, test higher in {int((t > v).sum())}")
     return "\n".join(lines)
 
 

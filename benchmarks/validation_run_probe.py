@@ -9,8 +9,9 @@ test D_H beside three validation D_H: the search's own ("long_dh"), and two read
 resolution (`fine_spectra`).
 Writes benchmarks/results/validation_run_probe/FLOW_COMMIT.json.
 `analyse`: for every file there, the rank correlation of validation with test D_stsp over all checkpoints and
-among the best 30 % by test D_stsp; where recorded, the same for the D_H variants, and the test scores of the
-checkpoint that √(D_stsp · D_H) picks with each. Files recorded at 1fb0834 name the two columns "val" and "long30" (the
+among the best 30 % by test D_stsp; where recorded, the same for the D_H variants against test D_H, and the test
+scores of the checkpoint the search's rule (√(D_stsp · D_H) + its range and cycle penalties, long run, no
+stray-start check) picks with each. Files recorded at 1fb0834 name the two columns "val" and "long30" (the
 long run there kept 8 T_v steps after a T_v / 4 transient).
 `cost`: seconds of a 128 000-step free run of a 3-D shPLRNN (L = 50) on this machine, median of 5.
 
@@ -76,7 +77,9 @@ def fine_spectra(model, val: np.ndarray, t_test: int, S) -> dict:
     frequency than on a T-point test series (100 000 / 16 000 = 6.25): the validation D_H cannot see a shift of a
     spectral peak that the test D_H penalises. "avg_dh": σ = 20 as the search uses it, but the free run's
     periodogram averaged over its kept part cut into T_v-long pieces (less noise, same resolution); "fine_dh":
-    the same with σ = 20 T_v / T."""
+    the same with σ = 20 T_v / T. (The free run repeats the one inside the "long" score, which does not return
+    it; 0.02 s a checkpoint.)"""
+    from dsrkit.evaluation import Protocol
     from dsrkit.metrics import power_spectrum_distance
     from dsrkit.rollout import generate
 
@@ -84,8 +87,9 @@ def fine_spectra(model, val: np.ndarray, t_test: int, S) -> dict:
     horizon = S.validation_horizon(t_v)
     kept = np.asarray(generate(model, val[0], horizon), np.float64)[int(round(S.TRANSIENT_SHARE * horizon)):]
     pieces = kept[: len(kept) // t_v * t_v].reshape(-1, t_v, val.shape[1])
-    return {"avg_dh": power_spectrum_distance(val[None], pieces, 20.0),
-            "fine_dh": power_spectrum_distance(val[None], pieces, 20.0 * t_v / t_test)}
+    sigma = Protocol().smoothing
+    return {"avg_dh": power_spectrum_distance(val[None], pieces, sigma),
+            "fine_dh": power_spectrum_distance(val[None], pieces, sigma * t_v / t_test)}
 
 
 def analyse() -> None:
@@ -101,18 +105,21 @@ def analyse() -> None:
             v = np.array([r[key] for r in rows])
             out.append(f"{label}: all {spearmanr(v, t)[0]:.2f}, best 30 % {spearmanr(v[best], t[best])[0]:.2f}")
         print(f"{path.stem} ({len(rows)} checkpoints): " + "; ".join(out))
-        if "fine_dh" not in rows[0]:
+        variants = [k for k in ("long_dh", "avg_dh", "fine_dh") if k in rows[0]]
+        if "test_dh" not in rows[0] or not variants:
             continue
         test_dh = np.array([r["test_dh"] for r in rows])
-        good = t <= np.quantile(t, 0.3)
+        d_h = {k: np.array([r[k] for r in rows]) for k in variants}
         print("  D_H against test D_H, rank correlation over all / best 30 % by test D_stsp: " + "; ".join(
-            f"{key} {spearmanr(v, test_dh)[0]:.2f} / {spearmanr(v[good], test_dh[good])[0]:.2f}"
-            for key in ("long_dh", "avg_dh", "fine_dh") for v in [np.array([r[key] for r in rows])]))
-        for key in ("long_dh", "avg_dh", "fine_dh"):  # the checkpoint each variant's selection score picks
-            d_h = np.array([r[key] for r in rows])
-            sel = int(np.argmin(np.sqrt(np.array([r["long"] for r in rows]) * d_h)))
-            print(f"  selected by sqrt(long D_stsp x {key}): test D_stsp {t[sel]:.3f}, test D_H {test_dh[sel]:.3f}")
-        print(f"  best checkpoint by test: D_stsp {t.min():.3f}; by test D_H: {test_dh.min():.3f}")
+            f"{k} {spearmanr(v, test_dh)[0]:.2f} / {spearmanr(v[best], test_dh[best])[0]:.2f}" for k, v in d_h.items()))
+        if "long_score" in rows[0]:  # the search's rule with each D_H: √(D_stsp · D_H) + the same penalties
+            geo = lambda v: np.sqrt(np.maximum(long_stsp, 1e-6) * np.maximum(v, 1e-6))
+            long_stsp = np.array([r["long"] for r in rows])
+            penalties = np.array([r["long_score"] for r in rows]) - geo(d_h["long_dh"])
+            for k, v in d_h.items():
+                sel = int(np.argmin(geo(v) + penalties))
+                print(f"  picked with {k}: test D_stsp {t[sel]:.3f}, test D_H {test_dh[sel]:.3f}")
+            print(f"  best checkpoint by test: D_stsp {t.min():.3f}; by test D_H: {test_dh.min():.3f}")
 
 
 def cost() -> None:
