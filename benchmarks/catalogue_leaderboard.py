@@ -1,6 +1,7 @@
 """The catalogue leaderboard: every dysts flow x the fast methods, D_stsp and D_H per system, with the data floor.
 
-Subcommands (all resumable; the store is results/catalogue.sqlite, git-ignored):
+Subcommands (all resumable; the store is results/catalogue.sqlite, git-ignored, and `run` and `export` first
+read the committed export back into it, so a fresh clone resumes where the committed data ends):
   run      run or resume the suite `catalogue` (src/dsrkit/suites/catalogue.toml) for the given seeds in slices of
            --slice systems, exporting after each slice; the same as
            `dsr bench catalogue --seed 0 --workers 1 [--task dysts:NAME ...]` followed by `export`
@@ -46,9 +47,34 @@ def _suite(seeds=None):
     return s.select(seeds=seeds) if seeds is not None else s
 
 
+def restore_store() -> None:
+    """Read the committed export (runs.csv, floor.csv) back into the store (a fresh clone has none), so that `run`
+    skips the runs it holds, `export` computes no floor it has, and nothing exported is lost."""
+    from dsrkit.bench.leaderboard import restore
+    from dsrkit.bench.store import ResultsStore
+
+    def read(name):
+        path = OUT / name
+        return list(csv.DictReader(path.open(newline=""))) if path.exists() else []
+
+    def metrics(r):
+        return {k: float(r[c]) for k, c in ((DSTSP, "d_stsp"), (DH, "d_h")) if r[c] != ""}
+
+    runs = [{"task": r["system"], "method": r["method"], "seed": int(r["seed"]), "status": r["status"],
+             "reason": r["reason"] or None, "metrics": metrics(r),
+             "timings": {k: float(r[k]) for k in ("data_s", "fit_s", "generate_s", "total_s") if r[k] != ""}}
+            for r in read("runs.csv")]
+    found = {(r["system"], int(r["seed"])): {"status": r["status"], "metrics": metrics(r)} for r in read("floor.csv")}
+    with ResultsStore(STORE) as db:
+        added, cached = restore(_suite(), db, runs, found)
+    if added or cached:
+        print(f"restored {added} runs and {cached} floors from {OUT} into {STORE}", flush=True)
+
+
 def cmd_run(args):
     from dsrkit.bench import bench_run
 
+    restore_store()
     suite = _suite(args.seeds)
     tasks = [t.name for t in suite.tasks]
     if args.systems:
@@ -72,6 +98,7 @@ def cmd_export(args):
     from dsrkit import systems
 
     OUT.mkdir(parents=True, exist_ok=True)
+    restore_store()
     suite = _suite()
     skip = {f"dysts:{x.removeprefix('dysts:')}" for x in (getattr(args, "exclude", None) or [])}
     if skip:  # e.g. a system whose floor is too slow to compute now: exported next time

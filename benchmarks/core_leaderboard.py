@@ -11,7 +11,9 @@ Subcommands:
   table    print the leaderboard (median [IQR] over the seeds, each task's floor row first, data replay apart)
            and the cost per run, built from the export by dsrkit's own `bench.leaderboard.summarize`
 
-The export is what accumulates: commit it after each piece, and the table needs nothing else.
+The export is what accumulates: commit it after each piece, and the table needs nothing else. `run` and `export`
+first read the export back into the store, so a fresh clone resumes where the committed data ends and its first
+export keeps every exported run.
 
     python benchmarks/core_leaderboard.py run --method esn --method sindy --workers 2
     python benchmarks/core_leaderboard.py export
@@ -32,9 +34,24 @@ STORE = ROOT / "results" / "core.sqlite"
 SUITE = "core"
 
 
+def restore_store() -> None:
+    """Read the committed export back into the store (a fresh clone has none), so that `run` skips the runs it
+    holds and `export` rewrites it with nothing lost."""
+    from dsrkit.bench.leaderboard import restore
+    from dsrkit.bench.store import ResultsStore
+    from dsrkit.bench.suite import load_suite
+
+    found = {(f["task"], f["seed"]): f for f in _read("floor.jsonl")}
+    with ResultsStore(STORE) as db:
+        added, cached = restore(load_suite(SUITE), db, _read("runs.jsonl"), found)
+    if added or cached:
+        print(f"restored {added} runs and {cached} floors from {OUT} into {STORE}", flush=True)
+
+
 def cmd_run(args):
     from dsrkit.bench import bench_run
 
+    restore_store()
     bench_run(SUITE, workers=args.workers, store=str(STORE), methods=args.method or None, seeds=args.seed or None,
               tasks=args.task or None, progress=False, group_seeds=args.group_seeds)
     cmd_export(args)
@@ -46,6 +63,7 @@ def cmd_export(args):
     from dsrkit.bench.suite import load_suite
 
     OUT.mkdir(parents=True, exist_ok=True)
+    restore_store()
     suite = load_suite(SUITE)
     db = ResultsStore(STORE)
     try:

@@ -199,3 +199,31 @@ def test_core_suite_protocol():
     assert {t.n_test for t in suite.tasks} == {100_000}
     l96 = [t for t in suite.tasks if t.system == "lorenz96"]
     assert l96 and all(t.metric_options["state_space_divergence"]["method"] == "marginal" for t in l96)
+
+
+def test_a_store_rebuilt_from_an_export_reruns_nothing_and_recomputes_no_floor(ran, tmp_path, monkeypatch):
+    """A fresh clone has the committed export, not the store: `leaderboard.restore` reads it back so that resuming
+    runs nothing already exported and the leaderboard is the same. Catches an export rewritten from an empty store
+    (every exported run lost) and a resume that repeats the whole suite."""
+    suite, store = ran
+    original = results(suite, store=store)
+    specs = {s.run_id: s for s in suite.runs()}
+    with ResultsStore(store) as db:
+        runs = [{"task": specs[r["run_id"]].task.name, "method": specs[r["run_id"]].method.label,
+                 "seed": specs[r["run_id"]].seed, "status": r["status"], "reason": r["reason"],
+                 "metrics": r["metrics"], "timings": r["timings"], "version": r["version"]} for r in db.rows()]
+        found = leaderboard.floors(suite, db, compute=False)
+    runs.append({"task": "no-such-task", "method": "x", "seed": 0, "status": "ok"})  # ignored, not an error
+    fresh = tmp_path / "fresh.sqlite"
+    with ResultsStore(fresh) as db:
+        assert leaderboard.restore(suite, db, runs, found) == (len(specs), len(found))
+        assert leaderboard.restore(suite, db, runs, found) == (0, 0)  # what the store has is kept
+    monkeypatch.setattr(leaderboard, "execute_floor", lambda *a, **k: pytest.fail("a restored floor was recomputed"))
+    done = run_suite(suite, store=fresh, executor="local", workers=1, progress=False)
+    assert (done.skipped, done.ok + done.diverged + done.failed) == (len(specs), 0)
+    with ResultsStore(fresh) as db:
+        assert all(r["host"] is None for r in db.rows())  # none was executed here
+    again = results(suite, store=fresh)
+    assert again.to_markdown() == original.to_markdown()
+    with ResultsStore(fresh) as db, pytest.raises(ValueError, match="status must be one of"):
+        db.restore("r", {"status": "running"}, config={})

@@ -227,6 +227,45 @@ def floor_config(spec: RunSpec, components: Components | None = None) -> dict:
     return config
 
 
+def _floor_keys(suite: Suite) -> dict[tuple[str, int], tuple[str, dict]]:
+    """(task name, seed) -> (the floor's cache key, its configuration) for every task and seed of `suite`."""
+    components = suite.components if suite.components != DEFAULT else None
+    wanted = {}
+    for task in suite.tasks:
+        for seed in task.seeds:
+            config = floor_config(RunSpec(task, _FLOOR_METHOD, seed, {}, ""), components)
+            wanted[(task.name, seed)] = (run_id(config), config)
+    return wanted
+
+
+def restore(suite: Suite, db: ResultsStore, runs=(), found=None) -> tuple[int, int]:
+    """Read an exported leaderboard back into a store, so that a store rebuilt from committed data (a fresh clone:
+    the store itself is not committed) skips the runs the export holds and does not recompute its floors, and an
+    export written from it loses nothing.
+
+    runs: dicts with "task", "method" (label), "seed", "status" and optionally "reason", "metrics", "timings",
+    "version", "finished_at"; rows naming no run of `suite` are ignored. found: (task name, seed) -> a floor result
+    ({"status", "metrics"}), as `floors` returns or an export holds. What the store already has is kept.
+    Returns (runs inserted, floors cached)."""
+    specs = {(s.task.name, s.method.label, int(s.seed)): s for s in suite.runs()}
+    added = 0
+    for r in runs:
+        spec = specs.get((r["task"], r["method"], int(r["seed"])))
+        if spec is not None:
+            added += db.restore(spec.run_id, r, config=spec.config, suite=suite.name, task=spec.task.name,
+                                method=spec.method.label, seed=spec.seed, version=r.get("version"),
+                                finished_at=r.get("finished_at"))
+    keys = _floor_keys(suite)
+    known = db.cached(key for key, _ in keys.values())
+    cached = 0
+    for (name, seed), res in (found or {}).items():
+        key = keys.get((name, int(seed)), (None,))[0]
+        if key is not None and key not in known:
+            db.cache(key, {"status": res.get("status"), "metrics": res.get("metrics") or {}})
+            cached += 1
+    return added, cached
+
+
 def floors(suite: Suite, db: ResultsStore, *, compute: bool = True, progress=None) -> dict[tuple[str, int], dict]:
     """(task name, seed) -> the data floor's result ({"status", "reason", "metrics", "timings"}) for every task
     and seed of `suite`: read from the store's cache, the missing ones computed (`execute_floor`) and cached
@@ -234,13 +273,7 @@ def floors(suite: Suite, db: ResultsStore, *, compute: bool = True, progress=Non
 
     A floor costs one training, one test and one floor trajectory and the task's metrics (seconds to tens of
     seconds at 100 000 test points); computed once per store, task and seed, then read."""
-    components = suite.components if suite.components != DEFAULT else None
-    wanted: dict[tuple[str, int], tuple[str, dict]] = {}
-    for task in suite.tasks:
-        for seed in task.seeds:
-            spec = RunSpec(task, _FLOOR_METHOD, seed, {}, "")
-            config = floor_config(spec, components)
-            wanted[(task.name, seed)] = (run_id(config), config)
+    wanted = _floor_keys(suite)
     cached = db.cached(key for key, _ in wanted.values())
     out = {}
     for (name, seed), (key, config) in wanted.items():

@@ -287,6 +287,25 @@ class ResultsStore:
             )
             return cur.rowcount == 1
 
+    def restore(self, run_id: str, result: dict, *, config: dict, suite: str = "", task: str = "", method: str = "",
+                seed: int | None = None, version: str | None = None, finished_at: float | None = None) -> bool:
+        """Insert a finished run read back from an export (``result``: "status", "reason", "metrics", "timings"),
+        so that a store rebuilt from committed data skips the runs it holds. A row the store already has is left as
+        it is (its own result wins) and False returned; True when the row was inserted."""
+        status = result["status"]
+        if status not in FINISHED:
+            raise ValueError(f"status must be one of {', '.join(FINISHED)}, got {status!r}")
+        now = self.now()
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO runs (run_id, suite, task, method, seed, config, status, reason, metrics, "
+                "timings, version, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, suite, task, method, seed, _json(config), status, result.get("reason"),
+                 _json(result.get("metrics") or {}), _json(result.get("timings") or {}), version, now,
+                 now if finished_at is None else float(finished_at)),
+            )
+            return cur.rowcount == 1
+
     def save_artifact(self, run_id: str, arrays: dict[str, np.ndarray]) -> str:
         """Write arrays to `<artifact_dir>/<run_id>.npz` atomically (replacing the file of an earlier attempt of the
         same run); returns the path relative to the store folder."""
