@@ -89,7 +89,7 @@ def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(
     candidates eliminated first are those ranked lowest by their best validation score; every checkpoint's
     recorded score is the validation score of the returned model over the search's long validation run
     (recomputed here)."""
-    from dsrkit.training.search import validation_horizon, validation_scores
+    from dsrkit.training.search import SPECTRUM_LENGTH, validation_horizon, validation_scores
 
     train, val = lorenz_std[:4500], lorenz_std[4500:]
     cands = [Candidate("alrnn", {"latent_dim": 8, "relu_units": 2}, "stf", {"interval": tau}, seed=i)
@@ -105,7 +105,8 @@ def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(
     # only improve, so a survivor's final score may be lower, never higher, than at rung 0
     for c in result.candidates:
         if c.model is not None:
-            again = validation_scores(c.model, val, horizon=validation_horizon(len(val)))
+            again = validation_scores(c.model, val, horizon=validation_horizon(len(val)),
+                                      spectrum_length=SPECTRUM_LENGTH)
             assert c.score == pytest.approx(again["score"], rel=1e-6)
     best = result.best
     assert best.score == min(c.score for c in result.candidates)

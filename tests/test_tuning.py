@@ -319,3 +319,35 @@ def test_a_store_written_before_the_tuning_column_gets_it(tmp_path):
         store.finish("r1", {"status": "ok", "tuning": {"best": 0, "table": [{"score": math.inf}]}}, version="x")
         (row,) = store.rows()
     assert row["tuning"] == {"best": 0, "table": [{"score": None}]}
+
+
+class _Sine:
+    """A 'model' whose free run is a 2-D sine of `cycles` periods per 2000 steps (phase from its step count)."""
+
+    def __init__(self, cycles: float):
+        self.cycles = cycles
+
+    def generate(self, x0, n_steps):
+        w = 2 * np.pi * self.cycles / 2000 * np.arange(n_steps)
+        return np.stack([np.sin(w + 0.3), np.cos(w + 0.3)], axis=1)
+
+
+def test_validation_dh_at_a_finer_resolution_sees_a_shifted_peak_the_protocols_smoothing_hides():
+    """With `spectrum_length` T_s, validation D_H is the protocol's D_H at σ · T_v / T_s bins between the validation
+    series and the free run's kept part cut into T_v-long pieces (spectra averaged), checked against that formula.
+    A free run whose peak sits 3 bins (of 1/T_v) off is nearly perfect at σ = 20 bins and nearly maximal at the
+    resolution of 100 000 points (σ = 0.4 bins); the exact frequency stays near 0 at both."""
+    from dsrkit.metrics import power_spectrum_distance
+
+    val = _Sine(50).generate(None, 2000)
+    shifted, exact = _Sine(53), _Sine(50)
+    coarse = validation_scores(shifted, val, horizon=10_000, stray=False)["val_d_h"]
+    fine = validation_scores(shifted, val, horizon=10_000, stray=False, spectrum_length=100_000)["val_d_h"]
+    assert coarse < 0.15 and fine > 0.8
+    assert validation_scores(exact, val, horizon=10_000, stray=False, spectrum_length=100_000)["val_d_h"] < 0.05
+    kept = shifted.generate(None, 10_000)[2000:]
+    assert fine == pytest.approx(power_spectrum_distance(val[None], kept.reshape(4, 2000, 2), 20 * 2000 / 100_000),
+                                 rel=1e-12)
+    # a validation series longer than T_s keeps the protocol's σ (never wider than the protocol's smoothing)
+    assert validation_scores(shifted, val, horizon=10_000, stray=False, spectrum_length=1000)["val_d_h"] == \
+        pytest.approx(power_spectrum_distance(val[None], kept.reshape(4, 2000, 2), 20.0), rel=1e-12)

@@ -10,7 +10,7 @@ import dsrkit
 from dsrkit import systems
 from dsrkit.models import ALRNN, ShallowPLRNN
 from dsrkit.reconstruction import candidates_for
-from dsrkit.training.search import Candidate, search, validation_horizon, validation_scores
+from dsrkit.training.search import SPECTRUM_LENGTH, Candidate, search, validation_horizon, validation_scores
 from dsrkit.training.suggest import suggest
 from dsrkit.training.warm_start import check_regression_start, choose_fit, regression_start, ridge_readouts
 
@@ -97,7 +97,8 @@ def test_a_regression_start_is_the_candidates_first_checkpoint():
     start = regression_start(ShallowPLRNN(3, 3, 30, key=jax.random.key(0)), train, lam=fit["lam"],
                              window=fit["window"], key=jax.random.key(0))
     assert fitted.best_epoch == 0
-    assert fitted.score == pytest.approx(validation_scores(start, val, horizon=horizon)["score"], rel=1e-6)
+    assert fitted.score == pytest.approx(
+        validation_scores(start, val, horizon=horizon, spectrum_length=SPECTRUM_LENGTH)["score"], rel=1e-6)
     table = {r["candidate"]: r for r in result.table()}
     assert table[0]["init"] == "regression" and table[1]["init"] == "random"
     assert "init=regression" in fitted.candidate.label() and "init" not in plain.candidate.label()

@@ -91,7 +91,7 @@ def choose_fit(train_data, validation: np.ndarray, hidden: int, *, key, horizon:
     """Try every (λ, w) of RIDGE_WEIGHTS × SMOOTHING_WINDOWS with the hyperplanes drawn from `key` and return
     {"lam", "window", "score", "trials": [...]} of the best validation score (`search.validation_scores`)."""
     from ..models import ShallowPLRNN
-    from .search import validation_scores
+    from .search import SPECTRUM_LENGTH, validation_scores
 
     n = validation.shape[1]
     series = as_trajectories(train_data, n)
@@ -101,7 +101,8 @@ def choose_fit(train_data, validation: np.ndarray, hidden: int, *, key, horizon:
     for window in SMOOTHING_WINDOWS:
         equations = _normal_equations([_smooth(x, window) for x in series], w2, h2)
         for lam in RIDGE_WEIGHTS:
-            s = validation_scores(_with(probe, w2, h2, _solve(equations, lam)), validation, horizon=horizon)
+            s = validation_scores(_with(probe, w2, h2, _solve(equations, lam)), validation, horizon=horizon,
+                                  spectrum_length=SPECTRUM_LENGTH)
             trials.append({"lam": lam, "window": window, "score": float(s["score"])})
     best = min(trials, key=lambda t: t["score"])
     return {**best, "trials": trials}
