@@ -74,7 +74,8 @@ TRANSIENT_SHARE = 0.2
 #: one 300 s search each (Lorenz-63 and ShimizuMorioka, 5 % noise, T_v = 16 000; test D_stsp on a clean
 #: 100 000-point trajectory): among the best 30 % by test D_stsp, the rank correlation of validation D_stsp with
 #: test D_stsp was 0.71 and 0.94 with a run of T_v steps, 0.92 and 0.97 with 8 T_v. D_H keeps the run's last
-#: T_v steps, as long as the series. Script and data: benchmarks/validation_run_probe.py.
+#: T_v steps, as long as the series (the search: `SPECTRUM_LENGTH`). Script and data:
+#: benchmarks/validation_run_probe.py.
 VALIDATION_RUN_FACTOR, MAX_VALIDATION_RUN = 8, 200_000
 #: `search` reads validation D_H at the frequency resolution of a SPECTRUM_LENGTH-point series, the test length of
 #: the evaluation protocol as the benchmarks and `dsr reconstruct SYSTEM` apply it. Why: D_H smooths the periodogram
