@@ -86,8 +86,7 @@ def fitted(name):
     return _FITTED[name]
 
 
-#: `auto` (the population search) needs 1 600 points for its validation part; tests/test_baselines_auto.py
-ALL = [n for n in baselines.names() if n != "auto"]
+ALL = baselines.names()
 PLRNNS = {"alrnn", "plrnn", "shplrnn"}
 
 
