@@ -26,7 +26,7 @@ import statistics
 import time
 
 
-def _epochs(k: int, offset: int, epochs: int, queue=None) -> list[float]:
+def _epochs(k: int, offset: int, epochs: int, ready=None, go=None) -> list[float]:
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -48,9 +48,9 @@ def _epochs(k: int, offset: int, epochs: int, queue=None) -> list[float]:
     lr, keep = np.full(k, 1e-3), np.ones(k, bool)
     pop.run(lr)  # compiles
     pop.accept(keep)
-    if queue is not None:  # both processes start timing together
-        queue.put("ready")
-        queue.get()
+    if ready is not None:  # both processes start timing together
+        ready.put("compiled")
+        go.get()
     times = []
     for _ in range(epochs):
         t0 = time.perf_counter()
@@ -61,37 +61,21 @@ def _epochs(k: int, offset: int, epochs: int, queue=None) -> list[float]:
 
 
 def _worker(offset, epochs, ready, go, out):
-    ready.put("ready")
-    times = _epochs(4, offset, epochs, queue=None if go is None else _Relay(ready, go))
-    out.put(times)
-
-
-class _Relay:
-    """Signals 'compiled' on one queue and waits for 'go' on another."""
-
-    def __init__(self, ready, go):
-        self.ready, self.go = ready, go
-
-    def put(self, item):
-        self.ready.put(item)
-
-    def get(self):
-        return self.go.get()
+    out.put(_epochs(4, offset, epochs, ready, go))
 
 
 def split(epochs: int) -> float:
     """Seconds per epoch of 8 members trained as two 4-member processes at once (compilation not timed)."""
     ctx = mp.get_context("spawn")
-    ready, out = ctx.Queue(), ctx.Queue()
-    gos = [ctx.Queue() for _ in range(2)]
-    procs = [ctx.Process(target=_worker, args=(10 * (i + 1), epochs, ready, gos[i], out)) for i in range(2)]
+    ready, go, out = ctx.Queue(), ctx.Queue(), ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(10 * (i + 1), epochs, ready, go, out)) for i in range(2)]
     for p in procs:
         p.start()
-    for _ in range(4):  # started, then compiled, from each
+    for _ in procs:  # each has compiled
         ready.get()
     t0 = time.perf_counter()
-    for g in gos:
-        g.put("go")
+    for _ in procs:
+        go.put("go")
     for _ in procs:
         out.get()
     wall = time.perf_counter() - t0

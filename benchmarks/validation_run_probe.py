@@ -5,15 +5,18 @@ training file of FLOW (100 000 points, 5 % noise; training 64 000, validation 16
 checkpoint the search scores is kept and afterwards scored three ways: test D_stsp (free run from the first point
 of a clean 100 000-point trajectory, 1.25 T, 0.25 T dropped), validation D_stsp over a run of the validation's
 length ("short", the protocol's 1.25 T_v) and over the search's long run ("long", `validation_horizon`); and
-test D_H beside three validation D_H: the search's own ("long_dh"), and two read at the test's frequency
-resolution (`fine_spectra`).
+test D_H beside three validation D_H over the long run: "long_dh" at the protocol's σ on its last T_v steps (the
+search's before eb333b3), "avg_dh" with the run's spectra averaged over T_v-long stretches at σ, and "fine_dh"
+the same at σ · T_v / T, the test's frequency resolution (the search's since eb333b3, `SPECTRUM_LENGTH`).
 Writes benchmarks/results/validation_run_probe/FLOW_COMMIT.json.
 `analyse`: for every file there, the rank correlation of validation with test D_stsp over all checkpoints and
 among the best 30 % by test D_stsp; where recorded, the same for the D_H variants against test D_H, and the test
 scores of the checkpoint the search's rule (√(D_stsp · D_H) + its range and cycle penalties, long run, no
 stray-start check) picks with each. Files recorded at 1fb0834 name the two columns "val" and "long30" (the
 long run there kept 8 T_v steps after a T_v / 4 transient).
-`cost`: seconds of a 128 000-step free run of a 3-D shPLRNN (L = 50) on this machine, median of 5.
+`cost`: seconds of a 128 000-step free run of a 3-D shPLRNN (L = 50) on this machine, median of 5, and of
+one checkpoint's validation score (T_v = 16 000, the search's long run, stray-start check included) with
+D_H at the protocol's resolution and at the test's.
 
     python benchmarks/validation_run_probe.py run lorenz63 300
     python benchmarks/validation_run_probe.py analyse
@@ -53,43 +56,27 @@ def run(name: str, budget: float) -> None:
     S.search(Dataset([train], s.dt), val, candidates_for(sg, "auto", 0, False, budget), budget=budget,
              seq_len=sg.seq_len)
     S.validation_scores = score
-    rows = []
+    rows, horizon = [], S.validation_horizon(len(val))
     for model in seen:
         short = score(model, val, stray=False)
-        long = score(model, val, horizon=S.validation_horizon(len(val)), stray=False)
+        long = score(model, val, horizon=horizon, stray=False)
         gen = protocol_free_run(model, test)
         if not (np.isfinite(short["score"]) and np.isfinite(long["score"]) and np.all(np.isfinite(gen))):
             continue
         judged = compare(test, gen)
         rows.append({"test": judged["state_space_divergence"], "test_dh": judged["power_spectrum_distance"],
                      "short": short["val_d_stsp"], "long": long["val_d_stsp"], "long_dh": long["val_d_h"],
-                     "long_score": long["score"], **fine_spectra(model, val, len(test), S)})
+                     "long_score": long["score"],
+                     # the free run's spectra averaged over T_v-long stretches, at the search's resolution and at
+                     # the test's (`validation_scores(spectrum_length=...)`, the search's D_H since eb333b3)
+                     "avg_dh": score(model, val, horizon=horizon, stray=False, spectrum_length=len(val))["val_d_h"],
+                     "fine_dh": score(model, val, horizon=horizon, stray=False,
+                                      spectrum_length=len(test))["val_d_h"]})
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name.replace(':', '_')}_{commit}.json"
     path.write_text(json.dumps(rows))
     print(f"{len(rows)} finite checkpoints -> {path}")
-
-
-def fine_spectra(model, val: np.ndarray, t_test: int, S) -> dict:
-    """Validation D_H at the test's frequency resolution. D_H smooths the periodogram over σ = 20 frequency bins,
-    and a bin is 1/(T dt) wide, so on the T_v-point validation segment the smoothing is T/T_v times wider in
-    frequency than on a T-point test series (100 000 / 16 000 = 6.25): the validation D_H cannot see a shift of a
-    spectral peak that the test D_H penalises. "avg_dh": σ = 20 as the search uses it, but the free run's
-    periodogram averaged over its kept part cut into T_v-long pieces (less noise, same resolution); "fine_dh":
-    the same with σ = 20 T_v / T. (The free run repeats the one inside the "long" score, which does not return
-    it; 0.02 s a checkpoint.)"""
-    from dsrkit.evaluation import Protocol
-    from dsrkit.metrics import power_spectrum_distance
-    from dsrkit.rollout import generate
-
-    t_v = len(val)
-    horizon = S.validation_horizon(t_v)
-    kept = np.asarray(generate(model, val[0], horizon), np.float64)[int(round(S.TRANSIENT_SHARE * horizon)):]
-    pieces = kept[: len(kept) // t_v * t_v].reshape(-1, t_v, val.shape[1])
-    sigma = Protocol().smoothing
-    return {"avg_dh": power_spectrum_distance(val[None], pieces, sigma),
-            "fine_dh": power_spectrum_distance(val[None], pieces, sigma * t_v / t_test)}
 
 
 def analyse() -> None:
@@ -137,6 +124,19 @@ def cost() -> None:
         generate(model, x0, 128_000)
         times.append(time.perf_counter() - t0)
     print(f"128 000-step free run, 3-D shPLRNN (L = 50): median {statistics.median(times):.3f} s of 5")
+    import dsrkit
+    from dsrkit.training.search import SPECTRUM_LENGTH, validation_horizon, validation_scores
+
+    val = dsrkit.systems.get("lorenz63").trajectory(16_000, seed=0, standardize=True)
+    horizon = validation_horizon(len(val))
+    for length in (None, SPECTRUM_LENGTH):
+        validation_scores(model, val, horizon=horizon, spectrum_length=length)
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            validation_scores(model, val, horizon=horizon, spectrum_length=length)
+            times.append(time.perf_counter() - t0)
+        print(f"validation score, spectrum_length={length}: median {statistics.median(times):.3f} s of 5")
 
 
 if __name__ == "__main__":

@@ -447,18 +447,20 @@ def search(train_data, validation: np.ndarray, candidates: Sequence[Candidate], 
     clock = _Clock(budget)
     data_peak = autocorrelation_peak(validation)
     horizon = validation_horizon(len(validation))
+    def score(model) -> dict:
+        return validation_scores(model, validation, horizon=horizon, data_peak=data_peak,
+                                 spectrum_length=SPECTRUM_LENGTH)
+
     starts = _initial_models(candidates, obs_dim, train_data, validation, horizon, log)
     results = [CandidateResult(i, c, current=m) for i, (c, m) in enumerate(zip(candidates, starts))]
     for r in results:  # a fitted start is itself a checkpoint (epoch 0): training must beat it to replace it
         if r.candidate.init == "regression":
-            scores = validation_scores(r.current, validation, horizon=horizon, data_peak=data_peak,
-                                       spectrum_length=SPECTRUM_LENGTH)
+            scores = score(r.current)
             if math.isfinite(scores["score"]):
                 r.model, r.metrics, r.best_epoch = r.current, scores, 0
     cost: dict[tuple, float] = {}  # seconds per member-epoch of each structure
     calls = [0]  # train calls so far: each call draws a fresh data stream
-    selection = Selection(lambda model, _true: validation_scores(model, validation, horizon=horizon,
-                                                                 data_peak=data_peak, spectrum_length=SPECTRUM_LENGTH),
+    selection = Selection(lambda model, _true: score(model),
                           metric="score",
                           columns=("score", "val_d_stsp", "val_d_h", "val_in_range", "val_cycle", "val_stray"),
                           name=SELECTION_RULE)
