@@ -58,12 +58,17 @@ def test_edmd_linear_system_polynomial_dictionary_is_exact():
 
 def test_edmd_linear_system_rbf_dictionary_residuals_separate_true_from_spurious():
     """[1, x, 20 Gaussians]: the affine part is invariant (exact eigenvalues 1, 0.9, 0.5 with residual ≈ 0), the
-    Gaussians are not. A threshold keeps only eigenvalues of the true spectrum {0.9^i 0.5^j}."""
+    Gaussians are not. A threshold keeps only eigenvalues of the true spectrum {0.9^i 0.5^j}.
+
+    "≈ 0" is rounding in a solve with the Gaussians' ill-conditioned Gram matrix, and it depends on the CPU's BLAS
+    kernels: the affine eigenpairs' errors and residuals were below 1e-8 on the machine this test was written on
+    and up to 1.7e-8 on an AMD EPYC. The spurious eigenvalues' residuals are 0.095 and more, so 1e-7 still
+    separates the two by six orders of magnitude."""
     m = baselines.get("edmd", dictionary="rbf", n_centers=20, residual_threshold=1e-6).fit(_linear_data())
     lam, res = m.eigenvalues_, m.residuals_
     for true in (1.0, 0.9, 0.5):
         j = int(np.argmin(np.abs(lam - true)))
-        assert abs(lam[j] - true) < 1e-8 and res[j] < 1e-8
+        assert abs(lam[j] - true) < 1e-7 and res[j] < 1e-7
     spectrum = np.array([0.9**i * 0.5**j for i in range(12) for j in range(12)] + [0.0])
     kept = lam[m.kept_]
     assert np.all(np.abs(kept[:, None] - spectrum[None, :]).min(axis=1) < 1e-4)
@@ -91,7 +96,7 @@ def test_resdmd_rotation_rbf_residual_bounds_distance_to_unit_circle():
     # the exact eigenvalues 1 and e^{±iω} are in the span (constant and linear part) with residual ≈ 0
     for true in (1.0, np.exp(1j * OMEGA), np.exp(-1j * OMEGA)):
         j = int(np.argmin(np.abs(lam - true)))
-        assert abs(lam[j] - true) < 1e-8 and res[j] < 1e-8
+        assert abs(lam[j] - true) < 1e-7 and res[j] < 1e-7
 
 
 def test_mpedmd_eigenvalues_on_unit_circle_and_exact_on_fourier():
