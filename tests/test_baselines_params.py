@@ -49,6 +49,8 @@ EXPLICIT = {
     "alrnn": {**_TRAIN, "relu_units": [0, 2.0]},
     "plrnn": _TRAIN,
     "shplrnn": {**_TRAIN, "hidden_dim": [0, None], "clipped": [1, 0, "yes", None]},
+    "auto": {"budget": [0, -5.0, NAN, INF, None], "interpretable": [1, "no", None], "validation_fraction": [0, 1.0, 1.5],
+             "max_epochs": [0, 2.0]},
 }
 DATA = np.random.default_rng(0).normal(size=(40, 3))
 

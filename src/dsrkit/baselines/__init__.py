@@ -33,6 +33,7 @@ _METHODS: dict[str, tuple[str, str]] = {
     "alrnn": ("plrnn", "ALRNNBaseline"),
     "plrnn": ("plrnn", "PLRNNBaseline"),
     "shplrnn": ("plrnn", "ShallowPLRNNBaseline"),
+    "auto": ("auto", "PopulationSearch"),
 }
 
 

@@ -9,6 +9,7 @@
     model_names(), scheme_names(), model_class("alrnn"), ...     -> the registry of names (`training.names`)
     sg = suggest(dataset)                                         -> settings derived from the data's time scales
     result = search(train, validation, candidates, budget=600)    -> successive halving over a population
+    candidates_for(sg), choose(result, val, interpretable)       -> the main job's population and its pick
 """
 
 from ..rollout import generate
