@@ -85,7 +85,8 @@ def run_flow(name: str, n: int, budget: float | None, workdir: Path, progress: b
     result = judge(model, scaler, train_raw, test_raw, s.dt, Protocol())
     best = rec.search.best
     return {"flow": name, **({"options": options} if options else {}), "families": families(rec.search.table()),
-            "dt": s.dt, "n": n, "budget": rec.search.budget, "job_seconds": round(seconds, 1),
+            "population": population(rec.search.table()), "dt": s.dt, "n": n, "budget": rec.search.budget,
+            "job_seconds": round(seconds, 1),
             "model": best.candidate.label(), "epochs": best.epochs, "candidates": len(rec.search.candidates),
             "selected_validation": {k: best.metrics.get(k) for k in ("score", "val_d_stsp", "val_d_h", "val_stray")},
             "job_verdict": rec.verdict["grade"], **result,
@@ -123,17 +124,20 @@ def run_recording(name: str, budget: float | None, workdir: Path, progress: bool
 
 
 def _commit() -> str:
+    """The commit of the dsrkit package that is imported (a worktree's on PYTHONPATH, say), not this script's."""
     import subprocess
+
+    import dsrkit
 
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent)
+                             cwd=Path(dsrkit.__file__).parent)
         return out.stdout.strip()
     except OSError:
         return ""
 
 
-#: the code's commit when the script started (later commits do not change the modules already imported)
+#: the package's commit when the script started (later commits do not change the modules already imported)
 COMMIT = _commit()
 
 
@@ -147,6 +151,14 @@ def families(population: list[dict]) -> dict:
         best, last = out.get(r["model"], (float("inf"), -1))
         out[r["model"]] = (min(best, d), "end" if "end" in (last, rung) else max(last, rung))
     return {m: {"best_val_d_stsp": b, "last_rung": last} for m, (b, last) in out.items()}
+
+
+def population(table: list[dict]) -> list[dict]:
+    """The search's population, best first: each candidate's label, epochs trained, the rung after which the halving
+    stopped it (None: trained to the end) and its best checkpoint's validation scores."""
+    keys = ("model", "seed", "lr", "forcing", "epochs", "best_epoch", "eliminated_after_rung", "val_d_stsp", "val_d_h",
+            "score")
+    return [{k: r.get(k) for k in keys} for r in table]
 
 
 def _rows(path: Path) -> list[dict]:
