@@ -435,3 +435,7 @@ class Run:
     def save_figure(self, fig, name: str) -> Path:
         """figures/<name>.png, atomically."""
         return _files.save_figure(fig, self.path / FIGURES / f"{name}.png", overwrite=True)
+
+    def save_png(self, png: bytes, name: str) -> Path:
+        """figures/<name>.png from PNG bytes already drawn (`report.html.figure_png`), atomically."""
+        return _files.write_bytes(self.path / FIGURES / f"{name}.png", png, overwrite=True)

@@ -21,14 +21,25 @@ pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 0.88em; 
 """
 
 
-def figure_to_data_uri(fig, dpi: int = 110) -> str:
-    """PNG of a matplotlib figure as a data: URI; the figure is closed (see `dsrkit._files.close_figure`)."""
+def figure_png(fig, dpi: int = 110) -> bytes:
+    """The PNG of a matplotlib figure (tight bounding box); the figure is closed (see `dsrkit._files.close_figure`).
+    Drawing is the expensive part of a report, so a figure that goes both into the HTML and into a file is drawn
+    once and its bytes used twice."""
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     finally:
         close_figure(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def figure_to_data_uri(fig, dpi: int = 110) -> str:
+    """PNG of a matplotlib figure as a data: URI; the figure is closed."""
+    return _png_uri(figure_png(fig, dpi))
+
+
+def _png_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _cell(v) -> str:
@@ -78,9 +89,13 @@ class HtmlReport:
         self.parts.append(f"<table><tr>{head}</tr>{body}</table>")
 
     def figure(self, fig, caption: str = "") -> None:
-        uri = figure_to_data_uri(fig)
+        """A matplotlib figure, drawn now and closed."""
+        self.image(figure_png(fig), caption)
+
+    def image(self, png: bytes, caption: str = "") -> None:
+        """A PNG image given as bytes (`figure_png`)."""
         cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-        self.parts.append(f'<figure><img src="{uri}" alt="{html.escape(caption)}">{cap}</figure>')
+        self.parts.append(f'<figure><img src="{_png_uri(png)}" alt="{html.escape(caption)}">{cap}</figure>')
 
     def render(self) -> str:
         return (

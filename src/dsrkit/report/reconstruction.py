@@ -9,12 +9,14 @@ import numpy as np
 from .. import runs
 from ..data import Standardizer
 from . import citations, figures, tables
-from .html import HtmlReport
+from .html import HtmlReport, figure_png
 
 
 def _save(fig, run: runs.Run, name: str, report: HtmlReport, caption: str) -> None:
-    report.figure(fig, caption)
-    run.save_figure(fig, name)
+    """The figure into the report and into figures/<name>.png, drawn once."""
+    png = figure_png(fig)
+    report.image(png, caption)
+    run.save_png(png, name)
 
 
 #: the report's sections: anchor -> heading (report.html#anchor; tests check that each is present)
