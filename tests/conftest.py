@@ -19,6 +19,13 @@ if "DSRKIT_JAX_CACHE" not in os.environ:
 # AMD EPYC). Set before JAX starts, so spawned workers and examples inherit it; a level the caller set is kept.
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+# Under pytest-xdist (`make test` runs two workers), each worker computes on one thread, so that two workers on two
+# cores do not both start thread pools the size of the machine.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    if "xla_cpu_multi_thread_eigen" not in os.environ["XLA_FLAGS"]:
+        os.environ["XLA_FLAGS"] += " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 import jax
 import pytest

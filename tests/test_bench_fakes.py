@@ -87,7 +87,9 @@ class LinearAR:
         if self.hold and seed == self.hold_seed:
             folder = Path(self.hold)
             if not (folder / "release").exists():
-                (folder / "held").write_text(str(os.getpid()))
+                # written whole, then renamed: the test reads the pid as soon as the file exists
+                (folder / "held.tmp").write_text(str(os.getpid()))
+                os.replace(folder / "held.tmp", folder / "held")
                 wait_for(lambda: (folder / "release").exists(), "the release file", limit=3600)
         if self.meet:
             folder = Path(self.meet)
