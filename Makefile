@@ -20,11 +20,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/dsr reconstruct lorenz63
 
-# Two pytest-xdist workers, each test file in one of them (module fixtures are built once); TEST_WORKERS=0 runs
-# everything in one process.
+# Two pytest-xdist workers, each test file (or group of files, tests/conftest.py) in one of them, module fixtures
+# built once; TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
