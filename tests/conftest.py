@@ -54,8 +54,10 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """pytest-xdist's file-by-file scheduling, with `_group` as the unit handed to a worker; units start in
-    collection order (`--no-loadscope-reorder`, set in the Makefile)."""
+    """With `--dist loadfile`: pytest-xdist's file-by-file scheduling, with `_group` as the unit handed to a
+    worker; units start in collection order (`--no-loadscope-reorder`, set in the Makefile)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
     from xdist.scheduler import LoadScopeScheduling
 
     class GroupScheduling(LoadScopeScheduling):

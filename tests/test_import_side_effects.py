@@ -69,7 +69,7 @@ def test_report_figures_stay_outside_pyplot_and_keep_the_backend(tmp_path):
         import dsrkit
         from dsrkit._files import save_figure
         from dsrkit.report import figures
-        from dsrkit.report.html import HtmlReport, figure_to_data_uri
+        from dsrkit.report.html import figure_png
         rng = np.random.default_rng(0)
         X, Y = rng.standard_normal((300, 3)), rng.standard_normal((300, 3))
         made = [figures.attractor(X), figures.attractors(X, Y), figures.attractors(X[:, :2], Y[:, :2]),
@@ -78,16 +78,16 @@ def test_report_figures_stay_outside_pyplot_and_keep_the_backend(tmp_path):
         kinds = sorted({{type(f).__name__ for f in made}})
         save_figure(made[0], {str(tmp_path / "a.png")!r})
         save_figure(made[1], {str(tmp_path / "b.svg")!r})
-        uri = figure_to_data_uri(made[2])
+        png = figure_png(made[2])
         pyplot_fig = plt.figure()  # a caller's own pyplot figure is closed after saving, as before
         save_figure(pyplot_fig, {str(tmp_path / "c.png")!r})
         print(json.dumps({{"before": before, "after": snapshot(), "fignums": plt.get_fignums(), "kinds": kinds,
-                          "uri": uri[:22]}}))
+                          "png": png[:4].hex()}}))
     """, MPLBACKEND="svg")
     assert out["kinds"] == ["Figure"]
     assert out["fignums"] == []
     assert out["after"]["backend"] == out["before"]["backend"] == "svg"
-    assert out["uri"] == "data:image/png;base64,"
+    assert out["png"] == b"\x89PNG".hex()
     assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "b.svg").read_text().lstrip().startswith("<?xml")
     assert (tmp_path / "c.png").is_file()

@@ -33,11 +33,6 @@ def figure_png(fig, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def figure_to_data_uri(fig, dpi: int = 110) -> str:
-    """PNG of a matplotlib figure as a data: URI; the figure is closed."""
-    return _png_uri(figure_png(fig, dpi))
-
-
 def _png_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
