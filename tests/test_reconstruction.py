@@ -15,7 +15,7 @@ from dsrkit.evaluation import Protocol
 from dsrkit.reconstruction import candidates_for, check_usable, prepare_data, reconstruct
 from dsrkit.training.search import Candidate, search, selection_score
 from dsrkit.metrics import autocorrelation_peak
-from dsrkit.verdict import data_floor, free_run_flags, verdict
+from dsrkit.verdict import STRAY_FLAG, data_floor, free_run_flags, verdict
 
 LORENZ = systems.get("lorenz63")
 
@@ -81,6 +81,53 @@ def test_stray_starts_counts_the_later_starts_that_collapse_diverge_or_leave():
     spiral = np.exp(-np.arange(4000) / 200)[:, None] * val - 0.5
     assert stray_starts(_TwoBasins(), spiral) == 0.0
     assert selection_score(0.4, 0.1, 1.0, stray=2 / 3) == pytest.approx(0.2 + CYCLE_PENALTY * 2 / 3)
+
+
+def _modulated(n: int) -> np.ndarray:
+    """A phase-coherent stand-in for chaotic data: a rotation of period 100 steps whose radius swings 0.4–1.6 over
+    370 steps (its autocorrelation peak reads 0.985, close to a cycle's 1)."""
+    t = np.arange(n) * 2 * np.pi / 100
+    r = 1 + 0.6 * np.sin(t * 100 / 370)
+    return np.stack([r * np.sin(t), r * np.cos(t)], axis=1)
+
+
+class _SmallCycle:
+    """From the first validation point it replays the modulated rotation; `late`: only for the first 60 % of a
+    run, then (and from every other point) a circle of radius 0.5, inside the data's range."""
+
+    def __init__(self, first: np.ndarray, late: bool = False):
+        self.first, self.late = first, late
+
+    def generate(self, x0, n):
+        t = np.arange(n) * 2 * np.pi / 100
+        circle = 0.5 * np.stack([np.sin(t), np.cos(t)], axis=1)
+        if not np.allclose(x0, self.first):
+            return circle if not self.late else _modulated(n)
+        if not self.late:
+            return _modulated(n)
+        k = int(0.6 * n)
+        return np.concatenate([_modulated(k), circle[k:]])
+
+
+def test_the_basin_check_sees_another_attractor_by_its_d_stsp_and_a_late_settling_by_the_run_end():
+    """Data whose autocorrelation peak reads about 1 (phase-coherent, as LuChen's 0.971) hide a spurious cycle from
+    the autocorrelation test: only the D_stsp test (STRAY_FACTOR × the long run's best piece) sees that the later
+    starts settle on a small circle (D_stsp about 12 against 0.02 for the data's own pieces). A run from the
+    first point that settles there after 60 % of its steps fails the run-end check: one of BASIN_STARTS + 1."""
+    from dsrkit.training.search import BASIN_STARTS, STRAY_FACTOR, stray_starts, validation_horizon, validation_scores
+
+    val = _modulated(4000)
+    assert autocorrelation_peak(val) > 0.98
+    elsewhere = _SmallCycle(val[0])
+    assert stray_starts(elsewhere, val) == 0.0  # the autocorrelation test alone passes it
+    assert stray_starts(elsewhere, val, reference=0.02) == 1.0
+    assert stray_starts(elsewhere, val, reference=12.0 / STRAY_FACTOR * 1.5) == 0.0  # the factor decides
+    horizon = validation_horizon(len(val))
+    assert validation_scores(elsewhere, val, horizon=horizon)["val_stray"] == pytest.approx(
+        BASIN_STARTS / (BASIN_STARTS + 1))
+    assert validation_scores(_SmallCycle(val[0], late=True), val, horizon=horizon)["val_stray"] == pytest.approx(
+        1 / (BASIN_STARTS + 1))
+    assert math.isnan(validation_scores(_SmallCycle(val[0], late=True), val, horizon=horizon, stray=False)["val_stray"])
 
 
 def test_search_halves_the_population_and_keeps_each_candidates_best_checkpoint(lorenz_std):
@@ -167,6 +214,11 @@ def test_flags_a_fixed_point_a_cycle_and_a_run_outside_the_range(lorenz_std):
                                                           lyapunov_reference=0.9))
     assert free_run_flags(test, test, {"lyapunov_max": 0.8}, lyapunov_reference=0.9) == []
     assert any("diverged" in f for f in free_run_flags(np.full((10, 3), np.nan), test, {}))
+    # the search's basin check: a share of failed starts is a flag that makes the grade poor, not failed;
+    # 0 and NaN (no check ran) are none
+    (flag,) = free_run_flags(test, test, {}, stray_share=0.25)
+    assert flag.startswith(STRAY_FLAG) and "25%" in flag
+    assert free_run_flags(test, test, {}, stray_share=0.0) == free_run_flags(test, test, {}, stray_share=math.nan) == []
 
 
 def test_verdict_grades_against_the_best_reference():
@@ -179,6 +231,7 @@ def test_verdict_grades_against_the_best_reference():
     assert grade(0.3) == "good" and grade(0.5) == "comparable" and grade(0.7) == "poor"
     assert grade(0.3, ["collapsed to a fixed point: ..."]) == "failed"
     assert grade(0.3, ["not chaotic while the data are: ..."]) == "poor"
+    assert grade(0.3, [STRAY_FLAG + ": 25% of ..."]) == "poor"
     far = {"state_space_divergence": 0.05, "power_spectrum_distance": 0.05}  # model 6x the floor
     v = verdict({"status": "ok", "state_space_divergence": 0.3, "power_spectrum_distance": 0.1}, refs, far, [])
     assert v["grade"] == "poor" and "far from the data floor" in v["text"]

@@ -298,7 +298,7 @@ def reconstruct(source, *, dt: float | None = None, out=None, force: bool = Fals
                                         "statistics of the rest")
     gen = protocol_free_run(best_model, test.trajectories[0], protocol, dtype=np.float64)
     flags = free_run_flags(gen, test.trajectories[0], metrics, lyapunov_reference=lam_ref,
-                           reference_source=lam_source)
+                           reference_source=lam_source, stray_share=chosen.metrics.get("val_stray"))
     metrics.update(references=refs, floor=floor)
     metrics["verdict"] = verdict(metrics, refs, floor, flags)
     _say(log, "verdict: " + metrics["verdict"]["text"])

@@ -36,6 +36,9 @@ FAR_FROM_FLOOR = 3.0
 #: the rule the selection penalises); an in-range fraction below MIN_IN_RANGE
 FIXED_POINT_STD = 0.01
 MIN_IN_RANGE = 0.95
+#: how the flag of a model that lands elsewhere from other starts begins (it makes a grade "poor", not "failed":
+#: the free run judged may be fine)
+STRAY_FLAG = "lands elsewhere from other starts"
 
 
 def _first(ds) -> np.ndarray:
@@ -110,7 +113,7 @@ def fit_references(train, test, protocol, *, methods=REFERENCES + (REPLAY,), see
 
 
 def free_run_flags(gen: np.ndarray, test: np.ndarray, metrics: dict, *, lyapunov_reference: float | None = None,
-                   reference_source: str = "") -> list[str]:
+                   reference_source: str = "", stray_share: float | None = None) -> list[str]:
     """What is wrong with a free run that the metrics alone may hide (each flag one sentence):
 
     - collapsed to a fixed point: the second half of the kept free run moves less than FIXED_POINT_STD (standard
@@ -122,7 +125,10 @@ def free_run_flags(gen: np.ndarray, test: np.ndarray, metrics: dict, *, lyapunov
     - not chaotic while the data are: the model's λ_max is below 0.1 × a positive `lyapunov_reference` (the
       system's reference value, or a reliable estimate from the data);
     - chaotic while the system is not: the model's λ_max is positive (above 0.01 per time unit) where the
-      reference is ≤ 0.
+      reference is ≤ 0;
+    - lands elsewhere from other starts: `stray_share`, the selected checkpoint's share of failed starts in the
+      search's basin check (`training.search.stray_starts`), is above 0: the model has another attractor (or a
+      fixed point, a cycle, a way out) that the free run judged here may not have met.
 
     gen, test: (T, N) standardised, the protocol's kept free run and the test series.
     """
@@ -151,6 +157,9 @@ def free_run_flags(gen: np.ndarray, test: np.ndarray, metrics: dict, *, lyapunov
         elif ref <= 0 and lam > 0.01:
             flags.append(f"chaotic while the system is not: the model's λ_max is {lam:.3g}, the reference "
                          f"{ref:.3g}{where}")
+    if stray_share is not None and stray_share > 0:  # NaN: the check did not run
+        flags.append(f"{STRAY_FLAG}: {stray_share:.0%} of the validation check's free runs from other points "
+                     "collapsed, cycled, left or settled on another attractor")
     return flags
 
 
@@ -162,9 +171,9 @@ def verdict(metrics: dict, references: dict, floor: dict | None, flags: list[str
     """The plain-language judgement of a reconstruction.
 
     grade: "failed" (diverged free run, or a collapse / range flag), "poor" (D_stsp above COMPARABLE × the best
-    reference's, above FAR_FROM_FLOOR × the data floor's, or a Lyapunov flag), "comparable" (within COMPARABLE ×
-    the best reference), "good" (at or below every reference), "unjudged" (no finite reference). Beating
-    references that all failed is not good: the floor bounds the grade. Returns {"grade", "text", "flags", "best_reference",
+    reference's, above FAR_FROM_FLOOR × the data floor's, a Lyapunov flag or the lands-elsewhere flag),
+    "comparable" (within COMPARABLE × the best reference), "good" (at or below every reference), "unjudged" (no
+    finite reference). Beating references that all failed is not good: the floor bounds the grade. Returns {"grade", "text", "flags", "best_reference",
     "ratio_to_best_reference", "ratio_to_floor"}.
     """
     d, dh = metrics.get("state_space_divergence"), metrics.get("power_spectrum_distance")
@@ -175,7 +184,7 @@ def verdict(metrics: dict, references: dict, floor: dict | None, flags: list[str
     ratio = d / ref_d if d is not None and ref_d else None
     floor_d = floor.get("state_space_divergence") if floor else None
     to_floor = d / floor_d if d is not None and floor_d else None
-    severe = [f for f in flags if not f.startswith(("not chaotic", "chaotic while"))]
+    severe = [f for f in flags if not f.startswith(("not chaotic", "chaotic while", STRAY_FLAG))]
     if metrics.get("status") != Status.OK or d is None or severe:
         grade = "failed"
     elif to_floor is not None and to_floor > FAR_FROM_FLOOR:
