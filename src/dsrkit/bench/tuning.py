@@ -21,10 +21,10 @@ Protocol (the selection rule of dsrkit's population search, `dsrkit.training.sea
    spurious cycle and for the share of free runs from later validation points, and of the run's own end, that
    diverge, leave the range, collapse, cycle or settle on another attractor, `stray_starts`): D_stsp between the
    validation segment and the whole kept run, D_H between the validation segment and the last T_v steps of the run.
-   The check from later starts is there because one free run sees one basin: NG-RC settings chosen without it diverged from the test's first point on 3 of 5
-   Rössler seeds of the core suite while their validation run stayed bounded (BASIN_CHECK). With it 2 still did,
-   for another reason (their past was the first observation repeated); with the training data's past as well
-   (`Reconstructor._history_before`) none does. D_stsp uses the task's variant
+   The check from later starts is there because one free run sees one basin: NG-RC settings chosen without it
+   diverged from the test's first point on 3 of 5 Rössler seeds of the core suite while their validation run stayed
+   bounded (BASIN_CHECK). With it 2 still did, for another reason (their past was the first observation repeated);
+   with the training data's past as well (`Reconstructor._history_before`) none does. D_stsp uses the task's variant
    (`stsp_options`, e.g. {"method": "marginal"} for Lorenz-96). A fit that raises or fails, and a free run that
    diverges, score inf and are recorded with the reason;
 4. refit: the trial with the lowest score (ties: the earlier trial, so the defaults win a tie) is fitted again on
